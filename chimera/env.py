@@ -1,0 +1,186 @@
+"""Reading operator settings from the environment, strictly.
+
+django-environ does the parsing; this module adds what it leaves out: a malformed value stops
+start-up with a message that names the variable (``DEBUG=maybe`` is not silently false), URLs
+are checked for a known scheme, secrets are never echoed, and every name read is recorded so
+tests can compare it with ``.env.template``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
+FALSE_VALUES = frozenset({"0", "false", "no", "off"})
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigurationError(ImproperlyConfigured):
+    """An operator setting is missing or malformed; the message names the variable."""
+
+
+class Env(environ.Env):
+    """``environ.Env`` that records the name of every variable it is asked for."""
+
+    def __init__(self, **scheme):
+        super().__init__(**scheme)
+        self.names_read: set[str] = set()
+
+    def get_value(self, var, *args, **kwargs):
+        self.names_read.add(var)
+        return super().get_value(var, *args, **kwargs)
+
+    def is_set(self, name: str) -> bool:
+        """Whether the operator set `name` (to anything but the empty string)."""
+        self.names_read.add(name)
+        return os.environ.get(name, "") != ""
+
+    def raw(self, name: str) -> str | None:
+        """The value as written, or None when unset or empty; for values parsed elsewhere."""
+        return os.environ[name] if self.is_set(name) else None
+
+    def strict_bool(self, name: str, default: bool) -> bool:
+        """A boolean that must be spelled as one: true/false, yes/no, on/off, 1/0."""
+        if not self.is_set(name):
+            return default
+        value = os.environ[name].strip().lower()
+        if value in TRUE_VALUES:
+            return True
+        if value in FALSE_VALUES:
+            return False
+        raise ConfigurationError(
+            f"{name} must be true or false (also yes/no, on/off, 1/0), got {os.environ[name]!r}."
+        )
+
+    def strict_int(self, name: str, default: int, *, minimum: int = 0) -> int:
+        """An integer no smaller than `minimum`."""
+        if not self.is_set(name):
+            return default
+        try:
+            value = int(os.environ[name].strip())
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise ConfigurationError(
+                f"{name} must be a whole number of at least {minimum}, got {os.environ[name]!r}."
+            )
+        return value
+
+    def strict_float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        """A number no smaller than `minimum` (seconds, for the timeouts that use it)."""
+        if not self.is_set(name):
+            return default
+        try:
+            value = float(os.environ[name].strip())
+        except ValueError:
+            value = None
+        if value is None or value != value or value < minimum:
+            raise ConfigurationError(
+                f"{name} must be a number of at least {minimum}, got {os.environ[name]!r}."
+            )
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        """One of `choices`, compared without regard to case."""
+        if not self.is_set(name):
+            return default
+        value = os.environ[name].strip()
+        for choice in choices:
+            if value.lower() == choice.lower():
+                return choice
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+
+    def database(self, name: str, default: str) -> dict:
+        """A database URL in django-environ's syntax; the message never shows the password."""
+        url = os.environ[name] if self.is_set(name) else default
+        self.names_read.add(name)
+        _require_scheme(name, url, environ.Env.DB_SCHEMES)
+        try:
+            config = environ.Env.db_url_config(url)
+        except (ValueError, ImproperlyConfigured) as exc:
+            raise ConfigurationError(f"{name} is not a valid database URL ({mask_url(url)}): {exc}") from None
+        if not config.get("ENGINE"):
+            raise ConfigurationError(f"{name} is not a valid database URL ({mask_url(url)}).")
+        return config
+
+    def cache(self, name: str, default: str) -> dict:
+        """A cache URL in django-environ's syntax; the message never shows the password."""
+        url = os.environ[name] if self.is_set(name) else default
+        self.names_read.add(name)
+        _require_scheme(name, url, environ.Env.CACHE_SCHEMES)
+        try:
+            return environ.Env.cache_url_config(url)
+        except (ValueError, ImproperlyConfigured) as exc:
+            raise ConfigurationError(f"{name} is not a valid cache URL ({mask_url(url)}): {exc}") from None
+
+
+def _require_scheme(name: str, url: str, schemes) -> None:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in schemes:
+        known = ", ".join(sorted(s for s in schemes if not s.startswith("prometheus")))
+        raise ConfigurationError(
+            f"{name} must be a URL such as postgres://user:password@host:5432/name or "
+            f"sqlite:////path/db.sqlite3 (known schemes: {known}); got {mask_url(url)}."
+        )
+
+
+def mask_url(url: str) -> str:
+    """`url` with any password replaced by ``***``, quoted, for messages."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is not None:
+            userinfo, _, hostinfo = parts.netloc.rpartition("@")
+            user = userinfo.split(":", 1)[0]
+            url = parts._replace(netloc=f"{user}:***@{hostinfo}").geturl()
+    except ValueError:
+        return "'<unparsable>'"
+    return repr(url)
+
+
+def read_env_file(env: Env, base_dir: Path) -> Path | None:
+    """Load ``.env`` (or ``CHIMERA_ENV_FILE``; empty turns it off) without overriding the environment."""
+    path = os.environ.get("CHIMERA_ENV_FILE")
+    env.names_read.add("CHIMERA_ENV_FILE")
+    if path is not None and path.strip() == "":
+        return None
+    env_file = Path(path) if path else base_dir / ".env"
+    if not env_file.is_file():
+        if path:
+            raise ConfigurationError(f"CHIMERA_ENV_FILE names a file that does not exist: {path!r}.")
+        return None
+    environ.Env.read_env(env_file, overwrite=False)
+    return env_file
+
+
+# Values that must never run in production: empty, the template's placeholder, Django's own
+# insecure prefix, or too short to resist guessing.
+PLACEHOLDER_SECRET_KEYS = frozenset({"change-me", "changeme", "secret", "replace-me"})
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-this-key-in-production"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def secret_key(env: Env, *, debug: bool) -> str:
+    """SECRET_KEY, refused when missing or weak unless DEBUG is on."""
+    value = env.raw("SECRET_KEY")
+    if value is None:
+        if debug:
+            return DEVELOPMENT_SECRET_KEY
+        problem = "is not set"
+    elif value.strip().lower() in PLACEHOLDER_SECRET_KEYS or value.startswith("django-insecure-"):
+        if debug:
+            return value
+        problem = "is a placeholder value"
+    elif len(value) < MIN_SECRET_KEY_LENGTH and not debug:
+        problem = f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    else:
+        return value
+    raise ConfigurationError(
+        f"SECRET_KEY {problem}. With DEBUG=false a real secret key is required: put "
+        "SECRET_KEY=<random string> in .env or the environment, for example the output of "
+        "python -c \"import secrets; print(secrets.token_urlsafe(50))\"."
+    )

@@ -1,0 +1,9 @@
+"""URLs of the chimera project."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("healthdash.urls")),
+    path("admin/", admin.site.urls),
+]

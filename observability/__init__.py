@@ -1,0 +1,1 @@
+"""Request correlation IDs, OpenTelemetry tracing from the environment, log correlation."""
