@@ -1,0 +1,46 @@
+"""gunicorn settings for chimera; command-line flags override every value here.
+
+gunicorn loads this file from the working directory by default, so ``gunicorn`` alone runs
+the service. Values come from the environment or ``.env``, like Django's settings.
+"""
+
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))
+
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+from chimera.env import Env, read_env_file  # noqa: E402
+
+env = Env()
+try:
+    read_env_file(env, BASE_DIR)
+    bind = [env.str("GUNICORN_BIND", default="127.0.0.1:8000")]
+    workers = env.strict_int("WEB_CONCURRENCY", default=2, minimum=1)
+    timeout = env.strict_int("GUNICORN_TIMEOUT", default=30, minimum=1)
+    graceful_timeout = env.strict_int("GUNICORN_GRACEFUL_TIMEOUT", default=30, minimum=1)
+except ImproperlyConfigured as exc:
+    sys.exit(f"Configuration error: {exc}")
+
+wsgi_app = "chimera.wsgi:application"
+accesslog = "-"
+errorlog = "-"
+# Heartbeat files in memory: a slow or full disk must not get healthy workers killed.
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
+
+
+def on_starting(server):
+    """Refuse to start, with one clear line, when Django's settings are invalid."""
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chimera.settings")
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loading the settings validates them
+    except ImproperlyConfigured as exc:
+        server.log.error("Configuration error: %s", exc)
+        sys.exit(1)
