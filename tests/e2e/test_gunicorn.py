@@ -1,0 +1,114 @@
+"""The service under real gunicorn: configuration, liveness without a database, static files."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.support.processes import ROOT, Gunicorn, free_port, http_get, project_env
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory):
+    """Static files collected once, as bin/serve does."""
+    root = tmp_path_factory.mktemp("static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT, env=project_env(STATIC_ROOT=str(root)), check=True, timeout=120,
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, migrated_db_url, static_root):
+    env = project_env(DATABASE_URL=migrated_db_url, STATIC_ROOT=str(static_root), WEB_CONCURRENCY="1")
+    with Gunicorn(env=env, log_dir=tmp_path_factory.mktemp("gunicorn")) as gunicorn:
+        yield gunicorn
+
+
+def test_health_answers_without_a_database(tmp_path):
+    # PostgreSQL at a port where nothing listens: any query would fail or hang.
+    env = project_env(DATABASE_URL=f"postgres://nobody:pw@127.0.0.1:{free_port()}/none", WEB_CONCURRENCY="1")
+    with Gunicorn(env=env, log_dir=tmp_path) as gunicorn:
+        status, headers, body = http_get(gunicorn.url + "/health")
+    assert (status, body) == (200, b'{"status": "ok"}')
+    assert headers["content-type"] == "application/json"
+
+
+def test_admin_and_its_static_files_are_served_without_debug(server):
+    status, _, body = http_get(server.url + "/admin/login/")
+    assert status == 200
+    stylesheets = re.findall(rb'href="(/static/[^"]+\.css)"', body)
+    assert stylesheets, "the admin login page links no stylesheet"
+    for href in stylesheets:
+        css_status, css_headers, _ = http_get(server.url + href.decode())
+        assert css_status == 200, href
+        assert css_headers["content-type"].startswith("text/css")
+    # WhiteNoise serves the content-hashed names with a long cache lifetime.
+    assert any(re.search(rb"\.[0-9a-f]{12}\.css$", href) for href in stylesheets)
+
+
+def test_access_log_on_stdout(server):
+    http_get(server.url + "/health")
+    deadline = time.monotonic() + 5
+    while '"GET /health HTTP/1.1" 200' not in server.stdout() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert '"GET /health HTTP/1.1" 200' in server.stdout()
+
+
+def test_bind_and_workers_from_environment_and_flags_win(tmp_path):
+    env_port, flag_port = free_port(), free_port()
+    env = project_env(GUNICORN_BIND=f"127.0.0.1:{env_port}", WEB_CONCURRENCY="3")
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
+    env_only = Gunicorn(env=env, log_dir=tmp_path / "env", port=env_port, bind_flag=False)
+    env_only.start()
+    try:
+        deadline = time.monotonic() + 10
+        while env_only.stderr().count("Booting worker") < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert env_only.stderr().count("Booting worker") == 3
+    finally:
+        env_only.stop()
+
+    process = subprocess.Popen(
+        [*command, "--bind", f"127.0.0.1:{flag_port}", "--workers", "1"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                assert http_get(f"http://127.0.0.1:{flag_port}/health")[0] == 200
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not answer on the port given by --bind")
+        with pytest.raises(OSError):
+            http_get(f"http://127.0.0.1:{env_port}/health", timeout=1)
+    finally:
+        process.terminate()
+        stderr = process.communicate(timeout=30)[1]
+    assert stderr.count("Booting worker") == 1
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("DEBUG", "maybe"), ("SECRET_KEY", None), ("GUNICORN_TIMEOUT", "soon"), ("LOG_FORMAT", "xml"),
+])
+def test_invalid_setting_stops_gunicorn_with_one_clear_line(tmp_path, variable, value):
+    gunicorn = Gunicorn(env=project_env(**{variable: value}), log_dir=tmp_path)
+    gunicorn.start(wait_path=None)
+    try:
+        assert gunicorn.wait(timeout=30) != 0
+    finally:
+        gunicorn.stop()
+    output = gunicorn.stderr()
+    assert f"Configuration error: {variable}" in output
+    assert "Traceback" not in output
+    assert "Booting worker" not in output

@@ -1,0 +1,145 @@
+"""Strict parsing of operator variables (chimera.env), in-process."""
+
+from __future__ import annotations
+
+import pytest
+
+from chimera.env import ConfigurationError, Env, mask_url, read_env_file, secret_key
+
+GOOD_KEY = "k" * 40
+
+
+@pytest.fixture
+def env() -> Env:
+    return Env()
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("true", True), ("TRUE", True), ("yes", True), ("on", True), ("1", True),
+    ("false", False), ("No", False), ("off", False), ("0", False),
+])
+def test_strict_bool_accepts_boolean_spellings(env, monkeypatch, raw, expected):
+    monkeypatch.setenv("DEBUG", raw)
+    assert env.strict_bool("DEBUG", default=not expected) is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "truthy", "y e s"])
+def test_strict_bool_rejects_anything_else_naming_variable_and_value(env, monkeypatch, raw):
+    monkeypatch.setenv("DEBUG", raw)
+    with pytest.raises(ConfigurationError, match=rf"^DEBUG must be true or false.*got '{raw}'"):
+        env.strict_bool("DEBUG", default=False)
+
+
+def test_unset_and_empty_mean_default(env, monkeypatch):
+    monkeypatch.delenv("DEBUG", raising=False)
+    assert env.strict_bool("DEBUG", default=True) is True
+    monkeypatch.setenv("DEBUG", "")
+    assert env.strict_bool("DEBUG", default=False) is False
+
+
+@pytest.mark.parametrize("raw", ["zero", "-1", "1.5", ""])
+def test_strict_int(env, monkeypatch, raw):
+    monkeypatch.setenv("WEB_CONCURRENCY", raw)
+    if raw == "":
+        assert env.strict_int("WEB_CONCURRENCY", default=2, minimum=1) == 2
+        return
+    with pytest.raises(ConfigurationError, match=rf"^WEB_CONCURRENCY must be a whole number.*'{raw}'"):
+        env.strict_int("WEB_CONCURRENCY", default=2, minimum=1)
+
+
+@pytest.mark.parametrize("raw", ["soon", "-2", "nan"])
+def test_strict_float_rejects(env, monkeypatch, raw):
+    monkeypatch.setenv("SOME_TIMEOUT", raw)
+    with pytest.raises(ConfigurationError, match="^SOME_TIMEOUT must be a number"):
+        env.strict_float("SOME_TIMEOUT", default=1.0)
+
+
+def test_choice_is_case_insensitive_and_returns_canonical_spelling(env, monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    assert env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING")) == "WARNING"
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    with pytest.raises(ConfigurationError, match=r"^LOG_LEVEL must be one of DEBUG, INFO, WARNING; got 'loud'"):
+        env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING"))
+
+
+def test_database_url_parses(env, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://app:pw@db.internal:5432/app")
+    config = env.database("DATABASE_URL", default="sqlite:///:memory:")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 5432, "app")
+
+
+@pytest.mark.parametrize("url", [
+    "nonsense", "foo://db/x", "postgres://app:hunter2@db:notaport/app", "://", "postgres:/missing",
+])
+def test_database_url_errors_name_variable_and_hide_password(env, monkeypatch, url):
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigurationError, match="^DATABASE_URL ") as info:
+        env.database("DATABASE_URL", default="sqlite:///:memory:")
+    assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["bogus", "foo://x", "redis//nohost"])
+def test_cache_url_errors(env, monkeypatch, url):
+    monkeypatch.setenv("CACHE_URL", url)
+    with pytest.raises(ConfigurationError, match="^CACHE_URL "):
+        env.cache("CACHE_URL", default="locmemcache://")
+
+
+def test_mask_url_hides_password_only():
+    assert mask_url("redis://user:s3cret@cache:6379/0") == "'redis://user:***@cache:6379/0'"
+    assert mask_url("sqlite:////tmp/x.db") == "'sqlite:////tmp/x.db'"
+
+
+class TestSecretKey:
+    def test_good_key_is_used(self, env, monkeypatch):
+        monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+        assert secret_key(env, debug=False) == GOOD_KEY
+
+    @pytest.mark.parametrize("value", [None, "", "change-me", "django-insecure-abc" + "x" * 40, "Xq7tinykey"])
+    def test_refused_without_debug(self, env, monkeypatch, value):
+        if value is None:
+            monkeypatch.delenv("SECRET_KEY", raising=False)
+        else:
+            monkeypatch.setenv("SECRET_KEY", value)
+        with pytest.raises(ConfigurationError, match="^SECRET_KEY .*DEBUG=false") as info:
+            secret_key(env, debug=False)
+        if value:
+            assert value not in str(info.value)
+
+    def test_debug_allows_a_development_key(self, env, monkeypatch):
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+        assert secret_key(env, debug=True).startswith("django-insecure-")
+
+
+class TestEnvFile:
+    def test_values_are_read_without_overriding_the_environment(self, env, monkeypatch, tmp_path):
+        env_file = tmp_path / "settings.env"
+        env_file.write_text("CHIMERA_TEST_FROM_FILE=file\nCHIMERA_TEST_BOTH=file\n")
+        monkeypatch.setenv("CHIMERA_ENV_FILE", str(env_file))
+        monkeypatch.setenv("CHIMERA_TEST_BOTH", "environment")
+        monkeypatch.delenv("CHIMERA_TEST_FROM_FILE", raising=False)
+        assert read_env_file(env, tmp_path) == env_file
+        import os
+
+        try:
+            assert os.environ["CHIMERA_TEST_FROM_FILE"] == "file"
+            assert os.environ["CHIMERA_TEST_BOTH"] == "environment"
+        finally:
+            os.environ.pop("CHIMERA_TEST_FROM_FILE", None)
+
+    def test_default_file_is_dot_env_in_base_dir(self, env, monkeypatch, tmp_path):
+        monkeypatch.delenv("CHIMERA_ENV_FILE", raising=False)
+        assert read_env_file(env, tmp_path) is None
+        (tmp_path / ".env").write_text("")
+        assert read_env_file(env, tmp_path) == tmp_path / ".env"
+
+    def test_empty_turns_reading_off(self, env, monkeypatch, tmp_path):
+        (tmp_path / ".env").write_text("")
+        monkeypatch.setenv("CHIMERA_ENV_FILE", "")
+        assert read_env_file(env, tmp_path) is None
+
+    def test_missing_named_file_is_an_error(self, env, monkeypatch, tmp_path):
+        monkeypatch.setenv("CHIMERA_ENV_FILE", str(tmp_path / "nope.env"))
+        with pytest.raises(ConfigurationError, match="^CHIMERA_ENV_FILE names a file that does not exist"):
+            read_env_file(env, tmp_path)
