@@ -147,3 +147,6 @@ REST_FRAMEWORK = {
 
 
 # --- Service layer (chimera) ------------------------------------------------------------------
+
+# Keys accepted in the X-API-Key header: by the API and for the health dashboard's details.
+CHIMERA_API_KEYS = env.list("CHIMERA_API_KEYS", default=[])
