@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import shutil
+import signal
 import stat
 import subprocess
 import time
