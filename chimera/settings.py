@@ -144,6 +144,16 @@ REST_FRAMEWORK = {
 
 
 # --- Health dashboard (healthdash) ------------------------------------------------------------
+# Defaults live in healthdash.conf; only what the operator set is forwarded, and healthdash validates.
+
+HEALTHDASH = {
+    name: env.raw(name)
+    for name in ("HEALTH_CACHE_SECONDS", "HEALTH_DEADLINE", "HEALTH_ANONYMOUS", "HEALTH_MAX_WORKERS")
+    if env.is_set(name)
+}
+# The dashboard's details accept the API's keys. CHIMERA_API_KEYS is read again here, the same
+# way, because the service layer's section below defines the setting after this one.
+HEALTHDASH["API_KEYS"] = env.list("CHIMERA_API_KEYS", default=[])
 
 
 # --- Service layer (chimera) ------------------------------------------------------------------
