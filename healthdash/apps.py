@@ -29,6 +29,7 @@ class HealthdashConfig(AppConfig):
 
         checks.register(healthdash_checks.check_settings, "healthdash")
         checks.register(healthdash_checks.check_services, "healthdash")
+        checks.register(healthdash_checks.check_capacity, "healthdash")
         setting_changed.connect(drop_cached_settings, dispatch_uid="healthdash.drop_cached_settings")
         request_started.connect(admit_ip_host_probes, dispatch_uid="healthdash.admit_ip_host_probes")
         register_builtin_services(service_registry)

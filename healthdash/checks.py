@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.checks import Error
+from django.core.checks import Error, Warning
 
-from healthdash.conf import Problem, settings_problems
+from healthdash.conf import Problem, get_settings, settings_problems
 from healthdash.configured import configured_service_problems
+from healthdash.registry import service_registry
 
 HINTS = {
     "healthdash.E001": "Set HEALTH_CACHE_SECONDS to the seconds results are reused, for example 5 (0: no caching).",
@@ -38,3 +39,23 @@ def check_services(app_configs=None, **kwargs) -> list[Error]:
     if settings_problems():
         return []  # check_settings reports them; the entries may not even parse
     return [to_error(problem) for problem in configured_service_problems()]
+
+
+def check_capacity(app_configs=None, **kwargs) -> list[Warning]:
+    """Every registered check gets a thread at once, and its timeout fits in the deadline."""
+    if settings_problems():
+        return []
+    config, services = get_settings(), list(service_registry)
+    warnings = []
+    if len(services) > config.max_workers:
+        warnings.append(Warning(
+            f"{len(services)} services are registered but HEALTH_MAX_WORKERS is {config.max_workers}: "
+            "some checks wait for a thread and may time out.",
+            hint=f"Set HEALTH_MAX_WORKERS to {len(services)} or more.", id="healthdash.W001"))
+    for service in services:
+        if service.timeout > config.deadline:
+            warnings.append(Warning(
+                f"Service {service.name!r} has a timeout of {service.timeout:g} s, longer than HEALTH_DEADLINE "
+                f"({config.deadline:g} s): it is cut off at the deadline.",
+                hint="Lower the service's timeout or raise HEALTH_DEADLINE.", id="healthdash.W002"))
+    return warnings

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
+import time
 
 import pytest
 
@@ -188,3 +190,21 @@ def test_no_secret_at_any_level_or_in_any_format(registry, sections, call_view, 
     assert "ConnectionError: auth failed for ***" in text
     for secret in secrets:
         assert secret not in text
+
+
+def test_a_check_that_hangs_forever_neither_blocks_the_dashboard_nor_piles_up_threads(
+        registry, call_view, api_keys, hang, healthdash_settings):
+    healthdash_settings(HEALTH_DEADLINE=0.5)
+    registry.register("hung", hang, timeout=30)
+    registry.register("fine", lambda: None)
+    started = time.monotonic()
+    response = call_view(HTTP_X_API_KEY=API_KEY)
+    assert time.monotonic() - started < 3, "the deadline bounds the answer"
+    assert response.status_code == 503
+    assert response.json()["services"]["hung"]["reason"] == "timeout"
+    assert response.json()["services"]["fine"]["status"] == "up"
+    threads = threading.active_count()
+    for number in range(20):
+        query = "?refresh=1" if number % 2 else ""
+        assert call_view(query, HTTP_X_API_KEY=API_KEY).json()["services"]["hung"]["reason"] == "timeout"
+    assert threading.active_count() <= threads

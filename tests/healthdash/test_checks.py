@@ -7,7 +7,7 @@ from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from healthdash.checks import HINTS, check_services, check_settings
+from healthdash.checks import HINTS, check_capacity, check_services, check_settings
 from healthdash.configured import register_configured_services
 
 
@@ -72,3 +72,13 @@ def test_check_command_reports_the_error(healthdash_settings):
     healthdash_settings(HEALTH_ANONYMOUS="everyone")
     with pytest.raises(SystemCheckError, match=r"healthdash\.E003.*HEALTH_ANONYMOUS must be one of"):
         call_command("check", tags=["healthdash"])
+
+
+def test_capacity_warnings(project_services, healthdash_settings):
+    assert check_capacity() == []
+    healthdash_settings(HEALTH_MAX_WORKERS=2, HEALTH_DEADLINE=2)
+    project_services.register("slow-search", ok_check, timeout=2.5, critical=False)
+    warnings = check_capacity()
+    assert [w.id for w in warnings] == ["healthdash.W001", "healthdash.W002"]
+    assert warnings[0].msg.startswith(f"{len(project_services)} services are registered but HEALTH_MAX_WORKERS is 2")
+    assert "'slow-search' has a timeout of 2.5 s, longer than HEALTH_DEADLINE (2 s)" in warnings[1].msg
