@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -208,3 +209,27 @@ def test_a_check_that_hangs_forever_neither_blocks_the_dashboard_nor_piles_up_th
         query = "?refresh=1" if number % 2 else ""
         assert call_view(query, HTTP_X_API_KEY=API_KEY).json()["services"]["hung"]["reason"] == "timeout"
     assert threading.active_count() <= threads
+
+
+def test_fifty_concurrent_requests_run_each_check_once(registry, call_view):
+    calls = []
+
+    def slow(name):
+        def check():
+            calls.append(name)
+            time.sleep(0.3)
+        return check
+
+    for name in ("database", "cache", "queue"):
+        registry.register(name, slow(name))
+    barrier = threading.Barrier(50)
+
+    def request(_):
+        barrier.wait(timeout=10)
+        return call_view()
+
+    with ThreadPoolExecutor(50) as clients:
+        responses = list(clients.map(request, range(50)))
+    assert sorted(calls) == ["cache", "database", "queue"]
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.json()["checked_at"] for r in responses}) == 1
