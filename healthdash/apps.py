@@ -42,7 +42,7 @@ class HealthdashConfig(AppConfig):
 
 
 def _running_reporting_command() -> bool:
-    return len(sys.argv) > 1 and sys.argv[1] in REPORTING_COMMANDS
+    return len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") and sys.argv[1] in REPORTING_COMMANDS
 
 
 def drop_cached_settings(*, setting: str, **kwargs) -> None:
