@@ -125,3 +125,27 @@ class TestIpHostProbes:
 
     def test_probe_paths_come_from_the_urlconf(self):
         assert probe_paths() == {"/health", "/health/ready"}
+
+
+@pytest.mark.django_db
+def test_a_failing_check_is_logged_with_the_request_id(client, project_services, caplog):
+    import logging
+
+    from observability.log_filters import RequestContextFilter
+
+    def broken():
+        raise RuntimeError("queue unreachable")
+
+    project_services.register("queue", broken)
+    context_filter = RequestContextFilter()
+    caplog.handler.addFilter(context_filter)
+    try:
+        with caplog.at_level(logging.ERROR, logger="healthdash.runner"):
+            response = client.get("/api/v1/health/dashboard", HTTP_X_REQUEST_ID="health-req-42")
+    finally:
+        caplog.handler.removeFilter(context_filter)
+    assert response.status_code == 503
+    assert response["X-Request-ID"] == "health-req-42"
+    logged = [(r.getMessage().splitlines()[0], r.request_id) for r in caplog.records if r.name == "healthdash.runner"]
+    assert logged == [("Health check queue is down: RuntimeError: queue unreachable", "health-req-42")]
+    assert "Traceback" in caplog.text and "Traceback" not in response.content.decode()
