@@ -87,11 +87,15 @@ def switch(switches):
 
 @pytest.fixture
 def staff_page(new_page, staff_session, server, switch):
-    """A staff user's page on the health page, with CSP violations collected."""
+    """A staff user's page on the health page, from a fresh run, with CSP violations collected.
+
+    Fresh, because the other worker may still hold a run from the previous test: the page never
+    goes back to an older run, so it shows the switches as they are now.
+    """
     def open_page(**context_options):
         page = new_page(storage_state=staff_session, **context_options)
         page.add_init_script(CSP_LISTENER)
-        response = page.goto(server.url + PAGE)
+        response = page.goto(server.url + PAGE + "?refresh=1")
         assert response.status == 200
         assert response.headers["content-security-policy"] == POLICY
         return page

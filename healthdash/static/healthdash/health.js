@@ -306,9 +306,23 @@
         banner.className = "healthdash-banner healthdash-banner--" + payload.status;
         setText(banner, bannerText(payload.services));
         renderServices(payload.services);
-        renderTracing(payload.services);
-        renderMiddleware(payload.middleware);
-        renderSections(payload);
+        const tracing = payload.services.tracing;
+        whenChanged("tracing", tracing && tracing.details, () => renderTracing(payload.services));
+        whenChanged("middleware", payload.middleware, () => renderMiddleware(payload.middleware));
+        const sections = Object.keys(payload).filter((key) => !RESERVED.has(key)).map((key) => [key, payload[key]]);
+        whenChanged("sections", sections, () => renderSections(payload));
+    }
+
+    // Blocks rebuilt only when their data changed, so a selection in them survives an update.
+    const rendered = new Map();
+
+    function whenChanged(block, data, renderBlock) {
+        const key = JSON.stringify(data === undefined ? null : data);
+        if (rendered.has(block) && rendered.get(block) === key) {
+            return;
+        }
+        rendered.set(block, key);
+        renderBlock();
     }
 
     function say(text, isError) {
