@@ -53,6 +53,7 @@ class HealthPageView(View):
             "status_label": page.STATUS_LABELS[payload["status"]],
             "banner": page.banner(payload),
             "checked_at_text": page.when(payload["checked_at"]),
+            "duration": page.latency(payload["duration_ms"]),
             "rows": page.rows(payload, dashboard.history),
             "tracing": page.tracing(payload),
             "tracing_reported": page.tracing_reported(payload),

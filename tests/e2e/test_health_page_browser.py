@@ -286,3 +286,32 @@ def test_the_script_renders_an_update_as_the_server_rendered_the_first_paint(sta
         assert chart.get_attribute("aria-label") == expected.label
         assert chart.locator("circle").count() == len(expected.markers)
     assert_clean(page)
+
+
+def test_a_failed_update_is_reported_and_the_next_one_recovers(staff_page, server):
+    from playwright.sync_api import expect
+
+    page = staff_page()
+    live = page.locator("#healthdash-live")
+    dashboard = "**/api/v1/health/dashboard*"
+    page.route(dashboard, lambda route: route.fulfill(status=502, body="Bad Gateway"))
+    expect(live).to_contain_text("Could not update (HTTP 502); showing the run of", timeout=UPDATE_TIMEOUT_MS)
+    expect(live).to_have_class(re.compile(r"\bhealthdash-live--error\b"))
+    assert row(page, "database").count() == 1, "the last results stay on the page"
+    page.unroute(dashboard)
+    expect(live).to_have_text("Updates every 2 s.", timeout=UPDATE_TIMEOUT_MS)
+    assert {e for e in page.errors if "502" not in e} == set(), page.errors
+
+
+def test_when_the_session_ends_the_page_stops_and_offers_the_login(staff_page, server):
+    from playwright.sync_api import expect
+
+    page = staff_page()
+    page.context.clear_cookies()
+    live = page.locator("#healthdash-live")
+    expect(live).to_have_text("Your session has ended: log in again to see current results.",
+                              timeout=UPDATE_TIMEOUT_MS)
+    assert live.get_by_role("link").get_attribute("href") == "/admin/login/?next=/admin/health/"
+    page.click("#healthdash-refresh")  # the plain form now: it leads to the login page
+    page.wait_for_url(re.compile(r"/admin/login/\?next="))
+    assert_clean(page)

@@ -70,6 +70,16 @@
         return JSON.stringify(value === undefined ? null : value);
     }
 
+    // One decimal, as Python writes it (f"{x:.1f}", round(x, 1)): toFixed() breaks an exact tie
+    // such as 1.25 upwards where Python picks the even digit.
+    function fixed1(value) {
+        if (Number.isInteger(value * 4) && !Number.isInteger(value * 2)) {
+            const below = Math.floor(value * 10);
+            return ((below % 2 === 0 ? below : below + 1) / 10).toFixed(1);
+        }
+        return value.toFixed(1);
+    }
+
     function humanize(key) {
         const text = String(key).replace(/_/g, " ").trim();
         return text.charAt(0).toUpperCase() + text.slice(1);
@@ -84,7 +94,7 @@
     }
 
     function latency(value) {
-        return typeof value === "number" ? value.toFixed(1) + " ms" : EMPTY;
+        return typeof value === "number" ? fixed1(value) + " ms" : EMPTY;
     }
 
     function bannerText(services) {
@@ -137,15 +147,15 @@
     // --- Sparkline (as in healthdash/sparkline.py) ---------------------------------------------
 
     function round1(value) {
-        return Math.round(value * 10) / 10;
+        return Number(fixed1(value));
     }
 
     function describe(samples) {
         const latencies = samples.map((sample) => sample[0]);
         const notUp = samples.filter((sample) => sample[1] !== "up").length;
         const text = "Latency of the last " + samples.length + " check" + (samples.length !== 1 ? "s" : "") + ": " +
-            Math.min(...latencies).toFixed(1) + " to " + Math.max(...latencies).toFixed(1) + " ms, latest " +
-            latencies[latencies.length - 1].toFixed(1) + " ms";
+            fixed1(Math.min(...latencies)) + " to " + fixed1(Math.max(...latencies)) + " ms, latest " +
+            fixed1(latencies[latencies.length - 1]) + " ms";
         return notUp ? text + "; " + notUp + " not up" : text;
     }
 
@@ -301,7 +311,7 @@
         shownRun = payload.checked_at;
         checkedAt.setAttribute("datetime", payload.checked_at);
         setText(checkedAt, when(payload.checked_at));
-        setText(document.getElementById("healthdash-duration"), (payload.duration_ms || 0).toFixed(1) + " ms");
+        setText(document.getElementById("healthdash-duration"), fixed1(payload.duration_ms || 0) + " ms");
         const banner = document.getElementById("healthdash-banner");
         banner.className = "healthdash-banner healthdash-banner--" + payload.status;
         setText(banner, bannerText(payload.services));
@@ -397,6 +407,9 @@
             lastChecked.set(row.dataset.service, row.querySelector("time").getAttribute("datetime") || "");
         });
         button.form.addEventListener("submit", async (event) => {
+            if (stopped) {
+                return;  // the session is gone: the form's own GET leads to the login page
+            }
             event.preventDefault();
             button.disabled = true;
             button.setAttribute("aria-busy", "true");
