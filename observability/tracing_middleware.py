@@ -1,0 +1,54 @@
+"""OpenTelemetry's Django middleware, with excluded paths matched from the start of the path.
+
+The official middleware searches its exclusion patterns anywhere in the absolute URL, so
+excluding ``/health`` would also exclude ``/api/healthcare/``; and it builds that URL, which
+validates the Host header, even for requests it then excludes, so a load balancer probing
+``/health`` with the instance's IP as Host would get a 400 once tracing is on. Excluded
+requests here pass straight through, before either happens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
+
+MIDDLEWARE_PATH = "observability.tracing_middleware.TracingMiddleware"
+
+
+def compile_excluded(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex matching a path that starts with a pattern and ends there at a segment boundary.
+
+    ``/health`` matches ``/health`` and ``/health/ready`` but not ``/healthcare`` or
+    ``/api/health``; a pattern ending with ``/`` (``/static/``) matches everything below it.
+    """
+    patterns = list(patterns)
+    if not patterns:
+        return None
+    return re.compile(f"(?:{'|'.join(f'(?:{p})' for p in patterns)})(?:(?<=/)|(?![^/]))")
+
+
+class TracingMiddleware(_DjangoMiddleware):
+    """Opens the server span of every request whose path is not excluded."""
+
+    # Set by observability.tracing.instrument_django(), like the parent's tracer and hooks.
+    excluded_paths: re.Pattern[str] | None = None
+
+    def __call__(self, request):
+        if self._excluded(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+    def process_view(self, request, view_func, *args, **kwargs):
+        if not self._excluded(request):
+            return super().process_view(request, view_func, *args, **kwargs)
+        return None
+
+    def process_exception(self, request, exception):
+        if not self._excluded(request):
+            super().process_exception(request, exception)
+
+    def _excluded(self, request) -> bool:
+        pattern = self.excluded_paths
+        return pattern is not None and pattern.match(request.path_info) is not None
