@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from observability.conf import TracingConfig
 
 CREDENTIALS_IN_URL = re.compile(r"//[^/@\s]*@")
+QUERY_STRING = re.compile(r"\?[^\s'\")]+")
 MAX_ERROR_LENGTH = 300
 
 
@@ -73,7 +74,7 @@ STATS = ExportStats()
 
 def clean_error(text: str) -> str:
     """An error message safe to show: no credentials in URLs, bounded length."""
-    text = CREDENTIALS_IN_URL.sub("//", " ".join(text.split()))
+    text = QUERY_STRING.sub("?***", CREDENTIALS_IN_URL.sub("//", " ".join(text.split())))
     return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 3] + "..."
 
 
@@ -86,9 +87,12 @@ class ErrorCapture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.stats.reported_error = clean_error(record.getMessage())
+            message = clean_error(record.getMessage())
         except Exception:  # a malformed log call must not break exporting
-            self.stats.reported_error = record.msg if isinstance(record.msg, str) else None
+            message = str(record.msg)[:MAX_ERROR_LENGTH]
+        # The first line of an export says why (connection refused); the last, that it gave up.
+        reported = self.stats.reported_error
+        self.stats.reported_error = message if reported is None else f"{reported.split(' | ')[0]} | {message}"
 
 
 def capture_exporter_errors(stats: ExportStats = STATS) -> None:

@@ -19,6 +19,7 @@ from observability.exporters import STATS, capture_exporter_errors
 from observability.tracing_settings import display_url
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
 
     from observability.conf import TracingConfig
@@ -39,19 +40,25 @@ _state = _State()
 _lock = threading.Lock()
 
 
-def build_provider(config: TracingConfig, processor: ProcessLocalBatchProcessor) -> TracerProvider:
-    """A TracerProvider with the resource and parent-based ratio sampler `config` asks for."""
+def build_resource(config: TracingConfig) -> Resource:
+    """service.name, service.version and deployment.environment, over OTEL_RESOURCE_ATTRIBUTES."""
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
-    resource = Resource.create({
+    return Resource.create({
         "service.name": config.service_name,
         "service.version": config.service_version,
         "deployment.environment": config.deployment_environment,
         "deployment.environment.name": config.deployment_environment,
     })
-    provider = TracerProvider(resource=resource, sampler=ParentBased(TraceIdRatioBased(config.sample_rate)))
+
+
+def build_provider(config: TracingConfig, processor: ProcessLocalBatchProcessor) -> TracerProvider:
+    """A TracerProvider with the resource and parent-based ratio sampler `config` asks for."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+    sampler = ParentBased(TraceIdRatioBased(config.sample_rate))
+    provider = TracerProvider(resource=build_resource(config), sampler=sampler)
     # The SDK reads OTEL_SDK_DISABLED by itself; TRACING_ENABLED decides here (see the README).
     provider._disabled = False
     provider.add_span_processor(processor)
