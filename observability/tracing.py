@@ -20,7 +20,7 @@ from observability.tracing_settings import display_url
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
     from observability.conf import TracingConfig
     from observability.span_processor import ProcessLocalBatchProcessor
@@ -52,7 +52,7 @@ def build_resource(config: TracingConfig) -> Resource:
     })
 
 
-def build_provider(config: TracingConfig, processor: ProcessLocalBatchProcessor) -> TracerProvider:
+def build_provider(config: TracingConfig, processor: SpanProcessor) -> TracerProvider:
     """A TracerProvider with the resource and parent-based ratio sampler `config` asks for."""
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
