@@ -16,7 +16,7 @@ from observability.exporters import CountingExporter, ExportStats, clean_error
 from observability.span_processor import ProcessLocalBatchProcessor
 from observability.tracing_middleware import MIDDLEWARE_PATH, compile_excluded
 
-pytestmark = pytest.mark.urls("tests.observability.urls")
+pytestmark = pytest.mark.urls("tests.observability.tracing_urls")
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
