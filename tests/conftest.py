@@ -37,9 +37,12 @@ def span_exporter():
     A real provider (resource, parent-based sampler at 1.0) and the project's Django
     instrumentation (excluded paths, traceresponse), installed for the test only: MIDDLEWARE,
     the instrumentation's class state and the response propagator are restored afterwards.
-    The global tracer provider is left alone (it can be set once per process).
+    The provider is also the global one for the test (RequestIDMiddleware tags spans only when a
+    provider is installed); the API allows setting that once per process, so this swaps it in
+    and out directly.
     """
     from django.conf import settings
+    from opentelemetry import trace
     from opentelemetry.instrumentation import propagators
     from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -56,9 +59,11 @@ def span_exporter():
                            service_name="chimera-tests", excluded_urls=("/health", "/health/ready"))
     provider = tracing.build_provider(config, SimpleSpanProcessor(exporter))
     assert tracing.instrument_django(provider, config), "Django was instrumented already"
+    global_provider, trace._TRACER_PROVIDER = trace._TRACER_PROVIDER, provider
     try:
         yield exporter
     finally:
+        trace._TRACER_PROVIDER = global_provider
         tracing.uninstrument_django()
         provider.shutdown()
         middleware[:] = middleware_items  # the instrumentation edits the list in place

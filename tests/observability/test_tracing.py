@@ -290,3 +290,9 @@ def test_status_has_the_shape_the_dashboard_reads(global_tracing, settings):
     assert set(status["last_export"]) == {"result", "at", "error"}
     assert isinstance(status["spans_exported"], int) and isinstance(status["spans_dropped"], int)
     assert "s3cret" not in repr(status) and "pw" not in repr(status)
+
+
+def test_request_id_middleware_tags_the_server_span(client, span_exporter):
+    response = client.get("/items/3/", headers={"x-request-id": "req-abc-123"})
+    (span,) = span_exporter.get_finished_spans()
+    assert span.attributes["request.id"] == response["X-Request-ID"] == "req-abc-123"

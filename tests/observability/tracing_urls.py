@@ -1,7 +1,10 @@
-"""URLs for the in-process tracing tests: a route with a parameter, and paths near /health."""
+"""URLs for the tracing tests (in-process and under gunicorn): a route with a parameter, paths
+near /health, then the project's own URLs."""
 
 from django.http import HttpResponse, JsonResponse
 from django.urls import path, re_path
+
+from chimera.urls import urlpatterns as project_urlpatterns
 
 
 def item(request, pk):
@@ -14,5 +17,6 @@ def plain(request):
 
 urlpatterns = [
     path("items/<int:pk>/", item),
-    re_path(r"^(?:health|health/ready|health/|healthcare|api/healthcare/|api/health|admin/health/)$", plain),
+    re_path(r"^(?:health/ready|health/|healthcare|api/healthcare/|api/health|admin/health/)$", plain),
+    *project_urlpatterns,
 ]
