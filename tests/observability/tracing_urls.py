@@ -1,6 +1,8 @@
 """URLs for the tracing tests (in-process and under gunicorn): a route with a parameter, paths
 near /health, then the project's own URLs."""
 
+import time
+
 from django.http import HttpResponse, JsonResponse
 from django.urls import path, re_path
 
@@ -15,8 +17,15 @@ def plain(request):
     return HttpResponse("ok")
 
 
+def slow(request):
+    # Long enough that concurrent requests spread over every gunicorn worker.
+    time.sleep(0.2)
+    return HttpResponse("slow")
+
+
 urlpatterns = [
     path("items/<int:pk>/", item),
+    path("slow/", slow),
     re_path(r"^(?:health/ready|health/|healthcare|api/healthcare/|api/health|admin/health/)$", plain),
     *project_urlpatterns,
 ]
