@@ -296,3 +296,16 @@ def test_request_id_middleware_tags_the_server_span(client, span_exporter):
     response = client.get("/items/3/", headers={"x-request-id": "req-abc-123"})
     (span,) = span_exporter.get_finished_spans()
     assert span.attributes["request.id"] == response["X-Request-ID"] == "req-abc-123"
+
+
+def test_tracing_enabled_wins_over_otel_sdk_disabled(monkeypatch):
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    exporter = InMemorySpanExporter()
+    config = TracingConfig(enabled=True, exporter_type="console", endpoint=None, sample_rate=1.0)
+    provider = tracing.build_provider(config, SimpleSpanProcessor(exporter))
+    provider.get_tracer("tests").start_span("kept").end()
+    provider.shutdown()
+    assert [span.name for span in exporter.get_finished_spans()] == ["kept"]
