@@ -69,8 +69,18 @@ def test_excluded_paths_skip_the_host_check(no_other_middleware, client, span_ex
     # A load balancer probes with the instance's IP as Host. The official middleware validates the
     # Host (building the URL it matches exclusions against) even for a path it then excludes.
     assert client.get("/health", HTTP_HOST="10.1.2.3").status_code == 200
-    assert client.get("/healthcare", HTTP_HOST="10.1.2.3").status_code == 400
     assert span_exporter.get_finished_spans() == ()
+    # Traced paths leave the Host to Django (CommonMiddleware), which is not installed here.
+    assert client.get("/healthcare", HTTP_HOST="10.1.2.3").status_code == 200
+    assert len(span_exporter.get_finished_spans()) == 1
+
+
+def test_an_exception_in_a_view_is_recorded_on_the_span(client, span_exporter):
+    client.raise_request_exception = False
+    assert client.get("/boom/").status_code == 500
+    (span,) = span_exporter.get_finished_spans()
+    assert span.status.status_code == trace.StatusCode.ERROR
+    assert [event.name for event in span.events] == ["exception"]
 
 
 def test_the_tracing_middleware_comes_first(span_exporter, settings):

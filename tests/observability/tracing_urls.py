@@ -17,6 +17,10 @@ def plain(request):
     return HttpResponse("ok")
 
 
+def boom(request):
+    raise RuntimeError("boom")
+
+
 def slow(request):
     # Long enough that concurrent requests spread over every gunicorn worker.
     time.sleep(0.2)
@@ -26,6 +30,7 @@ def slow(request):
 urlpatterns = [
     path("items/<int:pk>/", item),
     path("slow/", slow),
+    path("boom/", boom),
     re_path(r"^(?:health/ready|health/|healthcare|api/healthcare/|api/health|admin/health/)$", plain),
     *project_urlpatterns,
 ]
