@@ -1,1 +1,1 @@
-"""Benchmarks (not tests): they print ratios measured side by side."""
+"""Benchmarks (not tests): run with ``.venv/bin/python -m bench.<name>``."""

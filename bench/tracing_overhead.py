@@ -1,6 +1,6 @@
 """What tracing costs per request: the WSGI handler called directly, rows measured side by side.
 
-    .venv/bin/python bench/tracing_overhead.py [--rounds 15] [--requests 2000]
+    .venv/bin/python -m bench.tracing_overhead [--rounds 40] [--requests 500]
 
 Each row is a Django WSGIHandler with its own middleware stack, built once. Rounds interleave
 the rows (in a shuffled order each round) so a noisy machine slows every row alike; a row's
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.tracing_settings")
 
 import django  # noqa: E402
 

@@ -1,23 +1,16 @@
-"""The benchmark's view: a route with a parameter and one log line, as a typical view has."""
+"""A trivial DRF endpoint: what every middleware's cost is measured against."""
 
-import logging
-
-from django.http import HttpResponse
 from django.urls import path
-
-logger = logging.getLogger("bench")
-
-
-class DiscardingHandler(logging.Handler):
-    """Formats each record, as a real handler would, then drops it."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.format(record)
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 
-def item(request, pk):
-    logger.info("item %s served", pk)
-    return HttpResponse("ok")
+class Ping(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def get(self, request):
+        return Response({"ok": True})
 
 
-urlpatterns = [path("bench/items/<int:pk>/", item)]
+urlpatterns = [path("bench", Ping.as_view())]
