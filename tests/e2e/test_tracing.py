@@ -7,6 +7,7 @@ arrive quickly. Spans are matched by the request ID each request sends.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -244,3 +245,11 @@ def test_unreachable_collector_fails_no_request_and_stops_within_the_bound(tmp_p
     assert slowest < 3, f"a request took {slowest:.1f} s"
     # The flush gives up after 2 s; gunicorn's graceful timeout (30 s) is never reached.
     assert stopped_in < 12, server.output()
+
+
+def test_the_dashboard_shows_tracing_active_and_stays_traced(otel_configured):
+    status, _, request_id = otel_configured.get("/api/v1/health/dashboard")
+    assert status in (200, 503)
+    body = json.loads(http_get(otel_configured.server.url + "/api/v1/health/dashboard")[2])
+    assert body["middleware"]["tracing"] == "active"
+    assert otel_configured.wait_for(by_request_id(request_id)), "the dashboard request was not traced"
