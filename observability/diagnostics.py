@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -111,7 +112,28 @@ def probe(config: TracingConfig, timeout: float) -> ProbeResult:
         return ProbeResult(False, f"{where} did not answer within {timeout:g} s.", seconds)
     if outcome[0]:
         return ProbeResult(True, f"accepted by {where} in {seconds * 1000:.0f} ms.", seconds)
-    return ProbeResult(False, f"not accepted by {where}: {stats.last_error}", seconds)
+    return ProbeResult(False, f"not accepted by {where}: {stats.last_error} ({reachability(config.endpoint)})",
+                       seconds)
+
+
+def reachability(endpoint: str | None, timeout: float = 2.0) -> str:
+    """Whether a TCP connection to the endpoint's host and port opens: the first thing to rule out."""
+    parts = urlsplit(endpoint or "")
+    try:
+        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "the endpoint has no usable host and port"
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except ConnectionRefusedError:
+        return f"TCP connection to {host}:{port} refused: nothing listens there"
+    except socket.gaierror:
+        return f"host {host} not found"
+    except TimeoutError:
+        return f"TCP connection to {host}:{port} timed out"
+    except OSError as exc:
+        return f"TCP connection to {host}:{port} failed: {exc.strerror or exc}"
+    return f"a TCP connection to {host}:{port} opens: something listens there but did not accept the span"
 
 
 def _export(exporter: CountingExporter, span: ReadableSpan, outcome: list[bool]) -> None:

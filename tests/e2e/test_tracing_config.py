@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from tests.support.processes import Gunicorn, free_port, project_env, run_manage
-from tests.support.receivers import OTLPGrpcReceiver, OTLPHttpReceiver, ZipkinReceiver
+from tests.support.receivers import OTLPGrpcReceiver, OTLPHttpReceiver, SilentListener, ZipkinReceiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -116,8 +117,23 @@ def test_probe_without_a_receiver_exits_2_saying_why(exporter):
     result = run_manage("check_tracing", "--probe", "--timeout", "1", env=environment, timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Probe: NOT accepted" in result.stdout
-    assert "refused" in result.stdout.lower() or "unavailable" in result.stdout.lower()
+    assert "refused: nothing listens there" in result.stdout
     assert SECRET not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("exporter", ["otlp", "otlp_http"])
+def test_probe_to_a_collector_that_never_answers_exits_2_within_its_timeout(exporter):
+    listener = SilentListener()
+    try:
+        environment = project_env(TRACING_EXPORTER=exporter, TRACING_ENDPOINT=f"http://127.0.0.1:{listener.port}/v1/traces")
+        started = time.monotonic()
+        result = run_manage("check_tracing", "--probe", "--timeout", "1", env=environment, timeout=60)
+        took = time.monotonic() - started
+    finally:
+        listener.stop()
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "something listens there but did not accept the span" in result.stdout
+    assert took < 20
 
 
 def test_json_report_for_scripts(receivers):
