@@ -65,6 +65,19 @@ def test_invalid_variable_refuses_start_up_and_is_reported_by_both_commands(tmp_
         assert SECRET not in output
 
 
+@pytest.mark.parametrize(("variable", "value", "number"), [INVALID[6], INVALID[8]], ids=["rate", "headers"])
+def test_preloading_gunicorn_refuses_before_loading_the_app(tmp_path, variable, value, number):
+    gunicorn = Gunicorn(env=invalid_env(variable, value), log_dir=tmp_path, args=["--preload"])
+    gunicorn.start(wait_path=None)
+    try:
+        assert gunicorn.wait(timeout=30) != 0
+    finally:
+        gunicorn.stop()
+    refused = gunicorn.stderr()
+    assert f"Configuration error: Invalid observability configuration:\n  observability.E{number} {variable}" in refused
+    assert "Traceback" not in refused and SECRET not in refused
+
+
 def test_with_tracing_disabled_problems_are_warnings_and_start_up_goes_on(tmp_path):
     environment = project_env(TRACING_SAMPLE_RATE="1.5", TRACING_HEADERS=SECRET)
     check = run_manage("check", env=environment)
