@@ -61,14 +61,27 @@ class Table:
 
 
 def display(value: object) -> str:
-    """A value as the page writes it: yes/no, a dash for nothing, JSON for lists and dicts."""
+    """A value as the page (and its script) writes it: yes/no, a dash for nothing, JSON for lists and dicts."""
     if value is None or value == "":
         return EMPTY
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float):
+        return str(_as_parsed(value))  # as the script writes the number it parsed: 1.0 is 1
     if isinstance(value, list | tuple | Mapping):
-        return json.dumps(value, separators=(", ", ": "), ensure_ascii=False, default=str)
+        return json.dumps(_as_parsed(value), separators=(", ", ": "), ensure_ascii=False, default=str)
     return str(value)
+
+
+def _as_parsed(value: object) -> object:
+    """`value` with whole floats as ints, as JSON.parse() leaves them for the script."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _as_parsed(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_parsed(item) for item in value]
+    return value
 
 
 def humanize(key: str) -> str:

@@ -16,6 +16,7 @@ from tests.e2e.conftest import log_in
 from tests.support.browser import screenshot_path
 from tests.support.csp import POLICY
 from tests.support.processes import Gunicorn, project_env
+from tests.support.receivers import OTLPHttpReceiver
 from tests.support.switch import DOWN_REASON, write_status
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -24,6 +25,8 @@ PAGE = "/admin/health/"
 SWITCHED = ("search_index", "payments")
 SERVICES = {"database", "cache", "migrations", "tracing", *SWITCHED}
 HEADERS = ["Service", "Status", "Critical", "Latency", "Recent latency", "Checked", "Description", "Reason"]
+ENDPOINT_SECRET = "endpoint-secret-4d7a"
+HEADER_SECRET = "header-secret-91c3"
 # Waits are bounded and generous: the machine running the suite may be busy.
 UPDATE_TIMEOUT_MS = 20_000
 # Collects what the browser reports when the Content-Security-Policy blocks something.
@@ -56,11 +59,24 @@ def switches(tmp_path_factory) -> Switches:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, staff_db_url, static_root, switches):
+def receiver():
+    """An OTLP/HTTP collector the server exports its spans to."""
+    collector = OTLPHttpReceiver()
+    yield collector
+    collector.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, staff_db_url, static_root, switches, receiver):
+    """Tracing on, with credentials in the endpoint and a secret header: the page must show neither."""
+    endpoint = receiver.endpoint.replace("http://", f"http://trace-user:{ENDPOINT_SECRET}@")
     env = project_env(
         DJANGO_SETTINGS_MODULE="tests.e2e.health_page_settings", DATABASE_URL=staff_db_url,
         STATIC_ROOT=str(static_root), WEB_CONCURRENCY="2", HEALTH_CACHE_SECONDS="1",
         HEALTH_SWITCH_DIR=str(switches.folder),
+        TRACING_ENABLED="true", TRACING_EXPORTER="otlp_http", TRACING_ENDPOINT=endpoint,
+        TRACING_HEADERS=f"x-collector-key={HEADER_SECRET}", TRACING_SERVICE_NAME="chimera-health-page",
+        TRACING_SAMPLE_RATE="0.5", OTEL_BSP_SCHEDULE_DELAY="200",
     )
     with Gunicorn(env=env, log_dir=tmp_path_factory.mktemp("gunicorn-health-page")) as gunicorn:
         yield gunicorn
@@ -266,13 +282,17 @@ def test_the_script_renders_an_update_as_the_server_rendered_the_first_paint(sta
     from playwright.sync_api import expect
 
     page = staff_page()
-    stable = "#healthdash-tracing, #healthdash-middleware, #healthdash-sections"
+    stable = "#healthdash-middleware, #healthdash-sections"
     static_fields = ["name", "status", "critical", "description", "reason"]
+    # The export counters and the last export's time move with every batch of spans.
+    static_tracing = ["enabled", "active", "exporter", "endpoint", "service_name", "sample_rate"]
 
     def snapshot():
         cells = {field: page.locator(f'#healthdash-services [data-field="{field}"]').all_inner_texts()
                  for field in static_fields}
-        return page.locator(stable).all_inner_texts(), cells, page.locator("#healthdash-banner").inner_text()
+        tracing = [page.locator(f"#healthdash-tracing tr[data-key={key}]").inner_text() for key in static_tracing]
+        return (page.locator(stable).all_inner_texts(), cells, page.locator("#healthdash-banner").inner_text(),
+                tracing, page.locator("#healthdash-tracing th").all_inner_texts())
 
     first_paint = snapshot()
     run = page.locator("#healthdash-checked-at").get_attribute("datetime")
@@ -314,4 +334,29 @@ def test_when_the_session_ends_the_page_stops_and_offers_the_login(staff_page, s
     assert live.get_by_role("link").get_attribute("href") == "/admin/login/?next=/admin/health/"
     page.click("#healthdash-refresh")  # the plain form now: it leads to the login page
     page.wait_for_url(re.compile(r"/admin/login/\?next="))
+    assert_clean(page)
+
+
+def test_the_tracing_block_shows_the_exporter_without_its_secrets(staff_page, receiver):
+    from playwright.sync_api import expect
+
+    page = staff_page()
+    endpoint = f"http://127.0.0.1:{receiver.port}/v1/traces"
+    tracing = page.locator("#healthdash-tracing")
+    # Spans leave both workers every 200 ms; the next updates show an export that succeeded.
+    expect(tracing.locator("tr[data-key=last_export] td")).to_have_text(
+        re.compile(r"^success at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"), timeout=UPDATE_TIMEOUT_MS)
+    rows = dict(zip(tracing.locator("th").all_inner_texts(), tracing.locator("td").all_inner_texts(), strict=True))
+    assert {key: rows[key] for key in ("Enabled", "Exporting in this process", "Exporter", "Endpoint", "Service name",
+                                       "Sample rate", "Spans dropped")} == {
+        "Enabled": "yes", "Exporting in this process": "yes", "Exporter": "otlp_http", "Endpoint": endpoint,
+        "Service name": "chimera-health-page", "Sample rate": "0.5", "Spans dropped": "0"}
+    assert int(rows["Spans exported"]) > 0
+    assert page.locator("#healthdash-tracing-note").is_hidden()
+    assert page.locator("#healthdash-middleware tr[data-key=tracing] td").inner_text() == "active"
+    assert cell(page, "tracing", "status").inner_text() == "Up"
+    html = page.content()
+    assert ENDPOINT_SECRET not in html and HEADER_SECRET not in html and "trace-user" not in html
+    assert receiver.wait_for(1, predicate=lambda span: span.service_name == "chimera-health-page")
+    assert any(headers.get("x-collector-key") == HEADER_SECRET for headers in receiver.requests)
     assert_clean(page)

@@ -11,6 +11,7 @@ from django.contrib.admin import AdminSite
 from django.test import Client
 
 from healthdash.admin_site import HealthAdminSiteMixin
+from healthdash.page import TRACING_FIELDS, tracing_value
 from healthdash.registry import service_registry
 from healthdash.sections import register_section, unregister_section
 from healthdash.sparkline import sparkline
@@ -221,6 +222,19 @@ def test_tracing_details_come_from_the_tracing_service(staff_client, project_ser
                         ("Sample rate", "0.25"), ("Spans exported", "120"), ("Spans dropped", "3"),
                         ("Last export", "failure at 2026-11-26 10:00:00 UTC: connection refused")]:
         assert f'<th scope="row">{label}</th><td>{text}</td>' in block
+    assert 'id="healthdash-tracing-note" hidden' in block
+
+
+def test_the_tracing_block_reads_observabilitys_tracing_status(staff_client, project_services):
+    from observability.tracing import tracing_status
+
+    html = staff_client.get(PAGE + "?refresh=1").content.decode()
+    block = html[html.index('id="healthdash-tracing"'):html.index('id="healthdash-middleware"')]
+    status = tracing_status()
+    for key, label in TRACING_FIELDS:
+        if key not in ("last_export", "spans_exported", "spans_dropped"):  # counters move as spans leave
+            assert f'<tr data-key="{key}"><th scope="row">{label}</th><td>{tracing_value(key, status[key])}</td>' \
+                in block
     assert 'id="healthdash-tracing-note" hidden' in block
 
 

@@ -9,8 +9,9 @@ from healthdash.page import EMPTY, banner, clock, display, latency, section_tabl
 
 
 @pytest.mark.parametrize(("value", "text"), [
-    (None, EMPTY), ("", EMPTY), (True, "yes"), (False, "no"), (0, "0"), (0.5, "0.5"), ("otlp", "otlp"),
-    ([1, "a"], '[1, "a"]'), ({"k": None, "é": [True]}, '{"k": null, "é": [true]}'),
+    (None, EMPTY), ("", EMPTY), (True, "yes"), (False, "no"), (0, "0"), (0.5, "0.5"), (1.0, "1"), (-3.0, "-3"),
+    ("otlp", "otlp"),
+    ([1, "a", 2.0], '[1, "a", 2]'), ({"k": None, "é": [True]}, '{"k": null, "é": [true]}'),
 ])
 def test_display(value, text):
     assert display(value) == text
