@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import update_wrapper
 
+from django.apps import apps
 from django.contrib.admin import AdminSite
 from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import PermissionDenied
@@ -26,6 +27,7 @@ class HealthAdminSiteMixin:
     health_page_title = "Service health"
 
     def get_urls(self):
+        """The site's URLs, with ``health/`` first."""
         from healthdash.admin_page import HealthPageView
 
         view = HealthPageView.as_view(site=self, title=self.health_page_title)
@@ -53,8 +55,6 @@ class HealthAdminSiteMixin:
 
     def health_app_entry(self) -> dict:
         """The health page, shaped like an app with one view-only model, as the admin lists them."""
-        from django.apps import apps
-
         url = reverse(f"{self.name}:{PAGE_NAME}", current_app=self.name)
         name = apps.get_app_config(APP_LABEL).verbose_name if apps.is_installed(APP_LABEL) else "Health"
         page = {"name": self.health_page_title, "object_name": "ServiceHealth", "perms": {"view": True},
