@@ -38,26 +38,56 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh page (own cookies); console errors and page errors are kept in ``page.errors``."""
-    context = browser.new_context()
-    new_page = context.new_page()
+def record_errors(new_page):
+    """Keep console errors, page errors and failed responses of `new_page` in ``new_page.errors``."""
     new_page.errors = []
     new_page.on("console", lambda message: message.type == "error" and new_page.errors.append(message.text))
     new_page.on("pageerror", lambda error: new_page.errors.append(str(error)))
     new_page.on("response", lambda reply: reply.status >= 400 and new_page.errors.append(f"{reply.status} {reply.url}"))
-    yield new_page
-    context.close()
+    return new_page
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open pages in fresh contexts: ``new_page(color_scheme="dark")``; errors kept as in `page`."""
+    contexts = []
+
+    def open_page(**context_options):
+        context = browser.new_context(**context_options)
+        contexts.append(context)
+        return record_errors(context.new_page())
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    """A fresh page (own cookies); console errors and page errors are kept in ``page.errors``."""
+    return new_page()
+
+
+def log_in(page, server, path: str = "/admin/") -> None:
+    """Log in as the staff user through the admin's login form, then land on `path`."""
+    page.goto(f"{server.url}/admin/login/?next={path}")
+    page.fill("#id_username", STAFF_USER)
+    page.fill("#id_password", STAFF_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(server.url + path)
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory):
+    """The project's static files, collected once (hashed names, as WhiteNoise serves them)."""
+    root = tmp_path_factory.mktemp("static")
+    result = run_manage("collectstatic", "--noinput", "-v0", env=project_env(STATIC_ROOT=str(root)), timeout=120)
+    assert result.returncode == 0, result.stderr
+    return root
 
 
 @pytest.fixture(scope="module")
-def admin_server(tmp_path_factory, staff_db_url):
+def admin_server(tmp_path_factory, staff_db_url, static_root):
     """gunicorn serving the project (DEBUG off) with static files collected, for browser tests."""
-    static_root = tmp_path_factory.mktemp("static")
-    result = run_manage("collectstatic", "--noinput", "-v0", env=project_env(STATIC_ROOT=str(static_root)),
-                        timeout=120)
-    assert result.returncode == 0, result.stderr
     env = project_env(DATABASE_URL=staff_db_url, STATIC_ROOT=str(static_root), WEB_CONCURRENCY="2")
     with Gunicorn(env=env, log_dir=tmp_path_factory.mktemp("gunicorn-admin")) as server:
         yield server

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import STAFF_PASSWORD, STAFF_USER
+from tests.e2e.conftest import STAFF_USER, log_in
 from tests.support.browser import screenshot_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def log_in(page, server) -> None:
-    page.goto(server.url + "/admin/login/")
-    page.fill("#id_username", STAFF_USER)
-    page.fill("#id_password", STAFF_PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(server.url + "/admin/")
 
 
 def test_staff_logs_in_through_the_admin_form(page, admin_server):
