@@ -5,5 +5,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("healthdash.urls")),
+    path("api/", include("chimera.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,68 @@
+"""The prompt pipeline that runs before any provider call: normalise, enforce limits, apply a template.
+
+Pure functions and one small frozen class, so it is cheap to run as its own health probe.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+PLACEHOLDER = "{prompt}"
+# Horizontal whitespace of any kind (tabs, no-break and other Unicode spaces), not newlines.
+HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
+BLANK_LINES = re.compile(r"\n{3,}")
+SELF_TEST_INPUT = "  Hello,\r\n\r\n\r\n\tWORLD\x00 \u00a0!  "
+SELF_TEST_OUTPUT = "Hello,\n\nWORLD !"
+
+
+class PromptRejected(ValueError):
+    """The prompt cannot be sent: `code` says why (``prompt_empty``, ``prompt_too_long``)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def normalise(text: str) -> str:
+    """NFC, LF newlines, no control characters, single spaces, at most one blank line, trimmed."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    # Control characters (NUL, escape sequences, ...) never reach a provider; tabs become spaces.
+    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+    lines = (HORIZONTAL_SPACE.sub(" ", line).strip() for line in text.split("\n"))
+    return BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def apply_template(template: str, prompt: str) -> str:
+    """`template` with its placeholder replaced by `prompt`; braces in the prompt stay literal."""
+    return template.replace(PLACEHOLDER, prompt, 1)
+
+
+@dataclass(frozen=True)
+class TransformationEngine:
+    """Turns what a caller sent into what a provider receives, or refuses it."""
+
+    template: str = PLACEHOLDER
+    max_chars: int = 4000
+
+    def run(self, prompt: str) -> str:
+        """The provider's input for `prompt`; raises PromptRejected when it is empty or too long."""
+        text = normalise(prompt)
+        if not text:
+            raise PromptRejected("prompt_empty", "The prompt is empty once whitespace and control characters "
+                                                 "are removed.")
+        if len(text) > self.max_chars:
+            raise PromptRejected(
+                "prompt_too_long", f"The prompt has {len(text)} characters; the limit is {self.max_chars}.",
+            )
+        return apply_template(self.template, text)
+
+    def self_test(self) -> None:
+        """Normalise and template a fixed input (limits aside); raises AssertionError when wrong."""
+        result = normalise(SELF_TEST_INPUT)
+        if result != SELF_TEST_OUTPUT:
+            raise AssertionError(f"normalisation gave {result!r}, expected {SELF_TEST_OUTPUT!r}")
+        if result not in apply_template(self.template, result):
+            raise AssertionError("the template dropped the prompt")
