@@ -171,4 +171,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Text generation behind request IDs, tracing and health checks.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "chimera.api.schema.prompt_constraints",
+    ],
 }

@@ -1,4 +1,4 @@
-"""The prompt pipeline that runs before any provider call: normalise, enforce limits, apply a template.
+"""The prompt pipeline that runs before any provider call: enforce limits, normalise, apply a template.
 
 Pure functions and one small frozen class, so it is cheap to run as its own health probe.
 """
@@ -13,6 +13,10 @@ PLACEHOLDER = "{prompt}"
 # Horizontal whitespace of any kind (tabs, no-break and other Unicode spaces), not newlines.
 HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 BLANK_LINES = re.compile(r"\n{3,}")
+DROPPED_CATEGORIES = frozenset({"Cc", "Cs"})
+# What the OpenAPI schema requires of a prompt so that something is left once normalised:
+# one character that is neither whitespace, a control character nor a surrogate.
+CONTENT_PATTERN = r"[^\s\x00-\x1f\x7f-\x9f\ud800-\udfff]"
 SELF_TEST_INPUT = "  Hello,\r\n\r\n\r\n\tWORLD\x00 \u00a0!  "
 SELF_TEST_OUTPUT = "Hello,\n\nWORLD !"
 
@@ -29,8 +33,9 @@ class PromptRejected(ValueError):
 def normalise(text: str) -> str:
     """NFC, LF newlines, no control characters, single spaces, at most one blank line, trimmed."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    # Control characters (NUL, escape sequences, ...) never reach a provider; tabs become spaces.
-    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+    # Control characters (NUL, escape sequences, ...) and lone surrogates, which no encoder
+    # accepts, never reach a provider; tabs become spaces.
+    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in DROPPED_CATEGORIES)
     lines = (HORIZONTAL_SPACE.sub(" ", line).strip() for line in text.split("\n"))
     return BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
@@ -48,15 +53,18 @@ class TransformationEngine:
     max_chars: int = 4000
 
     def run(self, prompt: str) -> str:
-        """The provider's input for `prompt`; raises PromptRejected when it is empty or too long."""
+        """The provider's input for `prompt`; raises PromptRejected when it is too long or empty.
+
+        The limit applies to the prompt as sent, before any work is done on it.
+        """
+        if len(prompt) > self.max_chars:
+            raise PromptRejected(
+                "prompt_too_long", f"The prompt has {len(prompt)} characters; the limit is {self.max_chars}.",
+            )
         text = normalise(prompt)
         if not text:
             raise PromptRejected("prompt_empty", "The prompt is empty once whitespace and control characters "
                                                  "are removed.")
-        if len(text) > self.max_chars:
-            raise PromptRejected(
-                "prompt_too_long", f"The prompt has {len(text)} characters; the limit is {self.max_chars}.",
-            )
         return apply_template(self.template, text)
 
     def self_test(self) -> None:

@@ -7,9 +7,6 @@ from rest_framework import serializers
 
 from chimera.conf import PROVIDER_NAMES
 
-# A hard ceiling before any work is done; the configurable limit is the engine's.
-MAX_PROMPT_CHARS = 100_000
-
 
 @extend_schema_field({"type": "string", "enum": list(PROVIDER_NAMES)})
 class ProviderField(serializers.CharField):
@@ -19,7 +16,8 @@ class ProviderField(serializers.CharField):
 class GenerateRequestSerializer(serializers.Serializer):
     """``{"prompt": "...", "provider": "..."}``; provider defaults to CHIMERA_DEFAULT_PROVIDER."""
 
-    prompt = serializers.CharField(max_length=MAX_PROMPT_CHARS, trim_whitespace=False)
+    # Limits and emptiness are the transformation engine's (the schema shows them, see schema.py).
+    prompt = serializers.CharField(trim_whitespace=False, allow_blank=True)
     provider = ProviderField(required=False, max_length=64)
 
 
