@@ -22,12 +22,16 @@ try:
     workers = env.strict_int("WEB_CONCURRENCY", default=2, minimum=1)
     timeout = env.strict_int("GUNICORN_TIMEOUT", default=30, minimum=1)
     graceful_timeout = env.strict_int("GUNICORN_GRACEFUL_TIMEOUT", default=30, minimum=1)
+    log_format = env.choice("LOG_FORMAT", default="text", choices=("text", "json"))
 except ImproperlyConfigured as exc:
     sys.exit(f"Configuration error: {exc}")
 
 wsgi_app = "chimera.wsgi:application"
 accesslog = "-"
 errorlog = "-"
+# Access lines carry the response's request ID (and trace ID); JSON lines under LOG_FORMAT=json.
+logger_class = f"observability.access_log.{'JsonAccessLogger' if log_format == 'json' else 'AccessLogger'}"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%(request_id)s trace_id=%(trace_id)s "%(a)s"'
 # Heartbeat files in memory: a slow or full disk must not get healthy workers killed.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "observability.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,11 +110,14 @@ LOG_FORMAT = env.choice("LOG_FORMAT", default="text", choices=("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "request_context": {"()": "observability.log_filters.RequestContextFilter"},
+    },
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(trace_id)s %(span_id)s",
             "rename_fields": {"asctime": "timestamp", "levelname": "level", "name": "logger"},
         },
     },
@@ -122,11 +126,16 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": LOG_FORMAT,
+            "filters": ["request_context"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own handlers are dropped: its records reach the console through the root.
     "loggers": {
-        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django": {"level": LOG_LEVEL, "handlers": [], "propagate": True},
+        # One INFO line per outgoing call (with its URL) is noise, and URLs can hold secrets.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 
@@ -135,9 +144,17 @@ LOGGING = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "observability.errors.exception_handler",
 }
 
 # --- Request IDs (observability) --------------------------------------------------------------
+
+# Only what the operator set goes in: the defaults live in observability.conf.
+OBSERVABILITY = {
+    name: env.raw(name)
+    for name in ("REQUEST_ID_HEADER", "REQUEST_ID_TRUST_INCOMING", "REQUEST_ID_GENERATOR")
+    if env.is_set(name)
+}
 
 
 # --- Tracing (observability) ------------------------------------------------------------------

@@ -3,6 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# API paths answer errors as JSON carrying the request ID; other paths get Django's pages.
+handler400 = "observability.errors.handler400"
+handler403 = "observability.errors.handler403"
+handler404 = "observability.errors.handler404"
+handler500 = "observability.errors.handler500"
+
 urlpatterns = [
     path("", include("healthdash.urls")),
     path("api/", include("chimera.api.urls")),

@@ -19,6 +19,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from observability.request_id import generate_request_id, is_valid_request_id
+
 SETTINGS_NAME = "OBSERVABILITY"
 TRUE_STRINGS = frozenset({"1", "true", "yes", "on"})
 FALSE_STRINGS = frozenset({"0", "false", "no", "off"})
@@ -62,21 +64,16 @@ def parse_bool(raw: object, variable: str, problem_id: str, problems: list[Probl
 # --- Request IDs ------------------------------------------------------------------------------
 
 
-def default_generator() -> str:
-    """A random UUID4 in its canonical string form."""
-    import uuid
-
-    return str(uuid.uuid4())
-
-
 @dataclass(frozen=True)
 class RequestIDConfig:
     """How request IDs are read, generated and returned."""
 
     header: str = "X-Request-ID"
     trust_incoming: bool = True
-    generator: Callable[[], str] = field(default=default_generator, compare=False)
-    generator_path: str = "uuid.uuid4"
+    generator: Callable[[], str] = field(default=generate_request_id, compare=False)
+    generator_path: str = "observability.request_id.generate_request_id"
+    # Paths whose errors (404, 500, ...) answer JSON in the error envelope, with the ID.
+    json_error_prefixes: tuple[str, ...] = ("/api/",)
 
     @property
     def meta_key(self) -> str:
@@ -104,9 +101,34 @@ def parse_request_id(raw: Mapping[str, object]) -> tuple[RequestIDConfig, list[P
     if raw.get("REQUEST_ID_GENERATOR"):
         path = raw["REQUEST_ID_GENERATOR"]
         generator = _import_callable(path, problems)
+        if generator is not None and not _makes_valid_ids(generator):
+            problems.append(Problem(
+                "005", "REQUEST_ID_GENERATOR",
+                f"REQUEST_ID_GENERATOR {shown(path)} does not return a valid request ID.",
+                "Return 1 to 128 characters from letters, digits and - _ . : / + = @.",
+            ))
+            generator = None
         if generator is not None:
             values.update(generator=generator, generator_path=str(path))
+    if "JSON_ERROR_PREFIXES" in raw:
+        prefixes = raw["JSON_ERROR_PREFIXES"]
+        prefixes = (prefixes,) if isinstance(prefixes, str) else prefixes
+        if isinstance(prefixes, (list, tuple)) and all(isinstance(p, str) and p.startswith("/") for p in prefixes):
+            values["json_error_prefixes"] = tuple(prefixes)
+        else:
+            problems.append(Problem(
+                "004", "JSON_ERROR_PREFIXES",
+                f"JSON_ERROR_PREFIXES must be a list of paths starting with '/', got {shown(prefixes)}.",
+                'For example ["/api/"].',
+            ))
     return RequestIDConfig(**values), problems
+
+
+def _makes_valid_ids(generator: Callable[[], str]) -> bool:
+    try:
+        return is_valid_request_id(generator())
+    except Exception:  # any failure of the operator's function means it cannot be used
+        return False
 
 
 def _import_callable(path: object, problems: list[Problem]) -> Callable[[], str] | None:

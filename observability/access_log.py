@@ -1,0 +1,84 @@
+"""gunicorn access logs that carry the request ID (and trace ID), as text or as JSON lines.
+
+``gunicorn.conf.py`` selects ``AccessLogger`` (``LOG_FORMAT=text``: its format may use the
+atoms ``%(request_id)s`` and ``%(trace_id)s``) or ``JsonAccessLogger`` (``LOG_FORMAT=json``:
+access and error lines are JSON objects, like Django's own log lines).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from gunicorn.glogging import Logger
+from pythonjsonlogger.json import JsonFormatter
+
+MISSING = "-"
+
+
+
+def request_id_header() -> str:
+    """The configured request-ID header, lower-cased as gunicorn's atoms are."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from observability.conf import get_request_id_config
+
+    try:
+        return get_request_id_config().header.lower()
+    except ImproperlyConfigured:  # Django's settings are not loaded in this process
+        return "x-request-id"
+
+
+def trace_id_from(traceresponse: str | None) -> str:
+    """The trace ID of a W3C ``traceresponse`` header (``00-<trace>-<span>-<flags>``)."""
+    parts = (traceresponse or "").split("-")
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else MISSING
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger with ``request_id`` and ``trace_id`` atoms taken from the response."""
+
+    def atoms(self, resp, req, environ, request_time) -> dict:
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["request_id"] = atoms.get(f"{{{request_id_header()}}}o", MISSING)
+        atoms["trace_id"] = trace_id_from(atoms.get("{traceresponse}o"))
+        return atoms
+
+
+class JsonAccessLogger(AccessLogger):
+    """Access and error lines as JSON objects with the fields of the application's JSON logs."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        formatter = JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "timestamp", "levelname": "level", "name": "logger"},
+        )
+        for handler in self.error_log.handlers:
+            handler.setFormatter(formatter)
+
+    def access(self, resp, req, environ, request_time) -> None:
+        if not self.access_log_enabled:
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        line = {
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": "INFO",
+            "logger": "gunicorn.access",
+            "message": f'{atoms["m"]} {atoms["U"]} {atoms["s"]}',
+            "method": atoms["m"],
+            "path": atoms["U"],
+            "query": atoms["q"] or "",
+            "status": int(atoms["s"]),
+            "bytes": atoms["B"],
+            "duration_ms": round(atoms["D"] / 1000, 3),
+            "remote_addr": atoms["h"],
+            "user_agent": atoms["a"],
+            "request_id": atoms["request_id"],
+            "trace_id": atoms["trace_id"],
+        }
+        try:
+            self.access_log.info(json.dumps(line, ensure_ascii=True))
+        except Exception:
+            logging.getLogger("gunicorn.error").exception("Could not write an access log line.")

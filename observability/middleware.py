@@ -1,0 +1,97 @@
+"""RequestIDMiddleware: one ID per request, on the response, the span and every log line."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from contextvars import Token
+from functools import partial
+from typing import TYPE_CHECKING
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from opentelemetry import trace
+
+from observability.conf import get_request_id_config
+from observability.context import request_id_var
+from observability.request_id import is_valid_request_id
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponseBase
+
+logger = logging.getLogger(__name__)
+SPAN_ATTRIBUTE = "request.id"
+
+
+class RequestIDMiddleware:
+    """Take a valid incoming ID or make one; expose it until the response is closed.
+
+    Sync and async capable without ``MiddlewareMixin`` hooks, so it never costs a thread hop.
+    Everything that can be decided once (header, META key, generator, whether spans exist) is
+    decided when the handler loads the middleware.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+        config = get_request_id_config()
+        self.header = config.header
+        self.meta_key = config.meta_key if config.trust_incoming else None
+        self.generate = config.generator
+        # Without a tracer provider every span is a no-op: skip the lookup on each request.
+        self.tag_spans = not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if self.async_mode:
+            return self.__acall__(request)
+        token = self._begin(request)
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            request_id_var.reset(token)
+            raise
+        return self._finish(request, response, token)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        token = self._begin(request)
+        try:
+            response = await self.get_response(request)
+        except BaseException:
+            request_id_var.reset(token)
+            raise
+        return self._finish(request, response, token)
+
+    def _begin(self, request: HttpRequest) -> Token:
+        incoming = request.META.get(self.meta_key) if self.meta_key else None
+        if incoming is None:
+            request_id = self.generate()
+        elif is_valid_request_id(incoming):
+            request_id = incoming
+        else:
+            request_id = self.generate()
+            # Length only: the value itself may be an injection attempt and is never logged.
+            logger.debug("Replaced an invalid %s header (%d characters) with a new ID.", self.header, len(incoming))
+        request.request_id = request_id
+        if self.tag_spans:
+            span = trace.get_current_span()
+            if span.is_recording():
+                span.set_attribute(SPAN_ATTRIBUTE, request_id)
+        return request_id_var.set(request_id)
+
+    def _finish(self, request: HttpRequest, response: HttpResponseBase, token: Token) -> HttpResponseBase:
+        response[self.header] = request.request_id
+        # The ID stays set while the handler logs the response and a streaming body is sent;
+        # the server's close() of the response ends it (Django calls these closers first).
+        response._resource_closers.append(partial(_reset, token))
+        return response
+
+
+def _reset(token: Token) -> None:
+    # ASGI closes responses in a worker thread, in a copy of the request's context (reset
+    # raises ValueError there): the request's own context ends with its task anyway.
+    with contextlib.suppress(ValueError):
+        request_id_var.reset(token)

@@ -1,0 +1,114 @@
+"""Log correlation: request_id, trace_id and span_id on records, in text and JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+from django.test import Client
+from opentelemetry.sdk.trace import TracerProvider
+from pythonjsonlogger.json import JsonFormatter
+
+from observability.context import request_id_context
+from observability.log_filters import RequestContextFilter
+
+logger = logging.getLogger("tests.log_filters")
+
+
+@pytest.fixture
+def context_caplog(caplog):
+    context_filter = RequestContextFilter()
+    caplog.handler.addFilter(context_filter)
+    caplog.set_level(logging.INFO)
+    yield caplog
+    caplog.handler.removeFilter(context_filter)
+
+
+def pairs(caplog, name: str) -> list[tuple[str, str]]:
+    return [(r.getMessage(), r.request_id) for r in caplog.records if r.name == name]
+
+
+def test_outside_a_request_the_fields_are_dashes(context_caplog):
+    logger.info("no request here")
+    record = context_caplog.records[-1]
+    assert (record.request_id, record.trace_id, record.span_id) == ("-", "-", "-")
+
+
+def test_inside_request_id_context(context_caplog):
+    with request_id_context("job-42"):
+        logger.info("inside a job")
+    logger.info("after the job")
+    assert pairs(context_caplog, "tests.log_filters") == [("inside a job", "job-42"), ("after the job", "-")]
+
+
+@pytest.mark.urls("tests.observability.urls")
+def test_records_of_a_request_carry_its_id(context_caplog):
+    client = Client(raise_request_exception=False)
+    client.get("/api/test/ok", HTTP_X_REQUEST_ID="req-a")
+    client.get("/ok", HTTP_X_REQUEST_ID="req-b")
+    client.get("/boom", HTTP_X_REQUEST_ID="req-c")
+    assert pairs(context_caplog, "tests.views") == [("api view ran", "req-a"), ("plain view ran", "req-b")]
+    assert pairs(context_caplog, "django.request") == [("Internal Server Error: /boom", "req-c")]
+
+
+def test_current_span_gives_trace_and_span_ids(context_caplog):
+    tracer = TracerProvider().get_tracer("tests")
+    with tracer.start_as_current_span("work") as span:
+        logger.info("in a span")
+    record = context_caplog.records[-1]
+    context = span.get_span_context()
+    assert record.trace_id == format(context.trace_id, "032x")
+    assert record.span_id == format(context.span_id, "016x")
+    assert len(record.trace_id) == 32 and len(record.span_id) == 16
+
+
+def test_values_given_with_extra_are_kept(context_caplog):
+    logger.info("from a task queue", extra={"request_id": "task-7"})
+    assert context_caplog.records[-1].request_id == "task-7"
+
+
+def test_json_lines_have_the_documented_fields():
+    from django.conf import settings
+
+    config = settings.LOGGING["formatters"]["json"]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter(config["fmt"], rename_fields=config["rename_fields"]))
+    handler.addFilter(RequestContextFilter())
+    json_logger = logging.getLogger("tests.json")
+    json_logger.addHandler(handler)
+    json_logger.propagate = False
+    try:
+        with request_id_context("json-1"):
+            json_logger.warning("hello %s", "world")
+    finally:
+        json_logger.removeHandler(handler)
+        json_logger.propagate = True
+    line = json.loads(stream.getvalue())
+    assert line["message"] == "hello world"
+    assert (line["level"], line["logger"], line["request_id"]) == ("WARNING", "tests.json", "json-1")
+    assert line["trace_id"] == line["span_id"] == "-"
+    assert line["timestamp"]
+
+
+def test_text_format_includes_the_request_id():
+    from django.conf import settings
+
+    formatter = logging.Formatter(settings.LOGGING["formatters"]["text"]["format"])
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "message", (), None)
+    RequestContextFilter().filter(record)
+    with request_id_context("text-1"):
+        record2 = logging.LogRecord("x", logging.INFO, __file__, 1, "message", (), None)
+        RequestContextFilter().filter(record2)
+    assert "[-] message" in formatter.format(record)
+    assert "[text-1] message" in formatter.format(record2)
+
+
+def test_project_logging_puts_the_filter_on_the_handler():
+    from django.conf import settings
+
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_context"]
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "name", "") == "console")
+    assert any(isinstance(f, RequestContextFilter) for f in handler.filters)
