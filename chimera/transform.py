@@ -14,9 +14,11 @@ PLACEHOLDER = "{prompt}"
 HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 BLANK_LINES = re.compile(r"\n{3,}")
 DROPPED_CATEGORIES = frozenset({"Cc", "Cs"})
-# What the OpenAPI schema requires of a prompt so that something is left once normalised:
-# one character that is neither whitespace, a control character nor a surrogate.
-CONTENT_PATTERN = r"[^\s\x00-\x1f\x7f-\x9f\ud800-\udfff]"
+BYTE_ORDER_MARK = "\ufeff"
+# What the OpenAPI schema requires of a prompt so that something is left once normalised: one
+# character that is neither whitespace (JSON Schema's \s, which includes the byte order mark)
+# nor a control character. Lone surrogates cannot be written in the schema's regex dialect.
+CONTENT_PATTERN = r"[^\s\ufeff\x00-\x1f\x7f-\x9f]"
 SELF_TEST_INPUT = "  Hello,\r\n\r\n\r\n\tWORLD\x00 \u00a0!  "
 SELF_TEST_OUTPUT = "Hello,\n\nWORLD !"
 
@@ -31,11 +33,12 @@ class PromptRejected(ValueError):
 
 
 def normalise(text: str) -> str:
-    """NFC, LF newlines, no control characters, single spaces, at most one blank line, trimmed."""
+    """NFC, LF newlines, no control characters or BOMs, single spaces, at most one blank line, trimmed."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    # Control characters (NUL, escape sequences, ...) and lone surrogates, which no encoder
-    # accepts, never reach a provider; tabs become spaces.
-    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in DROPPED_CATEGORIES)
+    # Control characters (NUL, escape sequences, ...), lone surrogates (which no encoder accepts)
+    # and byte order marks never reach a provider; tabs become spaces.
+    text = "".join(c for c in text.replace(BYTE_ORDER_MARK, "")
+                   if c in "\n\t" or unicodedata.category(c) not in DROPPED_CATEGORIES)
     lines = (HORIZONTAL_SPACE.sub(" ", line).strip() for line in text.split("\n"))
     return BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import ProhibitNullCharactersValidator
 
 from chimera.conf import PROVIDER_NAMES
 
 
+class StrictCharField(serializers.CharField):
+    """A string that must be sent as one: 42 or true is refused, not turned into "42"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # NUL and other control characters are the transformation engine's to remove.
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 @extend_schema_field({"type": "string", "enum": list(PROVIDER_NAMES)})
-class ProviderField(serializers.CharField):
+class ProviderField(StrictCharField):
     """A provider's name; unknown names are refused by the view with their own error code."""
 
 
@@ -17,7 +32,7 @@ class GenerateRequestSerializer(serializers.Serializer):
     """``{"prompt": "...", "provider": "..."}``; provider defaults to CHIMERA_DEFAULT_PROVIDER."""
 
     # Limits and emptiness are the transformation engine's (the schema shows them, see schema.py).
-    prompt = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    prompt = StrictCharField(trim_whitespace=False, allow_blank=True)
     provider = ProviderField(required=False, max_length=64)
 
 

@@ -16,6 +16,7 @@ from chimera.api.throttles import GenerateRateThrottle
 from chimera.conf import get_service_config
 from chimera.llm.base import ProviderFailure
 from chimera.llm.service import LLMService, get_llm_service
+from observability.context import get_request_id
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -64,10 +65,5 @@ class GenerateView(APIView):
         except transform.PromptRejected as rejected:
             raise exceptions.from_rejection(rejected) from None
         body = {"text": generation.text, "provider": generation.provider, "model": generation.model,
-                "request_id": current_request_id(request)}
+                "request_id": get_request_id()}
         return Response(GenerateResponseSerializer(body).data)
-
-
-def current_request_id(request: Request) -> str | None:
-    """The ID the request-ID middleware gave this request."""
-    return getattr(request._request, "request_id", None)

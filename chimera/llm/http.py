@@ -1,7 +1,8 @@
 """The HTTP client for provider calls: pooled per process, traced, carrying the request's ID.
 
-The client is instrumented on its own (never httpx globally at import), so each call is a
-client span under the current server span and carries ``traceparent`` when tracing is on.
+``observability.http.httpx_client`` adds ``X-Request-ID`` to every call. The client is
+instrumented on its own (never httpx globally at import), so each call is a client span under
+the current server span, and ``traceparent`` names that client span when tracing is on.
 """
 
 from __future__ import annotations
@@ -13,17 +14,15 @@ import httpx
 from opentelemetry import trace
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+from observability.http import httpx_client
+
 _clients: dict[tuple[int, int], httpx.Client] = {}
 _lock = threading.Lock()
 
 
-def add_correlation_headers(request: httpx.Request) -> None:
-    """Request hook: the current request's ID goes out as ``X-Request-ID``."""
-
-
 def build_client() -> httpx.Client:
     """A new instrumented client; timeouts are given per call."""
-    client = httpx.Client(follow_redirects=False, event_hooks={"request": [add_correlation_headers]})
+    client = httpx_client(follow_redirects=False)
     HTTPXClientInstrumentor.instrument_client(client)
     return client
 

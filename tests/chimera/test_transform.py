@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import jsonschema_rs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from chimera.transform import CONTENT_PATTERN, PromptRejected, TransformationEng
     ("nul\x00 and escape\x1b[31m", "nul and escape[31m"),
     ("e\u0301", "\u00e9"),  # NFC: e + combining acute becomes é
     ("lone \ud800 surrogate", "lone surrogate"),
+    ("\ufeffbom", "bom"),
     ("emoji 👩\u200d💻 stays", "emoji 👩\u200d💻 stays"),
 ])
 def test_normalise(raw, expected):
@@ -37,6 +39,12 @@ def test_normalise_is_idempotent_and_never_leaves_control_characters(text):
 @given(st.text())
 def test_content_pattern_tells_exactly_which_prompts_survive_normalisation(text):
     assert bool(re.search(CONTENT_PATTERN, text)) == bool(normalise(text))
+
+
+@given(st.text())
+def test_content_pattern_means_the_same_in_the_schemas_regex_dialect(text):
+    validator = jsonschema_rs.validator_for({"type": "string", "pattern": CONTENT_PATTERN})
+    assert validator.is_valid(text) == bool(normalise(text))
 
 
 def test_template_keeps_braces_in_the_prompt_literal():
