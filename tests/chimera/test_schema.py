@@ -8,6 +8,7 @@ from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
+from observability.context import request_id_var
 from tests.chimera.conftest import API_KEY, GOOGLE_KEY, OPENAI_KEY
 
 EXAMPLES = 150
@@ -36,6 +37,15 @@ def test_schema_holds_no_secret(client, remote):
     assert text.startswith("openapi: 3")
     for secret in (API_KEY, GOOGLE_KEY, OPENAI_KEY):
         assert secret not in text
+
+
+@pytest.fixture(autouse=True)
+def request_id_restored():
+    """Werkzeug's test client never closes responses, and closing is what ends a request ID's
+    lifetime (as a real server does): restore the ID so none outlives these tests."""
+    token = request_id_var.set(None)
+    yield
+    request_id_var.reset(token)
 
 
 @pytest.fixture
