@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from chimera import checks
 from chimera.apps import refuse_invalid_configuration
+from tests.support.processes import project_env, run_manage
 
 
 def ids(messages) -> list[str]:
@@ -55,3 +56,20 @@ def test_start_up_is_refused_with_every_problem(settings):
     assert "chimera.E001" in str(caught.value) and "chimera.E004" in str(caught.value)
     settings.CHIMERA_SERVICE = {}
     refuse_invalid_configuration()
+
+
+@pytest.mark.slow
+def test_invalid_variable_stops_start_up_with_one_clear_message():
+    result = run_manage("showmigrations", env=project_env(CHIMERA_THROTTLE_RATE="lots",
+                                                          CHIMERA_PROVIDER_GOOGLE_API_KEY="sk-never-shown"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("Configuration error: Invalid service configuration:\n"
+                                    "  chimera.E002 CHIMERA_THROTTLE_RATE must be a rate such as 60/min, got 'lots'.")
+    assert "Traceback" not in result.stderr and "sk-never-shown" not in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_check_command_reports_instead_of_refusing():
+    result = run_manage("check", env=project_env(CHIMERA_DEFAULT_PROVIDER="gpt"))
+    assert result.returncode == 1
+    assert "(chimera.E001) CHIMERA_DEFAULT_PROVIDER must be one of local, google, openai, got 'gpt'." in result.stderr
