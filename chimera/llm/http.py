@@ -16,7 +16,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from observability.http import httpx_client
 
-_clients: dict[tuple[int, int], httpx.Client] = {}
+_current: tuple[int, object, httpx.Client] | None = None  # (pid, tracer provider, client)
 _lock = threading.Lock()
 
 
@@ -30,14 +30,16 @@ def build_client() -> httpx.Client:
 def get_client() -> httpx.Client:
     """This process's client for the current tracer provider, built on first use.
 
-    Keyed on the process so a forked gunicorn worker never shares its parent's sockets, and on
-    the tracer provider so spans go wherever tracing was set up after the client was built.
+    Rebuilt in a forked gunicorn worker, which must not share its parent's sockets, and when
+    another tracer provider is installed (tracing set up later, tests), so spans go to it.
+    A parent's client is dropped, not closed: its connections belong to the parent.
     """
-    key = (os.getpid(), id(trace.get_tracer_provider()))
-    client = _clients.get(key)
-    if client is None:
+    global _current
+    pid, provider = os.getpid(), trace.get_tracer_provider()
+    current = _current
+    if current is None or current[0] != pid or current[1] is not provider:
         with _lock:
-            if key[0] not in {pid for pid, _ in _clients}:
-                _clients.clear()  # a parent's clients: their sockets belong to the parent
-            client = _clients.get(key) or _clients.setdefault(key, build_client())
-    return client
+            current = _current
+            if current is None or current[0] != pid or current[1] is not provider:
+                current = _current = (pid, provider, build_client())
+    return current[2]

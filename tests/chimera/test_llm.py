@@ -122,3 +122,19 @@ def test_running_service_follows_settings(settings):
     assert get_llm_service().default == "google"
     settings.CHIMERA_SERVICE = {}
     assert get_llm_service().default == "local"
+
+
+def test_one_client_per_process_and_tracer_provider(monkeypatch):
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from chimera.llm import http
+
+    client = http.get_client()
+    assert http.get_client() is client
+    assert getattr(client, "_is_instrumented_by_opentelemetry", False)
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", TracerProvider())
+    assert http.get_client() is not client  # spans must reach the provider now installed
+    after_swap = http.get_client()
+    monkeypatch.setattr(http.os, "getpid", lambda: -1)
+    assert http.get_client() is not after_swap  # a forked worker never reuses its parent's sockets
