@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from chimera.values import Problem, number, shown, shown_url, splits
+
 SETTINGS_NAME = "CHIMERA_SERVICE"
 LOCAL = "local"
 # Remote providers speaking the OpenAI-compatible chat-completions API: public base URL, model.
@@ -29,16 +31,6 @@ PROVIDER_NAMES = (LOCAL, *REMOTE_DEFAULTS)
 RATE = re.compile(r"(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)s?", re.IGNORECASE)
 DISABLED_RATES = frozenset({"off", "none", "0"})
 MAX_TIMEOUT = 600.0
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One invalid value: which check ID, which variable, what is wrong and how to fix it."""
-
-    id: str  # "E001"; checks.py prefixes "chimera."
-    variable: str
-    message: str
-    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,21 +73,6 @@ class ServiceConfig:
 def variable(provider: str, suffix: str) -> str:
     """``CHIMERA_PROVIDER_GOOGLE_URL`` for ("google", "URL")."""
     return f"CHIMERA_PROVIDER_{provider.upper()}_{suffix}"
-
-
-def shown(value: object) -> str:
-    """`value` quoted for a message, shortened so a huge value cannot flood a log."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def shown_url(value: object) -> str:
-    """A URL for a message: scheme and host only, since the rest may hold a credential."""
-    try:
-        parts = urlsplit(str(value))
-        return repr(f"{parts.scheme}://{parts.hostname or ''}/...") if parts.scheme else "'<not a URL>'"
-    except ValueError:
-        return "'<not a URL>'"
 
 
 def parse_service(raw: Mapping[str, object]) -> tuple[ServiceConfig, list[Problem]]:
@@ -149,9 +126,9 @@ def _parse_template(value: object, values: dict, problems: list[Problem]) -> Non
 
 
 def _parse_max_chars(value: object, values: dict, problems: list[Problem]) -> None:
-    number = _number(value, int)
-    if number is not None and number >= 1:
-        values["prompt_max_chars"] = number
+    chars = number(value, int)
+    if chars is not None and chars >= 1:
+        values["prompt_max_chars"] = chars
     else:
         problems.append(Problem("E004", "CHIMERA_PROMPT_MAX_CHARS",
                                 f"CHIMERA_PROMPT_MAX_CHARS must be a whole number of at least 1, got {shown(value)}."))
@@ -170,7 +147,7 @@ def _parse_remote(name: str, raw: Mapping[str, object], problems: list[Problem])
 
 
 def _parse_url(name: str, url: object, example: str, values: dict, problems: list[Problem]) -> None:
-    parts = urlsplit(str(url).strip()) if _splits(url) else None
+    parts = urlsplit(str(url).strip()) if splits(url) else None
     if parts is not None and parts.scheme in ("http", "https") and parts.hostname:
         values["url"] = str(url).strip().rstrip("/")
         return
@@ -182,7 +159,7 @@ def _parse_url(name: str, url: object, example: str, values: dict, problems: lis
 
 
 def _parse_timeout(name: str, value: object, values: dict, problems: list[Problem]) -> None:
-    seconds = _number(value, float)
+    seconds = number(value, float)
     if seconds is not None and 0 < seconds <= MAX_TIMEOUT:
         values["timeout"] = seconds
         return
@@ -192,24 +169,6 @@ def _parse_timeout(name: str, value: object, values: dict, problems: list[Proble
         f"got {shown(value)}.",
         "Keep it below GUNICORN_TIMEOUT, so a slow provider is a 504, not a killed worker.",
     ))
-
-
-def _splits(url: object) -> bool:
-    try:
-        urlsplit(str(url))
-    except ValueError:
-        return False
-    return True
-
-
-def _number(value: object, kind: type) -> int | float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        number = kind(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number else None  # NaN is not a number of anything
 
 
 def user_settings() -> Mapping[str, object]:
