@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from chimera.views import favicon
+
 # API paths answer errors as JSON carrying the request ID; other paths get Django's pages.
 handler400 = "observability.errors.handler400"
 handler403 = "observability.errors.handler403"
@@ -13,4 +15,5 @@ urlpatterns = [
     path("", include("healthdash.urls")),
     path("api/", include("chimera.api.urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon),
 ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 MAX_LENGTH = 128
 # Letters, digits and - _ . : / + = @ (ASCII only): safe to echo in a header and a log line,
@@ -16,6 +16,16 @@ def is_valid_request_id(value: str | None) -> bool:
     return value is not None and 0 < len(value) <= MAX_LENGTH and VALID_ID.fullmatch(value) is not None
 
 
+# Version 4 and RFC 4122 variant bits, as uuid.uuid4() sets them.
+_CLEAR_BITS = ~((0xF000 << 64) | (0xC000 << 48))
+_SET_BITS = (0x4000 << 64) | (0x8000 << 48)
+
+
 def generate_request_id() -> str:
-    """A new random ID: ``str(uuid.uuid4())``."""
-    return str(uuid.uuid4())
+    """A new random ID, the same string as ``str(uuid.uuid4())``.
+
+    Built straight from 16 random bytes: half the cost of going through a ``uuid.UUID`` object,
+    on a path that runs for every request without an incoming ID.
+    """
+    value = f"{int.from_bytes(os.urandom(16)) & _CLEAR_BITS | _SET_BITS:032x}"
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
