@@ -21,6 +21,8 @@ DEBUG = env.strict_bool("DEBUG", default=False)
 SECRET_KEY = secret_key(env, debug=DEBUG)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Keys accepted in the X-API-Key header: by the API and for the health dashboard's details.
+CHIMERA_API_KEYS = env.list("CHIMERA_API_KEYS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -161,12 +163,18 @@ OBSERVABILITY = {
 
 
 # --- Health dashboard (healthdash) ------------------------------------------------------------
+# Defaults live in healthdash.conf; only what the operator set is forwarded, and healthdash validates.
+
+HEALTHDASH = {
+    name: env.raw(name)
+    for name in ("HEALTH_CACHE_SECONDS", "HEALTH_DEADLINE", "HEALTH_ANONYMOUS", "HEALTH_MAX_WORKERS")
+    if env.is_set(name)
+}
+# The dashboard's details accept the API's keys.
+HEALTHDASH["API_KEYS"] = CHIMERA_API_KEYS
 
 
 # --- Service layer (chimera) ------------------------------------------------------------------
-
-# Keys accepted in the X-API-Key header: by the API and for the health dashboard's details.
-CHIMERA_API_KEYS = env.list("CHIMERA_API_KEYS", default=[])
 
 # Providers, throttling and the prompt pipeline: only what the operator set, keyed by variable;
 # chimera/conf.py holds the defaults and validates (system checks chimera.E0xx).

@@ -55,6 +55,11 @@ class TransformationEngine:
     template: str = PLACEHOLDER
     max_chars: int = 4000
 
+    @classmethod
+    def from_config(cls, config) -> TransformationEngine:
+        """The engine of a ``chimera.conf.ServiceConfig`` (its prompt template and limit)."""
+        return cls(template=config.prompt_template, max_chars=config.prompt_max_chars)
+
     def run(self, prompt: str) -> str:
         """The provider's input for `prompt`; raises PromptRejected when it is too long or empty.
 

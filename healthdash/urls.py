@@ -2,10 +2,12 @@
 
 from django.urls import path
 
-from healthdash import views
+from healthdash import api, views
 
 app_name = "healthdash"
 
 urlpatterns = [
     path("health", views.liveness, name="liveness"),
+    path("health/ready", views.readiness, name="readiness"),
+    path("api/v1/health/dashboard", api.DashboardView.as_view(), name="dashboard"),
 ]

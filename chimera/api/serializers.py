@@ -51,6 +51,7 @@ class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     request_id = serializers.CharField(allow_null=True)
+    details = serializers.JSONField(required=False, help_text="Field errors of an invalid body.")
 
 
 class ErrorSerializer(serializers.Serializer):

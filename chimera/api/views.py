@@ -23,12 +23,6 @@ def _error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
-def get_engine() -> transform.TransformationEngine:
-    """The transformation engine of the running configuration."""
-    config = get_service_config()
-    return transform.TransformationEngine(template=config.prompt_template, max_chars=config.prompt_max_chars)
-
-
 class GenerateView(APIView):
     """Generate text from a prompt with one of the configured providers."""
 
@@ -56,9 +50,10 @@ class GenerateView(APIView):
         serializer = GenerateRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         service = self.service or get_llm_service()
+        engine = transform.TransformationEngine.from_config(get_service_config())
         try:
             provider = service.provider(serializer.validated_data.get("provider"))
-            prompt = get_engine().run(serializer.validated_data["prompt"])
+            prompt = engine.run(serializer.validated_data["prompt"])
             generation = service.generate(prompt, provider.name)
         except ProviderFailure as failure:
             raise exceptions.from_failure(failure) from None

@@ -22,9 +22,13 @@ def staff_db_url(migrated_db_url) -> str:
     return migrated_db_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the session."""
+    """One headless Chromium per module.
+
+    Playwright's sync API keeps an event loop running in the main thread while it is started:
+    a longer-lived browser would break the async tests of later modules.
+    """
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()

@@ -68,10 +68,10 @@ def raw_request(server: Gunicorn, header_value: bytes) -> bytes:
     return b"".join(chunks)
 
 
-def log_lines(server: Gunicorn, wanted: str, timeout: float = 10) -> list[str]:
-    """stdout lines once one containing `wanted` has been written."""
+def log_lines(server: Gunicorn, wanted: str, count: int = 1, timeout: float = 10) -> list[str]:
+    """stdout lines once `count` lines containing `wanted` have been written."""
     deadline = time.monotonic() + timeout
-    while wanted not in server.stdout() and time.monotonic() < deadline:
+    while server.stdout().count(wanted) < count and time.monotonic() < deadline:
         time.sleep(0.05)
     return server.stdout().splitlines()
 
@@ -109,7 +109,7 @@ def test_hostile_values_are_replaced_and_never_logged(json_server, value):
 def test_json_log_lines_parse_and_carry_the_response_id(json_server):
     status, headers = request(json_server, "get", "/api/test/ok", {"X-Request-ID": "json-line-1"})
     assert status == 200
-    lines = log_lines(json_server, '"request_id": "json-line-1"')
+    lines = log_lines(json_server, '"request_id": "json-line-1"', count=2)  # the view's line, then access
     records = [json.loads(line) for line in lines if line.strip()]  # every stdout line is JSON
     app = [r for r in records if r.get("message") == "api view ran" and r["request_id"] == "json-line-1"]
     assert len(app) == 1
@@ -122,7 +122,7 @@ def test_json_log_lines_parse_and_carry_the_response_id(json_server):
 def test_generated_id_is_the_one_logged(json_server):
     _, headers = request(json_server, "get", "/api/test/ok")
     generated = request_ids(headers)[0]
-    records = [json.loads(line) for line in log_lines(json_server, generated) if line.strip()]
+    records = [json.loads(line) for line in log_lines(json_server, generated, count=2) if line.strip()]
     assert {r["logger"] for r in records if r.get("request_id") == generated} == {"tests.views", "gunicorn.access"}
 
 

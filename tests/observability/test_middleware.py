@@ -21,6 +21,18 @@ from tests.observability.test_request_id import HOSTILE
 
 pytestmark = pytest.mark.urls("tests.observability.urls")
 
+
+@pytest.fixture(autouse=True)
+def responses_may_close_connections(django_db_blocker):
+    """Let ``response.close()`` run ``close_old_connections`` after an earlier ``django_db`` test.
+
+    Closing a response sends ``request_finished``, whose ``close_old_connections`` checks the
+    connection such a test left open; pytest-django refuses that in a test without the database.
+    """
+    with django_db_blocker.unblock():
+        yield
+
+
 RESPONSE_KINDS = [
     ("get", "/ok", 200),
     ("get", "/api/test/ok", 200),

@@ -1,0 +1,78 @@
+"""The dashboard's ``middleware`` section: which protections the running configuration has on.
+
+Computed from ``settings.MIDDLEWARE``, DRF's throttle settings and ``INSTALLED_APPS`` each
+time a fresh answer is built, never from a fixed list: a middleware counts when it is listed
+under its own name or as a subclass of the known class.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from healthdash.probes.tracing import tracing_active
+
+ACTIVE, INACTIVE = "active", "inactive"
+
+MIDDLEWARE_FEATURES = {
+    "request_id": ("observability.middleware.RequestIDMiddleware", "django_guid.middleware.guid_middleware"),
+    "authentication": ("django.contrib.auth.middleware.AuthenticationMiddleware",),
+    "sessions": ("django.contrib.sessions.middleware.SessionMiddleware",),
+    "csrf": ("django.middleware.csrf.CsrfViewMiddleware",),
+    "security_headers": ("django.middleware.security.SecurityMiddleware",),
+    "clickjacking": ("django.middleware.clickjacking.XFrameOptionsMiddleware",),
+}
+CORS_MIDDLEWARE = ("corsheaders.middleware.CorsMiddleware",)
+
+
+def middleware_statuses() -> dict[str, str]:
+    """Feature name -> ``active`` or ``inactive``; ``cors`` only when django-cors-headers is installed."""
+    installed = _installed_middleware()
+    statuses = {"request_id": _state(_uses(installed, MIDDLEWARE_FEATURES["request_id"]))}
+    statuses["tracing"] = _state(tracing_active())
+    for feature, paths in MIDDLEWARE_FEATURES.items():
+        if feature != "request_id":
+            statuses[feature] = _state(_uses(installed, paths))
+    statuses["rate_limiting"] = _state(_throttled())
+    if apps.is_installed("corsheaders"):
+        statuses["cors"] = _state(_uses(installed, CORS_MIDDLEWARE))
+    return statuses
+
+
+def _state(on: bool) -> str:
+    return ACTIVE if on else INACTIVE
+
+
+def _installed_middleware() -> list[tuple[str, object]]:
+    """(dotted path, imported object or None) for each entry of MIDDLEWARE."""
+    entries = []
+    for path in getattr(settings, "MIDDLEWARE", None) or ():
+        try:
+            entries.append((path, import_string(path)))
+        except ImportError:
+            entries.append((path, None))
+    return entries
+
+
+def _uses(installed: list[tuple[str, object]], known_paths: tuple[str, ...]) -> bool:
+    if any(path in known_paths for path, _ in installed):
+        return True
+    known = tuple(cls for cls in map(_import_or_none, known_paths) if isinstance(cls, type))
+    return bool(known) and any(isinstance(obj, type) and issubclass(obj, known) for _, obj in installed)
+
+
+def _import_or_none(path: str) -> object:
+    try:
+        return import_string(path)
+    except ImportError:
+        return None
+
+
+def _throttled() -> bool:
+    """Whether DRF throttles every API view by default (DEFAULT_THROTTLE_CLASSES)."""
+    if not apps.is_installed("rest_framework"):
+        return False
+    from rest_framework.settings import api_settings
+
+    return bool(api_settings.DEFAULT_THROTTLE_CLASSES)

@@ -1,0 +1,84 @@
+"""System checks healthdash.E0xx: registered, one per problem, with hints."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from healthdash.checks import HINTS, check_capacity, check_services, check_settings
+from healthdash.configured import register_configured_services
+
+
+def ok_check():
+    return "up"
+
+
+NOT_CALLABLE = "just a string"
+
+
+def test_checks_are_registered_under_the_healthdash_tag():
+    assert "healthdash" in checks.registry.registry.tags_available()
+    assert check_settings in checks.registry.registry.get_checks()
+    assert check_services in checks.registry.registry.get_checks()
+
+
+def test_valid_settings_have_no_errors():
+    assert check_settings() == []
+    assert check_services() == []
+
+
+def test_invalid_setting_is_an_error_with_a_hint(healthdash_settings):
+    healthdash_settings(HEALTH_DEADLINE="later")
+    errors = check_settings()
+    assert [e.id for e in errors] == ["healthdash.E002"]
+    assert errors[0].msg == "HEALTH_DEADLINE must be a number of seconds of at least 0.001, got 'later'."
+    assert errors[0].hint == HINTS["healthdash.E002"]
+
+
+def test_every_problem_id_has_a_hint():
+    assert sorted(HINTS) == [f"healthdash.E{n:03d}" for n in range(1, 11)]
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ("tests.healthdash.test_checks.missing_function", "cannot import"),
+    ("no_such_module_anywhere.check", "cannot import"),
+    ({"check": "tests.healthdash.test_checks.NOT_CALLABLE"}, "must be callable"),
+    ({"check": "tests.healthdash.test_checks.ok_check", "timeout": 0}, "must be a positive number"),
+    ({"check": "tests.healthdash.test_checks.ok_check", "critical": "no"}, "'critical' must be True or False"),
+])
+def test_bad_services_entries(healthdash_settings, entry, message):
+    healthdash_settings(SERVICES={"queue": entry})
+    errors = check_services()
+    assert [e.id for e in errors] == ["healthdash.E007"]
+    assert errors[0].msg.startswith("SERVICES['queue'] ")
+    assert message in errors[0].msg
+
+
+def test_configured_services_are_registered(registry, healthdash_settings):
+    healthdash_settings(SERVICES={
+        "queue": "tests.healthdash.test_checks.ok_check",
+        "search": {"check": "tests.healthdash.test_checks.ok_check", "critical": False, "timeout": 0.5,
+                   "description": "Search index"},
+    })
+    assert register_configured_services(registry) == []
+    assert registry.get("queue").check is ok_check
+    search = registry.get("search")
+    assert (search.critical, search.timeout, search.description) == (False, 0.5, "Search index")
+
+
+def test_check_command_reports_the_error(healthdash_settings):
+    healthdash_settings(HEALTH_ANONYMOUS="everyone")
+    with pytest.raises(SystemCheckError, match=r"healthdash\.E003.*HEALTH_ANONYMOUS must be one of"):
+        call_command("check", tags=["healthdash"])
+
+
+def test_capacity_warnings(project_services, healthdash_settings):
+    assert check_capacity() == []
+    healthdash_settings(HEALTH_MAX_WORKERS=2, HEALTH_DEADLINE=2)
+    project_services.register("slow-search", ok_check, timeout=2.5, critical=False)
+    warnings = check_capacity()
+    assert [w.id for w in warnings] == ["healthdash.W001", "healthdash.W002"]
+    assert warnings[0].msg.startswith(f"{len(project_services)} services are registered but HEALTH_MAX_WORKERS is 2")
+    assert "'slow-search' has a timeout of 2.5 s, longer than HEALTH_DEADLINE (2 s)" in warnings[1].msg

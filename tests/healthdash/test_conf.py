@@ -1,0 +1,90 @@
+"""Settings of healthdash: defaults, typed and string values, one test per problem ID."""
+
+from __future__ import annotations
+
+import pytest
+
+from healthdash.conf import DashboardSettings, get_settings, key_digest, parse_settings
+
+
+def test_defaults():
+    config, problems = parse_settings({})
+    assert problems == []
+    assert config == DashboardSettings()
+    assert (config.cache_seconds, config.deadline, config.anonymous, config.max_workers) == (5.0, 3.0, "statuses", 32)
+
+
+def test_strings_from_the_environment_and_typed_values_alike():
+    from_env, _ = parse_settings({"HEALTH_CACHE_SECONDS": "2.5", "HEALTH_DEADLINE": "1", "HEALTH_ANONYMOUS": "Overall",
+                                  "HEALTH_MAX_WORKERS": " 8 "})
+    typed, _ = parse_settings({"HEALTH_CACHE_SECONDS": 2.5, "HEALTH_DEADLINE": 1, "HEALTH_ANONYMOUS": "overall",
+                               "HEALTH_MAX_WORKERS": 8})
+    assert from_env == typed
+    assert (typed.cache_seconds, typed.deadline, typed.anonymous, typed.max_workers) == (2.5, 1.0, "overall", 8)
+
+
+def test_empty_values_mean_default():
+    config, problems = parse_settings({"HEALTH_CACHE_SECONDS": "", "HEALTH_ANONYMOUS": None})
+    assert (config, problems) == (DashboardSettings(), [])
+
+
+def test_api_keys_are_kept_as_digests_only():
+    config, problems = parse_settings({"API_KEYS": ["k1-secret-value", " ", "k2-secret-value"]})
+    assert problems == []
+    assert config.api_key_digests == (key_digest("k1-secret-value"), key_digest("k2-secret-value"))
+    assert "secret-value" not in repr(config)
+    assert parse_settings({"API_KEYS": "a-key-1,a-key-2"})[0].api_key_digests == (key_digest("a-key-1"),
+                                                                                 key_digest("a-key-2"))
+
+
+@pytest.mark.parametrize(("raw", "problem_id", "variable", "shown"), [
+    ({"HEALTH_CACHE_SECONDS": "soon"}, "healthdash.E001", "HEALTH_CACHE_SECONDS", "'soon'"),
+    ({"HEALTH_CACHE_SECONDS": -1}, "healthdash.E001", "HEALTH_CACHE_SECONDS", "-1"),
+    ({"HEALTH_DEADLINE": "0"}, "healthdash.E002", "HEALTH_DEADLINE", "'0'"),
+    ({"HEALTH_DEADLINE": "nan"}, "healthdash.E002", "HEALTH_DEADLINE", "'nan'"),
+    ({"HEALTH_ANONYMOUS": "everyone"}, "healthdash.E003", "HEALTH_ANONYMOUS", "'everyone'"),
+    ({"HEALTH_MAX_WORKERS": "0"}, "healthdash.E004", "HEALTH_MAX_WORKERS", "'0'"),
+    ({"HEALTH_MAX_WORKERS": 2.5}, "healthdash.E004", "HEALTH_MAX_WORKERS", "2.5"),
+    ({"SERVICES": ["a.b"]}, "healthdash.E006", "SERVICES", "list"),
+    ({"SERVICES": {"queue": {"check": "a.b", "retries": 3}}}, "healthdash.E006", "SERVICES['queue']", ""),
+    ({"HISTORY_SIZE": "many"}, "healthdash.E008", "HISTORY_SIZE", "'many'"),
+    ({"CACHE_SECONDS": 5}, "healthdash.E009", "CACHE_SECONDS", ""),
+])
+def test_each_problem_names_its_variable_and_value(raw, problem_id, variable, shown):
+    config, problems = parse_settings(raw)
+    assert [(p.id, p.variable) for p in problems] == [(problem_id, variable)]
+    assert shown in problems[0].message
+    assert config == DashboardSettings(), "an invalid value keeps the default"
+
+
+def test_api_keys_problem_never_shows_the_keys():
+    _, problems = parse_settings({"API_KEYS": ["a-real-secret-key", 42]})
+    assert [p.id for p in problems] == ["healthdash.E005"]
+    assert "a-real-secret-key" not in problems[0].message
+
+
+def test_setting_that_is_not_a_dict():
+    _, problems = parse_settings(["HEALTH_DEADLINE"])
+    assert [(p.id, p.variable) for p in problems] == [("healthdash.E010", "HEALTHDASH")]
+
+
+def test_every_problem_is_reported_at_once():
+    _, problems = parse_settings({"HEALTH_CACHE_SECONDS": "x", "HEALTH_DEADLINE": "y", "HEALTH_ANONYMOUS": "z"})
+    assert [p.id for p in problems] == ["healthdash.E001", "healthdash.E002", "healthdash.E003"]
+
+
+def test_cached_settings_are_dropped_when_the_setting_changes(settings):
+    assert get_settings().anonymous == "statuses"
+    settings.HEALTHDASH = {"HEALTH_ANONYMOUS": "deny"}
+    assert get_settings().anonymous == "deny"
+    settings.HEALTHDASH = {}
+    assert get_settings().anonymous == "statuses"
+
+
+def test_project_settings_forward_only_what_the_operator_set():
+    import os
+
+    from django.conf import settings
+
+    variables = ("HEALTH_CACHE_SECONDS", "HEALTH_DEADLINE", "HEALTH_ANONYMOUS", "HEALTH_MAX_WORKERS")
+    assert set(settings.HEALTHDASH) == {"API_KEYS"} | {name for name in variables if os.environ.get(name)}

@@ -1,0 +1,64 @@
+"""The middleware section, computed from the running configuration."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+from django.conf import settings as django_settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+
+from healthdash import middleware_status
+from healthdash.middleware_status import middleware_statuses
+
+
+class CustomAuthenticationMiddleware(AuthenticationMiddleware):
+    """A project's own subclass still counts as authentication."""
+
+
+def test_project_configuration():
+    assert middleware_statuses() == {
+        "request_id": "active" if "observability.middleware.RequestIDMiddleware" in django_settings.MIDDLEWARE
+        else "inactive",
+        "tracing": "inactive",
+        "authentication": "active", "sessions": "active", "csrf": "active", "security_headers": "active",
+        "clickjacking": "active", "rate_limiting": "inactive",
+    }
+
+
+def test_follows_settings_middleware(settings):
+    settings.MIDDLEWARE = [
+        "observability.middleware.RequestIDMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "tests.healthdash.test_middleware_status.CustomAuthenticationMiddleware",
+    ]
+    statuses = middleware_statuses()
+    assert statuses["request_id"] == "active"
+    assert statuses["authentication"] == "active"
+    assert statuses["sessions"] == "active"
+    assert {statuses[k] for k in ("csrf", "security_headers", "clickjacking")} == {"inactive"}
+
+
+def test_rate_limiting_follows_drf_throttles(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+                               "DEFAULT_THROTTLE_RATES": {"anon": "100/min"}}
+    assert middleware_statuses()["rate_limiting"] == "active"
+
+
+def test_cors_appears_only_when_installed(monkeypatch, settings):
+    assert "cors" not in middleware_statuses()
+    real = middleware_status.apps.is_installed
+    monkeypatch.setattr(middleware_status.apps, "is_installed", lambda name: name == "corsheaders" or real(name))
+    assert middleware_statuses()["cors"] == "inactive"
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "corsheaders.middleware.CorsMiddleware"]
+    assert middleware_statuses()["cors"] == "active"
+
+
+def test_tracing_active_when_observability_says_so(monkeypatch):
+    module = types.ModuleType("observability.tracing")
+    module.tracing_status = lambda: {"enabled": True, "active": True}
+    monkeypatch.setitem(sys.modules, "observability.tracing", module)
+    assert middleware_statuses()["tracing"] == "active"
+    module.tracing_status = lambda: {"enabled": True, "active": False}
+    assert middleware_statuses()["tracing"] == "inactive"
