@@ -7,7 +7,6 @@ import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
@@ -62,13 +61,3 @@ class ApiKeyAuthentication(BaseAuthentication):
     def authenticate_header(self, request) -> str:
         """Makes DRF answer 401 (not 403) and say which header to send."""
         return f'ApiKey header="{HEADER}"'
-
-
-class ApiKeySchema(OpenApiAuthenticationExtension):
-    """Describes ApiKeyAuthentication in the OpenAPI schema."""
-
-    target_class = ApiKeyAuthentication
-    name = "ApiKeyAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": HEADER}

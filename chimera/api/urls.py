@@ -3,6 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from chimera.api import schema  # noqa: F401 - registers the schema extensions
 from chimera.api.views import GenerateView
 
 app_name = "chimera_api"

@@ -24,6 +24,7 @@ def chat_server() -> Iterator[ChatCompletionsServer]:
 def configure(settings) -> Callable[..., None]:
     """Set the service's variables for one test (throttling off unless given); API_KEY is valid."""
     settings.CHIMERA_API_KEYS = [API_KEY]
+    settings.HEALTHDASH = {**settings.HEALTHDASH, "API_KEYS": [API_KEY]}  # as settings.py forwards them
 
     def apply(**variables: object) -> None:
         settings.CHIMERA_SERVICE = {"CHIMERA_THROTTLE_RATE": "off", **variables}
