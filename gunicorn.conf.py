@@ -26,6 +26,11 @@ try:
 except ImproperlyConfigured as exc:
     sys.exit(f"Configuration error: {exc}")
 
+# Invalid TRACING_* values stop the master here, before --preload would load the app.
+from observability import gunicorn as observability_hooks  # noqa: E402
+
+observability_hooks.refuse_invalid_tracing_environment()
+
 wsgi_app = "chimera.wsgi:application"
 accesslog = "-"
 errorlog = "-"
@@ -48,3 +53,14 @@ def on_starting(server):
     except ImproperlyConfigured as exc:
         server.log.error("Configuration error: %s", exc)
         sys.exit(1)
+    observability_hooks.on_starting(server)
+
+
+def post_fork(server, worker):
+    """A worker forked from a preloading master builds its own span exporter."""
+    observability_hooks.post_fork(server, worker)
+
+
+def worker_exit(server, worker):
+    """A stopping worker flushes its spans, within a bound shorter than graceful_timeout."""
+    observability_hooks.worker_exit(server, worker)

@@ -160,7 +160,18 @@ OBSERVABILITY = {
 
 
 # --- Tracing (observability) ------------------------------------------------------------------
+# Forwarded as written: observability validates them (errors name the variable) and reads the
+# standard OTEL_* variables where these are not set. Defaults live in observability.conf.
 
+TRACING_VARIABLES = (
+    "TRACING_ENABLED", "TRACING_EXPORTER", "TRACING_ENDPOINT", "TRACING_SERVICE_NAME",
+    "TRACING_SERVICE_VERSION", "TRACING_DEPLOYMENT_ENVIRONMENT", "TRACING_SAMPLE_RATE", "TRACING_HEADERS",
+    "TRACING_EXCLUDED_URLS", "TRACING_EXPORT_TIMEOUT_SECONDS", "TRACING_SHUTDOWN_TIMEOUT_SECONDS",
+)
+OBSERVABILITY = {
+    **globals().get("OBSERVABILITY", {}),  # what the request-ID section forwards
+    **{name: env.raw(name) for name in TRACING_VARIABLES if env.is_set(name)},
+}
 
 # --- Health dashboard (healthdash) ------------------------------------------------------------
 # Defaults live in healthdash.conf; only what the operator set is forwarded, and healthdash validates.

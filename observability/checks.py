@@ -12,11 +12,20 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core import checks
 
-from observability.conf import Problem, request_id_problems
+from observability.conf import (
+    Problem,
+    get_tracing_config,
+    request_id_problems,
+    tracing_problems,
+    tracing_problems_are_errors,
+)
 
 MIDDLEWARE_PATH = "observability.middleware.RequestIDMiddleware"
 # OpenTelemetry's middleware opens the server span, so it may (and should) come first.
-MAY_PRECEDE = frozenset({"opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware"})
+MAY_PRECEDE = frozenset({
+    "opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware",
+    "observability.tracing_middleware.TracingMiddleware",  # the same, with path-anchored exclusions
+})
 
 
 def as_messages(problems: Iterable[Problem], *, error: bool) -> list[checks.CheckMessage]:
@@ -46,3 +55,9 @@ def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             hint=f"Move '{MIDDLEWARE_PATH}' to the start of MIDDLEWARE.", id="observability.W041",
         )]
     return []
+
+
+def check_tracing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """TRACING_* (and OTEL_*) values that cannot be used: errors with tracing on, else warnings."""
+    problems = tracing_problems()
+    return as_messages(problems, error=tracing_problems_are_errors(get_tracing_config(), problems))

@@ -10,9 +10,11 @@ all of them at once; ``checks.py`` reports them and ``apps.py`` refuses start-up
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -174,3 +176,107 @@ def _drop_cached_config(*, setting: str, **kwargs) -> None:
     if setting in (SETTINGS_NAME, "MIDDLEWARE"):
         for cached in CACHED:
             cached.cache_clear()
+
+
+# --- Tracing ----------------------------------------------------------------------------------
+# TRACING_* entries come from OBSERVABILITY; the standard OTEL_* variables are read from the
+# environment and apply only where no TRACING_* entry says otherwise (see the README).
+
+EXPORTER_TYPES = ("otlp", "otlp_http", "jaeger", "zipkin", "console")
+# Exporters speaking OTLP over gRPC: jaeger is Jaeger's own OTLP receiver.
+GRPC_EXPORTERS = frozenset({"otlp", "jaeger"})
+DEFAULT_ENDPOINTS: Mapping[str, str] = MappingProxyType({
+    "otlp": "http://localhost:4317",
+    "otlp_http": "http://localhost:4318/v1/traces",
+    "jaeger": "http://localhost:4317",
+    "zipkin": "http://localhost:9411/api/v2/spans",
+})
+MAX_TIMEOUT_SECONDS = 300.0
+TRACING_DEFAULTS: Mapping[str, object] = MappingProxyType({
+    "enabled": False,
+    "exporter_type": "console",
+    "endpoint": None,  # the exporter's entry in DEFAULT_ENDPOINTS
+    "service_name": "chimera-backend",
+    "service_version": "unknown",
+    "deployment_environment": "production",
+    "sample_rate": 1.0,
+    "headers": MappingProxyType({}),
+    "excluded_urls": ("/health", "/health/ready"),
+    "export_timeout": 10.0,  # seconds
+    "shutdown_timeout": 5.0,  # seconds
+    "max_queue_size": 2048,
+    "schedule_delay_millis": 5000,
+    "max_export_batch_size": 512,
+})
+
+
+def _running(name: str) -> Callable[[], object]:
+    """A default_factory that reads field `name` of the running configuration."""
+    return lambda: getattr(get_tracing_config(), name)
+
+
+@dataclass(frozen=True)
+class TracingConfig:
+    """Validated tracing configuration; ``TracingConfig()`` is the running one.
+
+    Any field given explicitly replaces the running value (``TracingConfig(enabled=True)``);
+    ``endpoint=None`` means the exporter's default endpoint.
+    """
+
+    enabled: bool = field(default_factory=_running("enabled"))
+    exporter_type: str = field(default_factory=_running("exporter_type"))
+    endpoint: str | None = field(default_factory=_running("endpoint"))
+    service_name: str = field(default_factory=_running("service_name"))
+    service_version: str = field(default_factory=_running("service_version"))
+    deployment_environment: str = field(default_factory=_running("deployment_environment"))
+    sample_rate: float = field(default_factory=_running("sample_rate"))
+    headers: Mapping[str, str] = field(default_factory=_running("headers"), repr=False)  # secret
+    excluded_urls: tuple[str, ...] = field(default_factory=_running("excluded_urls"))
+    export_timeout: float = field(default_factory=_running("export_timeout"))  # seconds
+    shutdown_timeout: float = field(default_factory=_running("shutdown_timeout"))  # seconds
+    max_queue_size: int = field(default_factory=_running("max_queue_size"))
+    schedule_delay_millis: int = field(default_factory=_running("schedule_delay_millis"))
+    max_export_batch_size: int = field(default_factory=_running("max_export_batch_size"))
+    # Where each value came from: a variable's name, or "default".
+    sources: Mapping[str, str] = field(default_factory=_running("sources"), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.endpoint is None and self.exporter_type in DEFAULT_ENDPOINTS:
+            object.__setattr__(self, "endpoint", DEFAULT_ENDPOINTS[self.exporter_type])
+
+    @property
+    def uses_grpc(self) -> bool:
+        """Whether the exporter sends OTLP over gRPC (otlp, jaeger)."""
+        return self.exporter_type in GRPC_EXPORTERS
+
+
+def parse_tracing(
+    raw: Mapping[str, object], environ: Mapping[str, str] | None = None,
+) -> tuple[TracingConfig, list[Problem]]:
+    """Validate TRACING_* (and the OTEL_* variables they fall back to); invalid ones keep their default."""
+    from observability import tracing_settings
+
+    return tracing_settings.parse(raw, os.environ if environ is None else environ)
+
+
+@functools.cache
+def _tracing_parsed() -> tuple[TracingConfig, list[Problem]]:
+    return parse_tracing(user_settings())
+
+
+def get_tracing_config() -> TracingConfig:
+    """The running tracing configuration (cached; dropped when settings change)."""
+    return _tracing_parsed()[0]
+
+
+def tracing_problems() -> list[Problem]:
+    """Problems found in the running tracing configuration."""
+    return list(_tracing_parsed()[1])
+
+
+def tracing_problems_are_errors(config: TracingConfig, problems: list[Problem]) -> bool:
+    """Errors when tracing is on, or when TRACING_ENABLED itself is unreadable; else warnings."""
+    return config.enabled or any(p.variable == "TRACING_ENABLED" for p in problems)
+
+
+CACHED.append(_tracing_parsed)

@@ -1,0 +1,167 @@
+"""Tracing set-up: provider, sampler, batch processor, exporter and Django instrumentation.
+
+Nothing happens at import. ``ObservabilityConfig.ready()`` calls ``setup_tracing()``, which
+installs everything once per process; with tracing disabled it installs nothing at all.
+Under ``gunicorn --preload`` the worker's ``post_fork`` hook calls it again, and the worker
+gets an exporter of its own; ``worker_exit`` calls ``shutdown_tracing()``, a bounded flush.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from observability.conf import get_tracing_config
+from observability.exporters import STATS, capture_exporter_errors
+from observability.tracing_settings import display_url
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+
+    from observability.conf import TracingConfig
+    from observability.span_processor import ProcessLocalBatchProcessor
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _State:
+    pid: int = 0
+    config: TracingConfig | None = None
+    provider: object | None = None
+    processor: ProcessLocalBatchProcessor | None = None  # None: a provider installed by someone else
+
+
+_state = _State()
+_lock = threading.Lock()
+
+
+def build_resource(config: TracingConfig) -> Resource:
+    """service.name, service.version and deployment.environment, over OTEL_RESOURCE_ATTRIBUTES."""
+    from opentelemetry.sdk.resources import Resource
+
+    return Resource.create({
+        "service.name": config.service_name,
+        "service.version": config.service_version,
+        "deployment.environment": config.deployment_environment,
+        "deployment.environment.name": config.deployment_environment,
+    })
+
+
+def build_provider(config: TracingConfig, processor: SpanProcessor) -> TracerProvider:
+    """A TracerProvider with the resource and parent-based ratio sampler `config` asks for."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+    sampler = ParentBased(TraceIdRatioBased(config.sample_rate))
+    provider = TracerProvider(resource=build_resource(config), sampler=sampler)
+    # The SDK reads OTEL_SDK_DISABLED by itself; TRACING_ENABLED decides here (see the README).
+    provider._disabled = False
+    provider.add_span_processor(processor)
+    return provider
+
+
+def instrument_django(provider: object, config: TracingConfig) -> bool:
+    """Add the tracing middleware first in MIDDLEWARE; False when Django was instrumented already.
+
+    Must run before the handler loads its middleware (``ready()`` does): instrumenting later,
+    from a server hook, silently yields no spans.
+    """
+    from django.conf import settings
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.propagators import (
+        TraceResponsePropagator,
+        get_global_response_propagator,
+        set_global_response_propagator,
+    )
+
+    from observability import tracing_middleware
+
+    instrumentor = DjangoInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        return False
+    # Exclusions are ours (matched from the path's start), so the official list stays empty.
+    instrumentor.instrument(tracer_provider=provider, excluded_urls="")
+    tracing_middleware.TracingMiddleware.excluded_paths = tracing_middleware.compile_excluded(config.excluded_urls)
+    settings.MIDDLEWARE = [
+        tracing_middleware.MIDDLEWARE_PATH if path == instrumentor._opentelemetry_middleware else path
+        for path in settings.MIDDLEWARE
+    ]
+    if get_global_response_propagator() is None:
+        set_global_response_propagator(TraceResponsePropagator())
+    return True
+
+
+def uninstrument_django() -> None:
+    """Undo instrument_django(): the middleware leaves MIDDLEWARE."""
+    from django.conf import settings
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+
+    from observability import tracing_middleware
+
+    settings.MIDDLEWARE = [path for path in settings.MIDDLEWARE if path != tracing_middleware.MIDDLEWARE_PATH]
+    DjangoInstrumentor().uninstrument()
+    tracing_middleware.TracingMiddleware.excluded_paths = None
+
+
+def setup_tracing(config: TracingConfig | None = None) -> bool:
+    """Install tracing in this process once (again after a fork); whether tracing is on."""
+    config = get_tracing_config() if config is None else config
+    if not config.enabled:
+        return False
+    with _lock:
+        pid = os.getpid()
+        if _state.pid == pid:
+            return True
+        if _state.pid:  # a forked child: same provider, an exporter of its own
+            if _state.processor is not None:
+                _state.processor.start()
+            _state.pid = pid
+            return True
+        _install(config)
+        _state.pid = pid
+    return True
+
+
+def _install(config: TracingConfig) -> None:
+    from opentelemetry import trace
+
+    from observability.span_processor import ProcessLocalBatchProcessor
+
+    provider, processor = trace.get_tracer_provider(), None
+    if isinstance(provider, trace.ProxyTracerProvider):
+        processor = ProcessLocalBatchProcessor(config)
+        provider = build_provider(config, processor)
+        trace.set_tracer_provider(provider)
+        capture_exporter_errors(STATS)
+    else:
+        logger.info("Tracing uses the tracer provider installed already (%s).", type(provider).__name__)
+    instrument_django(provider, config)
+    _state.config, _state.provider, _state.processor = config, provider, processor
+
+
+def shutdown_tracing(timeout: float | None = None) -> None:
+    """Flush this process's spans, giving up after `timeout` seconds (default: the configured bound)."""
+    if _state.processor is not None:
+        _state.processor.shutdown(timeout)
+
+
+def tracing_status() -> dict:
+    """What the health dashboard shows about tracing in this process; never a secret."""
+    config = _state.config or get_tracing_config()
+    installed = _state.provider is not None
+    external = installed and _state.processor is None
+    status = {
+        "enabled": config.enabled,
+        "active": installed and (external or _state.processor.active),
+        "exporter": ("external" if external else config.exporter_type) if config.enabled else None,
+        "endpoint": display_url(config.endpoint) if config.enabled and config.endpoint and not external else None,
+        "service_name": config.service_name,
+        "sample_rate": float(config.sample_rate),
+    }
+    status.update(STATS.snapshot())
+    return status

@@ -1,0 +1,282 @@
+"""Parsing of the tracing variables: TRACING_* first, then the standard OTEL_* ones, then defaults.
+
+Every value is checked here, so nothing invalid reaches the SDK (which would log a traceback,
+or a header value, from deep inside). Each problem names the variable and the value, with
+secrets shown as ``'***'``; IDs are the observability 010-039 range (see checks.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from urllib.parse import unquote, urlsplit
+
+from observability.conf import (
+    DEFAULT_ENDPOINTS,
+    EXPORTER_TYPES,
+    GRPC_EXPORTERS,
+    HEADER_NAME,
+    MAX_TIMEOUT_SECONDS,
+    TRACING_DEFAULTS,
+    Problem,
+    TracingConfig,
+    parse_bool,
+    shown,
+)
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+SECRET = "'***'"
+GRPC_SCHEME_HINT = (
+    "Write http://host:4317 for plaintext or https://host:4317 for TLS: OpenTelemetry treats a "
+    "gRPC endpoint without a scheme as TLS."
+)
+
+
+class _Reader:
+    """Looks variables up in precedence order and records the source of each value."""
+
+    def __init__(self, raw: Mapping[str, object], environ: Mapping[str, str]):
+        self.raw, self.environ = raw, environ
+        self.problems: list[Problem] = []
+        self.values: dict[str, object] = dict(TRACING_DEFAULTS)
+        self.sources: dict[str, str] = dict.fromkeys(TRACING_DEFAULTS, "default")
+
+    def lookup(self, tracing_name: str, *otel_names: str) -> tuple[str, object] | None:
+        """The first of `tracing_name` (settings) and `otel_names` (environment) that is set."""
+        value = self.raw.get(tracing_name)
+        if value is not None and value != "":
+            return tracing_name, value
+        for name in otel_names:
+            if self.environ.get(name, "").strip():
+                return name, self.environ[name]
+        return None
+
+    def take(self, key: str, found: tuple[str, object] | None, parse: Callable[[str, object], object]) -> None:
+        """Parse `found` into field `key`; on a problem (parse returns None) the default stays."""
+        if found is None:
+            return
+        value = parse(*found)
+        if value is not None:
+            self.values[key], self.sources[key] = value, found[0]
+
+    def problem(self, number: str, variable: str, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(number, variable, message, hint))
+
+
+def parse(raw: Mapping[str, object], environ: Mapping[str, str]) -> tuple[TracingConfig, list[Problem]]:
+    """Build the TracingConfig and the list of every problem found."""
+    r = _Reader(raw, environ)
+    _enabled(r)
+    r.take("exporter_type", r.lookup("TRACING_EXPORTER"), lambda n, v: _exporter(r, n, v))
+    exporter = str(r.values["exporter_type"])
+    r.take("endpoint", _endpoint_lookup(r, exporter), lambda n, v: _endpoint(r, n, v, exporter))
+    _resource(r)
+    r.take("sample_rate", r.lookup("TRACING_SAMPLE_RATE", "OTEL_TRACES_SAMPLER_ARG"), lambda n, v: _rate(r, n, v))
+    r.take("headers", r.lookup("TRACING_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"),
+           lambda n, v: _headers(r, n, v))
+    r.take("excluded_urls", r.lookup("TRACING_EXCLUDED_URLS"), lambda n, v: _excluded(r, n, v))
+    _timeouts(r, exporter)
+    _batching(r)
+    config = TracingConfig(**r.values, sources=MappingProxyType(r.sources))
+    return config, r.problems
+
+
+def _enabled(r: _Reader) -> None:
+    if r.raw.get("TRACING_ENABLED") not in (None, ""):
+        value = parse_bool(r.raw["TRACING_ENABLED"], "TRACING_ENABLED", "010", r.problems)
+        if value is not None:
+            r.values["enabled"], r.sources["enabled"] = value, "TRACING_ENABLED"
+    elif r.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        r.sources["enabled"] = "OTEL_SDK_DISABLED"
+
+
+def _exporter(r: _Reader, name: str, value: object) -> str | None:
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text in EXPORTER_TYPES:
+        return text
+    r.problem("011", name, f"{name} must be one of {', '.join(EXPORTER_TYPES)}, got {shown(value)}.",
+              "otlp is OTLP over gRPC (port 4317), otlp_http OTLP over HTTP (4318), jaeger sends OTLP to "
+              "Jaeger's own receiver, zipkin Zipkin v2 JSON, console prints spans.")
+    return None
+
+
+def _endpoint_lookup(r: _Reader, exporter: str) -> tuple[str, object] | None:
+    if exporter == "console":
+        return r.lookup("TRACING_ENDPOINT")  # checked, though the console needs no endpoint
+    if exporter == "zipkin":
+        return r.lookup("TRACING_ENDPOINT", "OTEL_EXPORTER_ZIPKIN_ENDPOINT")
+    found = r.lookup("TRACING_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if found is None and (base := r.lookup("", "OTEL_EXPORTER_OTLP_ENDPOINT")) is not None:
+        # The generic OTLP endpoint is a base URL: HTTP appends the signal's path to it.
+        text = str(base[1]).strip()
+        found = (base[0], text.rstrip("/") + "/v1/traces" if exporter == "otlp_http" else text)
+    return found
+
+
+def display_url(url: str) -> str:
+    """`url` without credentials: no user or password, and a query string shown as ``?***``."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc.rpartition("@")[2]
+        return parts._replace(netloc=netloc, query="***" if parts.query else "", fragment="").geturl()
+    except ValueError:
+        return "<unparsable URL>"
+
+
+def _endpoint(r: _Reader, name: str, value: object, exporter: str) -> str | None:
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        parts = urlsplit(text)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:
+        parts, valid = None, False
+    if not valid:
+        example = DEFAULT_ENDPOINTS.get(exporter, "http://host:port")
+        r.problem("012", name, f"{name} must be an http:// or https:// URL with a host, "
+                  f"got {shown(display_url(text))}.",
+                  GRPC_SCHEME_HINT if exporter in GRPC_EXPORTERS else f"For example {example}.")
+        return None
+    if exporter in GRPC_EXPORTERS and (parts.username or parts.password):
+        r.problem("012", name, f"{name} carries credentials, which a gRPC exporter never sends: "
+                  f"{shown(display_url(text))}.", "Pass them as a header instead: TRACING_HEADERS=authorization=...")
+        return None
+    return None if exporter == "console" else text
+
+
+def _resource(r: _Reader) -> None:
+    attributes = _resource_attributes(r)
+    for key, tracing_name, otel_name, attribute in (
+        ("service_name", "TRACING_SERVICE_NAME", "OTEL_SERVICE_NAME", "service.name"),
+        ("service_version", "TRACING_SERVICE_VERSION", "", "service.version"),
+        ("deployment_environment", "TRACING_DEPLOYMENT_ENVIRONMENT", "", "deployment.environment"),
+    ):
+        found = r.lookup(tracing_name, *filter(None, [otel_name]))
+        if found is None and attribute in attributes:
+            found = ("OTEL_RESOURCE_ATTRIBUTES", attributes[attribute])
+        r.take(key, found, lambda n, v: _label(r, n, v))
+
+
+def _resource_attributes(r: _Reader) -> dict[str, str]:
+    text = r.environ.get("OTEL_RESOURCE_ATTRIBUTES", "")
+    attributes = {}
+    for number, entry in enumerate(filter(str.strip, text.split(",")), start=1):
+        key, equals, value = entry.partition("=")
+        if not equals or not key.strip():
+            r.problem("021", "OTEL_RESOURCE_ATTRIBUTES", f"OTEL_RESOURCE_ATTRIBUTES entry {number} is not "
+                      f"key=value: {shown(entry)}.", "Write key=value pairs separated by commas.")
+            continue
+        attributes[key.strip()] = unquote(value.strip())
+    return attributes
+
+
+def _label(r: _Reader, name: str, value: object) -> str | None:
+    text = value.strip() if isinstance(value, str) else ""
+    if text and not CONTROL_CHARACTERS.search(text) and len(text) <= 255:
+        return text
+    number = {"TRACING_SERVICE_VERSION": "019", "TRACING_DEPLOYMENT_ENVIRONMENT": "020"}.get(name, "013")
+    r.problem(number, name, f"{name} must be a non-empty name of at most 255 printable characters, got {shown(value)}.")
+    return None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _rate(r: _Reader, name: str, value: object) -> float | None:
+    rate = _number(value)
+    if rate is not None and 0.0 <= rate <= 1.0:
+        return rate
+    r.problem("014", name, f"{name} must be a number from 0.0 to 1.0, got {shown(value)}.",
+              "1.0 traces every request, 0.1 one in ten, 0.0 none (an incoming sampled traceparent is still honoured).")
+    return None
+
+
+def _headers(r: _Reader, name: str, value: object) -> Mapping[str, str] | None:
+    if isinstance(value, Mapping):
+        entries = [(str(k), "=", str(v)) for k, v in value.items()]
+    elif isinstance(value, str):
+        entries = [entry.partition("=") for entry in value.split(",") if entry.strip()]
+    else:
+        entries = [("", "", "")]
+    headers, before = {}, len(r.problems)
+    for number, (key, equals, secret) in enumerate(entries, start=1):
+        key, secret = unquote(key).strip().lower(), unquote(secret).strip()
+        if not equals or not HEADER_NAME.fullmatch(key) or CONTROL_CHARACTERS.search(secret):
+            # Never show any part of the entry: a pasted token may sit on either side of '='.
+            r.problem("015", name, f"{name} entry {number} is not name=value with a valid header name "
+                      f"and a printable value: {SECRET}.", "Write name=value pairs separated by commas, "
+                      "for example authorization=Bearer%20<token>,x-tenant=acme (values may be %-encoded).")
+            continue
+        headers[key] = secret
+    return MappingProxyType(headers) if len(r.problems) == before else None
+
+
+def _excluded(r: _Reader, name: str, value: object) -> tuple[str, ...] | None:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        items = [value]
+    patterns, before = [], len(r.problems)
+    for item in items:
+        pattern = item.strip() if isinstance(item, str) else None
+        error = "" if pattern and pattern.startswith("/") else "does not start with /"
+        if not error:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                error = f"is not a valid regular expression ({exc})"
+        if error:
+            r.problem("016", name, f"{name} pattern {shown(item)} {error}.",
+                      "Give comma-separated path patterns matched from the start of the path, such as /health.")
+        else:
+            patterns.append(pattern)
+    return tuple(patterns) if len(r.problems) == before else None
+
+
+def _timeouts(r: _Reader, exporter: str) -> None:
+    otel = ("OTEL_EXPORTER_ZIPKIN_TIMEOUT",) if exporter == "zipkin" else (
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
+    r.take("export_timeout", r.lookup("TRACING_EXPORT_TIMEOUT_SECONDS", *otel), lambda n, v: _seconds(r, "017", n, v))
+    r.take("shutdown_timeout", r.lookup("TRACING_SHUTDOWN_TIMEOUT_SECONDS"), lambda n, v: _seconds(r, "018", n, v))
+
+
+def _seconds(r: _Reader, number: str, name: str, value: object) -> float | None:
+    # The specification gives OTEL_* timeouts in milliseconds (OpenTelemetry Python reads some
+    # as seconds); ours say their unit in their name.
+    milliseconds = name.startswith("OTEL_")
+    amount = _number(value)
+    seconds = None if amount is None else amount / 1000 if milliseconds else amount
+    if seconds is not None and 0 < seconds <= MAX_TIMEOUT_SECONDS:
+        return seconds
+    unit, limit = ("milliseconds", MAX_TIMEOUT_SECONDS * 1000) if milliseconds else ("seconds", MAX_TIMEOUT_SECONDS)
+    r.problem(number, name, f"{name} must be a number of {unit} above 0 and at most {limit:g}, got {shown(value)}.",
+              f"{name} is in {unit}" + ("." if milliseconds else "; a value in milliseconds would be far too long."))
+    return None
+
+
+def _batching(r: _Reader) -> None:
+    for key, name in (("max_queue_size", "OTEL_BSP_MAX_QUEUE_SIZE"),
+                      ("schedule_delay_millis", "OTEL_BSP_SCHEDULE_DELAY"),
+                      ("max_export_batch_size", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")):
+        r.take(key, r.lookup("", name), lambda n, v: _positive_int(r, n, v))
+    if r.values["max_export_batch_size"] > r.values["max_queue_size"]:
+        r.problem("022", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE "
+                  f"({r.values['max_export_batch_size']}) must not exceed OTEL_BSP_MAX_QUEUE_SIZE "
+                  f"({r.values['max_queue_size']}).")
+        r.values["max_export_batch_size"] = r.values["max_queue_size"]
+
+
+def _positive_int(r: _Reader, name: str, value: object) -> int | None:
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isdigit() and 0 < int(text) <= 1_000_000:
+        return int(text)
+    r.problem("022", name, f"{name} must be a whole number from 1 to 1000000, got {shown(value)}.",
+              "OTEL_BSP_SCHEDULE_DELAY is in milliseconds; the queue and batch sizes count spans.")
+    return None
