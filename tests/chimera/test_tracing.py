@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from opentelemetry.trace import SpanKind
 
 from tests.chimera.conftest import API_KEY
-
-
-@pytest.fixture
-def spans(request):
-    """The tracing fixture's exporter; skips while the tracing set-up is not in the project."""
-    try:
-        return request.getfixturevalue("span_exporter")
-    except pytest.FixtureLookupError:
-        pytest.skip("needs the span_exporter fixture of the tracing work (observability.tracing), not on main yet")
 
 
 def traceparent(span) -> str:
@@ -24,11 +14,11 @@ def traceparent(span) -> str:
     return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
 
 
-def test_client_span_is_a_child_of_the_server_span(spans, client, remote, chat_server):
+def test_client_span_is_a_child_of_the_server_span(span_exporter, client, remote, chat_server):
     response = client.post("/api/v1/generate", json.dumps({"prompt": "hi", "provider": "google"}),
                            content_type="application/json", HTTP_X_API_KEY=API_KEY, HTTP_X_REQUEST_ID="traced-1")
     assert response.status_code == 200
-    finished = spans.get_finished_spans()
+    finished = span_exporter.get_finished_spans()
     (server,) = [span for span in finished if span.kind is SpanKind.SERVER]
     (call,) = [span for span in finished if span.kind is SpanKind.CLIENT]
     assert call.parent is not None and call.parent.span_id == server.context.span_id
@@ -40,12 +30,12 @@ def test_client_span_is_a_child_of_the_server_span(spans, client, remote, chat_s
     assert received.headers["x-request-id"] == "traced-1"
 
 
-def test_failed_call_is_a_client_span_with_its_status(spans, client, remote):
+def test_failed_call_is_a_client_span_with_its_status(span_exporter, client, remote):
     remote("error")
     response = client.post("/api/v1/generate", json.dumps({"prompt": "hi", "provider": "google"}),
                            content_type="application/json", HTTP_X_API_KEY=API_KEY)
     assert response.status_code == 502
-    (call,) = [span for span in spans.get_finished_spans() if span.kind is SpanKind.CLIENT]
+    (call,) = [span for span in span_exporter.get_finished_spans() if span.kind is SpanKind.CLIENT]
     assert call.attributes.get("http.response.status_code", call.attributes.get("http.status_code")) == 500
 
 
