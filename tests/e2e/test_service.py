@@ -93,3 +93,16 @@ def test_provider_key_never_in_the_logs(server):
     post(server.url + "/api/v1/generate", {"prompt": "hi", "provider": "google"}, {"X-API-Key": API_KEY})
     assert GOOGLE_KEY not in server.output()
     assert API_KEY not in server.output()
+
+
+def test_invalid_service_variable_stops_gunicorn_with_one_message(tmp_path):
+    env = project_env(CHIMERA_THROTTLE_RATE="lots", CHIMERA_PROVIDER_GOOGLE_API_KEY=GOOGLE_KEY)
+    gunicorn = Gunicorn(env=env, log_dir=tmp_path).start(wait_path=None)
+    try:
+        assert gunicorn.wait(timeout=30) == 1
+    finally:
+        gunicorn.stop()
+    assert ("Configuration error: Invalid service configuration:\n"
+            "  chimera.E002 CHIMERA_THROTTLE_RATE must be a rate such as 60/min, got 'lots'.") in gunicorn.stderr()
+    assert "Traceback" not in gunicorn.output() and "Booting worker" not in gunicorn.output()
+    assert GOOGLE_KEY not in gunicorn.output()
