@@ -9,7 +9,8 @@ plain ``httpx.Client``:
 
 - plain httpx: no hook, no instrumentation;
 - X-Request-ID hook: ``observability.http.httpx_client()`` inside a request ID;
-- project client, tracing off: ``chimera.llm.http.build_client()`` with no tracer provider;
+- project client, tracing off: ``chimera.llm.http.build_client()`` with no tracer provider
+  (not instrumented, since every span would be a no-op);
 - project client, tracing on: the same with an SDK provider (batch processor, discarding
   exporter) and a parent span open, as under a traced request.
 """

@@ -130,11 +130,13 @@ def test_one_client_per_process_and_tracer_provider(monkeypatch):
 
     from chimera.llm import http
 
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)  # tracing off: no provider installed
     client = http.get_client()
     assert http.get_client() is client
-    assert getattr(client, "_is_instrumented_by_opentelemetry", False)
+    assert not getattr(client, "_is_instrumented_by_opentelemetry", False)  # no-op spans cost nothing
     monkeypatch.setattr(trace, "_TRACER_PROVIDER", TracerProvider())
     assert http.get_client() is not client  # spans must reach the provider now installed
     after_swap = http.get_client()
+    assert getattr(after_swap, "_is_instrumented_by_opentelemetry", False)
     monkeypatch.setattr(http.os, "getpid", lambda: -1)
     assert http.get_client() is not after_swap  # a forked worker never reuses its parent's sockets
