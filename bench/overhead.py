@@ -1,119 +1,247 @@
-"""Per-request overhead of request-ID middleware: bare DRF, ours, django-guid.
+"""Per-request cost of request IDs and tracing: Django's WSGI handler called directly.
 
-    .venv/bin/python -m bench.overhead [--rounds 30] [--number 2000]
+    .venv/bin/python -m bench.overhead [--rounds 30] [--number 1000] [--scenario generated]
     .venv/bin/python -m bench.overhead --instructions [--requests 1000]
+    .venv/bin/python -m bench.overhead --profile "full stack, sampled"
 
-The first form prints µs per request (median, min-max over interleaved rounds) and the ratio of
-medians to bare. The second counts CPU instructions per request of each variant under
-valgrind's callgrind: slow, but the same on a busy machine as on an idle one, so it settles
-what wall-clock noise leaves open. Both run two scenarios: no incoming ID (one is generated)
-and a valid incoming ID.
+Each row is a WSGIHandler with its own middleware stack in front of a trivial DRF view that
+logs one line, built once. The handler is called directly, not through the test client, whose
+own cost would hide a middleware's. Rounds interleave the rows in a new order each round, so a
+noisy machine slows every row alike; a row's figure is its median over the rounds (with the
+min-max), and its ratio to bare. ``--instructions`` counts CPU instructions per request of each
+row under valgrind's callgrind instead: slow, but a busy machine cannot disturb it.
+``--profile`` shows where one row's time goes (pyinstrument).
+
+Sampled spans go through the real batch processor to an exporter that discards them, so the
+figures are the request path's own cost, not the network's. Scenarios: ``generated`` (no
+incoming ID) and ``incoming`` (a valid X-Request-ID).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import django
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
+from opentelemetry import trace  # noqa: E402
+from opentelemetry.instrumentation.django import DjangoInstrumentor  # noqa: E402
+from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware  # noqa: E402
+from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult  # noqa: E402
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased  # noqa: E402
+from opentelemetry.util.http import parse_excluded_urls  # noqa: E402
 
 from bench.wsgi_timing import Variant, call, environ, measure, table  # noqa: E402
+from observability import tracing, tracing_middleware  # noqa: E402
+from observability.conf import TracingConfig  # noqa: E402
+from observability.log_filters import RequestContextFilter  # noqa: E402
+from observability.span_processor import ProcessLocalBatchProcessor  # noqa: E402
 
 REQUEST_ID = "observability.middleware.RequestIDMiddleware"
 GUID = "django_guid.middleware.guid_middleware"
+OFFICIAL = "opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware"
+OURS = tracing_middleware.MIDDLEWARE_PATH
 BASELINE = "bare Django+DRF"
 SCENARIOS = {
     "generated": {},
     "incoming": {"X-Request-ID": "3f1c9a2e-8d4b-4c6e-9a7f-0b5d2e1c4a8f"},
 }
-TITLES = {"generated": "no incoming ID (generated)", "incoming": "valid incoming ID"}
+COMPARISONS = (
+    ("request IDs vs bare", "request IDs + log filter", BASELINE),
+    ("request IDs: added vs django-guid's added", "request IDs + log filter", "django-guid (defaults)"),
+    ("full stack sampled vs official instrumentation sampled", "full stack, sampled",
+     "official instrumentation, sampled"),
+    ("full stack unsampled vs official instrumentation unsampled", "full stack, unsampled",
+     "official instrumentation, unsampled"),
+    ("full stack tracing disabled vs request IDs alone", "full stack, tracing disabled", "request IDs + log filter"),
+)
 
 
-def handler(middleware: list[str]) -> WSGIHandler:
-    """A WSGI handler with exactly `middleware` (read once, when the handler loads it)."""
-    with override_settings(MIDDLEWARE=middleware):
-        return WSGIHandler()
+class DiscardingExporter(SpanExporter):
+    """Accepts every batch and keeps nothing."""
+
+    def export(self, spans):
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self):
+        pass
 
 
-def variants() -> list[Variant]:
+@dataclass
+class Row:
+    """One stack: its middleware and the process-wide tracing state it runs with."""
+
+    name: str
+    middleware: list[str]
+    provider: TracerProvider | None = None  # the global and the instrumentation's tracer provider
+    official_exclusions: bool = False  # the official middleware's own exclusion list, else ours
+    log_filter: bool = False
+    variant: Variant | None = None
+
+
+def official_provider(rate: float) -> TracerProvider:
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(rate)), shutdown_on_exit=False)
+    provider.add_span_processor(BatchSpanProcessor(DiscardingExporter()))
+    return provider
+
+
+def project_provider(rate: float) -> TracerProvider:
+    config = TracingConfig(enabled=True, exporter_type="console", endpoint=None, sample_rate=rate)
+    processor = ProcessLocalBatchProcessor(config, exporter_factory=lambda _: DiscardingExporter())
+    return tracing.build_provider(config, processor)
+
+
+def rows() -> list[Row]:
+    full = [OURS, REQUEST_ID]
     return [
-        Variant(BASELINE, handler([])),
-        Variant("RequestIDMiddleware", handler([REQUEST_ID])),
-        Variant("django-guid (defaults)", handler([GUID])),
+        Row(BASELINE, []),
+        Row("request IDs + log filter", [REQUEST_ID], log_filter=True),
+        Row("django-guid (defaults)", [GUID]),
+        Row("official instrumentation, sampled", [OFFICIAL], official_provider(1.0), official_exclusions=True),
+        Row("official instrumentation, unsampled", [OFFICIAL], official_provider(0.0), official_exclusions=True),
+        Row("full stack, tracing disabled", [REQUEST_ID], log_filter=True),
+        Row("full stack, unsampled", full, project_provider(0.0), log_filter=True),
+        Row("full stack, sampled", full, project_provider(1.0), log_filter=True),
     ]
 
 
-def median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
+class Activator:
+    """Puts the process-wide state (tracer provider, official middleware's class state, log
+    filter) the way a row runs, before each of its rounds."""
+
+    def __init__(self) -> None:
+        DjangoInstrumentor().instrument(tracer_provider=trace.NoOpTracerProvider())  # class state, metrics
+        settings.MIDDLEWARE = []  # each row brings its own
+        tracing_middleware.TracingMiddleware.excluded_paths = tracing_middleware.compile_excluded(
+            ("/health", "/health/ready"))
+        self.handler = logging.getLogger().handlers[0]
+        self.filter = RequestContextFilter()
+
+    def __call__(self, row: Row) -> None:
+        trace._TRACER_PROVIDER = row.provider  # benchmark only: swaps the once-only global
+        provider = row.provider or trace.NoOpTracerProvider()
+        _DjangoMiddleware._tracer = provider.get_tracer("opentelemetry.instrumentation.django")
+        _DjangoMiddleware._excluded_urls = parse_excluded_urls("/health,/health/ready" if row.official_exclusions
+                                                               else "")
+        if row.log_filter:
+            self.handler.addFilter(self.filter)
+        else:
+            self.handler.removeFilter(self.filter)
 
 
-def wall_clock(rounds: int, number: int) -> None:
-    rows = variants()
-    for scenario, headers in SCENARIOS.items():
-        samples = measure(rows, environ(headers=headers), rounds, number)
-        base = median(samples[BASELINE])
-        ours, guid = median(samples["RequestIDMiddleware"]) - base, median(samples["django-guid (defaults)"]) - base
-        print(f"\n## {TITLES[scenario]}\n{table(samples, BASELINE)}")
-        print(f"added: ours {ours:.1f} µs, django-guid {guid:.1f} µs (ours/guid {ours / guid:.2f})")
+def build() -> tuple[list[Row], Activator]:
+    activate = Activator()
+    table_rows = rows()
+    for row in table_rows:
+        activate(row)
+        with override_settings(MIDDLEWARE=row.middleware):
+            handler = WSGIHandler()
+        row.variant = Variant(row.name, handler, before=lambda _row=row: activate(_row))
+    return table_rows, activate
 
 
-def run_requests(variant: str, scenario: str, requests: int) -> None:
-    """Child mode for --instructions: warm up, then make `requests` requests of one variant."""
-    app = next(row.app for row in variants() if row.name == variant)
+def wall_clock(args) -> None:
+    table_rows, _ = build()
+    for scenario in args.scenario:
+        samples = measure([row.variant for row in table_rows], environ(headers=SCENARIOS[scenario]),
+                          args.rounds, args.number)
+        print(f"\n## {scenario}: µs per request, {args.rounds} rounds x {args.number} requests\n"
+              f"{table(samples, BASELINE)}")
+        compare({name: sorted(values)[len(values) // 2] for name, values in samples.items()}, "medians")
+
+
+def compare(figures: dict[str, float], label: str) -> None:
+    base = figures[BASELINE]
+    for title, mine, reference in COMPARISONS:
+        if "added" in title:
+            ratio = (figures[mine] - base) / (figures[reference] - base)
+        else:
+            ratio = figures[mine] / figures[reference]
+        print(f"{title}: {ratio:.3f} ({label})")
+
+
+def run_requests(name: str, scenario: str, requests: int) -> None:
+    """Child process of --instructions: warm one row up, then make `requests` requests."""
+    table_rows, activate = build()
+    row = next(row for row in table_rows if row.name == name)
+    activate(row)
     template = environ(headers=SCENARIOS[scenario])
     for _ in range(300):
-        call(app, template)
+        call(row.variant.app, template)
     for _ in range(requests):
-        call(app, template)
+        call(row.variant.app, template)
+    if row.provider is not None:
+        row.provider.force_flush()  # the batch thread's share of the work is counted too
 
 
-def instructions(variant: str, scenario: str, requests: int) -> int:
-    """Instructions callgrind counts for a child process making `requests` requests."""
+def instructions(name: str, scenario: str, requests: int) -> int:
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m",
-               "bench.overhead", "--child", variant, scenario, str(requests)]
+               "bench.overhead", "--child", name, scenario, str(requests)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return int(re.search(r"Collected : (\d+)", result.stderr).group(1))
 
 
-def instruction_counts(requests: int) -> None:
-    names = [row.name for row in variants()]
-    for scenario in SCENARIOS:
-        # The difference between N requests and none removes start-up and warm-up.
-        per_request = {name: (instructions(name, scenario, requests) - instructions(name, scenario, 0)) / requests
-                       for name in names}
-        print(f"\n## {TITLES[scenario]}: instructions per request\n{'variant':<48} {'instructions':>12} {'ratio':>7}")
-        for name, count in per_request.items():
-            print(f"{name:<48} {count:>12,.0f} {count / per_request[BASELINE]:>7.3f}")
+def instruction_counts(args) -> None:
+    names = [row.name for row in rows()]
+    for scenario in args.scenario:
+        # N requests minus none: start-up and warm-up cancel out.
+        counts = {name: (instructions(name, scenario, args.requests) - instructions(name, scenario, 0))
+                  / args.requests for name in names}
+        print(f"\n## {scenario}: instructions per request ({args.requests} requests)\n"
+              f"{'variant':<48} {'instructions':>12} {'ratio':>7}")
+        for name, count in counts.items():
+            print(f"{name:<48} {count:>12,.0f} {count / counts[BASELINE]:>7.3f}")
+        compare(counts, "instructions")
+
+
+def profile(args) -> None:
+    from pyinstrument import Profiler
+
+    table_rows, activate = build()
+    row = next(row for row in table_rows if row.name.startswith(args.profile))
+    activate(row)
+    template = environ(headers=SCENARIOS[args.scenario[0]])
+    with Profiler(interval=0.0001) as profiler:
+        for _ in range(args.number * 4):
+            call(row.variant.app, template)
+    print(profiler.output_text(color=False, show_all=False))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--number", type=int, default=2000, help="requests per variant per round")
+    parser.add_argument("--number", type=int, default=1000, help="requests per row per round")
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="default: both")
     parser.add_argument("--instructions", action="store_true", help="count instructions with callgrind")
-    parser.add_argument("--requests", type=int, default=1000, help="requests per variant for --instructions")
-    parser.add_argument("--child", nargs=3, metavar=("VARIANT", "SCENARIO", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--requests", type=int, default=1000, help="requests per row for --instructions")
+    parser.add_argument("--profile", metavar="ROW", help="profile the row whose name starts with ROW")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.scenario = args.scenario or list(SCENARIOS)
     if args.child:
         run_requests(args.child[0], args.child[1], int(args.child[2]))
         return
     print(f"Python {platform.python_version()}, Django {django.get_version()}, {os.cpu_count()} CPUs, "
           f"{platform.machine()}", file=sys.stderr)
-    if args.instructions:
-        instruction_counts(args.requests)
+    if args.profile:
+        profile(args)
+    elif args.instructions:
+        instruction_counts(args)
     else:
-        print(f"{args.rounds} rounds x {args.number} requests per variant", file=sys.stderr)
-        wall_clock(args.rounds, args.number)
+        wall_clock(args)
 
 
 if __name__ == "__main__":

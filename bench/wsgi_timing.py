@@ -6,6 +6,7 @@ and interleaving the variants within each round spreads the machine's noise over
 
 from __future__ import annotations
 
+import gc
 import io
 import random
 import statistics
@@ -16,13 +17,14 @@ from dataclasses import dataclass
 
 @dataclass
 class Variant:
-    """One row of the table: a name and a WSGI application."""
+    """One row of the table: a name, a WSGI application, and what to do before its rounds."""
 
     name: str
     app: Callable
+    before: Callable[[], None] | None = None
 
 
-def environ(path: str = "/bench", headers: dict[str, str] | None = None) -> dict:
+def environ(path: str = "/bench/items/7/", headers: dict[str, str] | None = None) -> dict:
     """A minimal WSGI environ for a GET of `path`."""
     env = {
         "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
@@ -52,6 +54,8 @@ def call(app: Callable, template: dict) -> None:
 def measure(variants: Sequence[Variant], template: dict, rounds: int, number: int) -> dict[str, list[float]]:
     """µs per request of each variant, one sample per round, variants shuffled every round."""
     for variant in variants:  # warm up caches, imports, lazy middleware set-up
+        if variant.before:
+            variant.before()
         for _ in range(200):
             call(variant.app, template)
     samples: dict[str, list[float]] = {variant.name: [] for variant in variants}
@@ -59,10 +63,17 @@ def measure(variants: Sequence[Variant], template: dict, rounds: int, number: in
     for _ in range(rounds):
         random.shuffle(order)
         for variant in order:
-            started = time.perf_counter()
-            for _ in range(number):
-                call(variant.app, template)
-            samples[variant.name].append((time.perf_counter() - started) / number * 1e6)
+            if variant.before:
+                variant.before()
+            gc.collect()
+            gc.disable()  # a collection would land on whichever variant happens to run
+            try:
+                started = time.perf_counter()
+                for _ in range(number):
+                    call(variant.app, template)
+                samples[variant.name].append((time.perf_counter() - started) / number * 1e6)
+            finally:
+                gc.enable()
     return samples
 
 

@@ -245,3 +245,17 @@ class TestConfiguration:
 def sequential_id() -> str:
     sequential_id.count = getattr(sequential_id, "count", 0) + 1
     return f"seq-{sequential_id.count}"
+
+
+class TestSpanAttribute:
+    def test_generated_and_replaced_ids_tag_the_server_span(self, client, span_exporter):
+        generated = client.get("/api/test/ok")["X-Request-ID"]
+        replaced = client.get("/api/test/ok", HTTP_X_REQUEST_ID="bad value")["X-Request-ID"]
+        tagged = [span.attributes.get("request.id") for span in span_exporter.get_finished_spans()]
+        assert tagged == [generated, replaced]
+
+    def test_without_a_tracer_provider_no_span_is_looked_up(self, rf, monkeypatch):
+        middleware = RequestIDMiddleware(view_seeing_id)
+        assert middleware.tag_spans is False
+        monkeypatch.setattr("opentelemetry.trace.get_current_span", lambda: pytest.fail("looked up a span"))
+        middleware(rf.get("/")).close()

@@ -1,0 +1,324 @@
+"""Load benchmarks under real gunicorn (2 workers) with wrk on 127.0.0.1.
+
+    .venv/bin/python -m bench.load [throughput] [tuning] [faults] [dashboard] [memory]
+                                   [--rounds 3] [--duration 10] [--connections 8]
+
+- throughput: bare Django+DRF against the full stack with tracing off, sampled at 1.0 and at
+  0.1 (OTLP/gRPC to a counting collector); runs alternate between the servers, and each figure
+  is the median of the rounds, with its ratio to bare.
+- tuning: the sampled full stack with other export settings (protocol, batch size, delay).
+- faults: the collector up, down (connection refused) and hung (accepts, never answers):
+  failed requests and latency against the healthy collector; then how long each server takes
+  to stop on SIGTERM.
+- dashboard: 100 concurrent clients on /api/v1/health/dashboard (gthread workers); how often
+  the backing services were really probed, against one run per cache window per worker.
+- memory: worker RSS while 100k requests are served, collector up against collector down.
+
+wrk comes from Debian (``apt-get install wrk``). Nothing here is a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.processes import Gunicorn, free_port, project_env, run_manage  # noqa: E402
+from tests.support.receivers import SilentListener  # noqa: E402
+
+SECTIONS = ("throughput", "tuning", "faults", "dashboard", "memory")
+WORK = Path(tempfile.mkdtemp(prefix="chimera-bench-"))
+
+
+# --- Tools ------------------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    """What one wrk run measured."""
+
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    failures: int  # non-2xx/3xx responses and socket errors
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(url: str, duration: float, connections: int, threads: int = 2) -> WrkResult:
+    """Run wrk against `url` and parse its report."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(round(duration), 1)}s", "--timeout", "10s",
+               "--latency", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=duration + 60).stdout
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, flags=re.MULTILINE))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return WrkResult(
+        requests=int(re.search(r"(\d+) requests in", output).group(1)),
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        p50_ms=to_ms(percentiles["50"]),
+        p99_ms=to_ms(percentiles["99"]),
+        failures=(int(non_2xx.group(1)) if non_2xx else 0)
+        + (sum(int(n) for n in socket_errors.groups()) if socket_errors else 0),
+    )
+
+
+class Collector:
+    """The counting OTLP collector (bench.collector) in its own process."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "bench.collector"], cwd=ROOT,
+                                        stdout=subprocess.PIPE, text=True)
+        ports = json.loads(self.process.stdout.readline())
+        self.grpc_endpoint = f"http://127.0.0.1:{ports['grpc_port']}"
+        self.http_endpoint = f"http://127.0.0.1:{ports['http_port']}/v1/traces"
+        self.count_url = f"http://127.0.0.1:{ports['http_port']}/count"
+
+    def spans(self) -> int:
+        with urllib.request.urlopen(self.count_url, timeout=5) as response:
+            return int(response.read())
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@dataclass
+class Server:
+    """A gunicorn of the benchmark project, with its name and the wrk runs made against it."""
+
+    name: str
+    gunicorn: Gunicorn
+    path: str = "/bench"
+    runs: list[WrkResult] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.gunicorn.url + self.path
+
+
+def migrated_database() -> str:
+    url = f"sqlite:///{WORK / 'db.sqlite3'}"
+    if not (WORK / "db.sqlite3").exists():
+        result = run_manage("migrate", "--noinput", env=project_env(DATABASE_URL=url), timeout=300)
+        assert result.returncode == 0, result.stderr
+    return url
+
+
+def start(name: str, *, bare: bool = False, args: list[str] | None = None, path: str = "/bench",
+          **variables: str) -> Server:
+    """A gunicorn with 2 workers, its logs in the work folder; `variables` go to its environment."""
+    env = project_env(DJANGO_SETTINGS_MODULE="bench.load_settings", DATABASE_URL=migrated_database(),
+                      WEB_CONCURRENCY="2", BENCH_BARE="1" if bare else "0", **variables)
+    extra = ["--logger-class", "gunicorn.glogging.Logger"] if bare else []
+    slug = re.sub(r"\W+", "-", name).strip("-")
+    gunicorn = Gunicorn(env=env, log_dir=WORK / slug, args=[*extra, *(args or [])]).start()
+    return Server(name, gunicorn, path)
+
+
+def traced(collector: Collector, rate: str, **variables: str) -> dict[str, str]:
+    settings = {"TRACING_ENABLED": "true", "TRACING_EXPORTER": "otlp", "TRACING_ENDPOINT": collector.grpc_endpoint,
+                "TRACING_SAMPLE_RATE": rate}
+    settings.update(variables)
+    return settings
+
+
+def alternate(servers: list[Server], rounds: int, duration: float, connections: int) -> None:
+    """Warm every server up, then run wrk against each in turn, in a new order every round."""
+    for server in servers:
+        wrk(server.url, 2, connections)
+    for _ in range(rounds):
+        for server in random.sample(servers, len(servers)):
+            server.runs.append(wrk(server.url, duration, connections))
+
+
+def median(values) -> float:
+    return statistics.median(values)
+
+
+def stop_all(servers: list[Server]) -> dict[str, float]:
+    return {server.name: server.gunicorn.stop(timeout=60) for server in servers}
+
+
+def worker_pids(server: Server) -> list[int]:
+    master = server.gunicorn.process.pid
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+def rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+
+# --- Sections ---------------------------------------------------------------------------------
+
+
+def throughput_table(servers: list[Server]) -> None:
+    base = servers[0]
+    base_rps, base_p99 = median(r.rps for r in base.runs), median(r.p99_ms for r in base.runs)
+    print(f"{'server':<44} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99 ratio':>9} {'failed':>6}")
+    for server in servers:
+        rps, p50, p99 = (median(getattr(r, key) for r in server.runs) for key in ("rps", "p50_ms", "p99_ms"))
+        failed = sum(r.failures for r in server.runs)
+        print(f"{server.name:<44} {rps:>8.0f} {rps / base_rps:>6.2f} {p50:>7.2f} {p99:>7.2f} "
+              f"{p99 / base_p99:>9.2f} {failed:>6}")
+
+
+def throughput(args, collector: Collector) -> None:
+    print("\n## Throughput and latency (gunicorn, 2 sync workers, wrk "
+          f"-c{args.connections}, {args.rounds} x {args.duration}s per server, alternated)")
+    servers = [
+        start("bare Django+DRF", bare=True),
+        start("full stack, tracing off"),
+        start("full stack, sampled 1.0 (OTLP/gRPC)", **traced(collector, "1.0")),
+        start("full stack, sampled 0.1 (OTLP/gRPC)", **traced(collector, "0.1")),
+    ]
+    try:
+        alternate(servers, args.rounds, args.duration, args.connections)
+    finally:
+        stop_all(servers)
+    throughput_table(servers)
+    print(f"spans the collector received: {collector.spans()}")
+
+
+def tuning(args, collector: Collector) -> None:
+    print("\n## Export settings, sampled at 1.0 (same protocol as throughput, ratios to bare)")
+    servers = [
+        start("bare Django+DRF", bare=True),
+        start("OTLP/gRPC, batch 512, delay 5 s (defaults)", **traced(collector, "1.0")),
+        start("OTLP/HTTP, batch 512, delay 5 s", **traced(collector, "1.0", TRACING_EXPORTER="otlp_http",
+                                                           TRACING_ENDPOINT=collector.http_endpoint)),
+        start("OTLP/gRPC, batch 128, delay 1 s", **traced(collector, "1.0", OTEL_BSP_MAX_EXPORT_BATCH_SIZE="128",
+                                                           OTEL_BSP_SCHEDULE_DELAY="1000")),
+        start("OTLP/gRPC, batch 2048, delay 5 s, queue 4096",
+              **traced(collector, "1.0", OTEL_BSP_MAX_EXPORT_BATCH_SIZE="2048", OTEL_BSP_MAX_QUEUE_SIZE="4096")),
+    ]
+    try:
+        alternate(servers, args.rounds, args.duration, args.connections)
+    finally:
+        stop_all(servers)
+    throughput_table(servers)
+
+
+def faults(args, collector: Collector) -> None:
+    print("\n## Collector faults under load (sampled 1.0, OTLP/gRPC)")
+    silent = SilentListener()
+    closed = f"http://127.0.0.1:{free_port()}"
+    servers = [
+        start("collector healthy", **traced(collector, "1.0")),
+        start("collector down (connection refused)", **traced(collector, "1.0", TRACING_ENDPOINT=closed)),
+        start("collector hung (accepts, never answers)",
+              **traced(collector, "1.0", TRACING_ENDPOINT=f"http://127.0.0.1:{silent.port}")),
+    ]
+    try:
+        alternate(servers, args.rounds, args.duration, args.connections)
+        healthy = servers[0]
+        h_p50, h_p99 = median(r.p50_ms for r in healthy.runs), median(r.p99_ms for r in healthy.runs)
+        print(f"{'collector':<44} {'requests':>9} {'failed':>6} {'p50 ms':>7} {'p50 ratio':>9} {'p99 ms':>7} "
+              f"{'p99 ratio':>9}")
+        for server in servers:
+            p50, p99 = median(r.p50_ms for r in server.runs), median(r.p99_ms for r in server.runs)
+            print(f"{server.name:<44} {sum(r.requests for r in server.runs):>9} "
+                  f"{sum(r.failures for r in server.runs):>6} {p50:>7.2f} {p50 / h_p50:>9.2f} {p99:>7.2f} "
+                  f"{p99 / h_p99:>9.2f}")
+        # Spans are still queued in the workers: SIGTERM right after the load.
+        for server in servers:
+            wrk(server.url, 1, args.connections)
+            print(f"stop on SIGTERM, {server.name}: {server.gunicorn.stop(timeout=60):.2f} s "
+                  f"(bound: TRACING_SHUTDOWN_TIMEOUT_SECONDS=5, gunicorn graceful timeout 30 s)")
+    finally:
+        stop_all(servers)
+        silent.stop()
+
+
+def dashboard(args, collector: Collector) -> None:
+    cache_seconds, duration = 2, max(args.duration, 10)
+    counter = WORK / "dashboard-probes"
+    counter.write_bytes(b"")
+    print(f"\n## Dashboard under load (100 concurrent clients, {duration}s, gthread 2 workers x 8 threads, "
+          f"HEALTH_CACHE_SECONDS={cache_seconds})")
+    server = start("dashboard", path="/api/v1/health/dashboard", args=["--worker-class", "gthread", "--threads", "8"],
+                   HEALTH_CACHE_SECONDS=str(cache_seconds), BENCH_COUNTING_SERVICE=str(counter))
+    try:
+        counter.write_bytes(b"")  # start-up checks do not count
+        result = wrk(server.url, duration, 100, threads=2)
+    finally:
+        server.gunicorn.stop()
+    probes = len(counter.read_bytes())
+    bound = 2 * (math.ceil(duration / cache_seconds) + 1)
+    print(f"requests {result.requests} ({result.rps:.0f}/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
+          f"failed {result.failures}); service probed {probes} times; at most once per window per worker: {bound}")
+
+
+def memory(args, collector: Collector) -> None:
+    total, chunk = args.memory_requests, args.memory_requests // 5
+    print(f"\n## Worker memory over {total} requests (sampled 1.0, OTLP/gRPC), RSS MiB of each worker")
+    servers = [
+        start("collector up", **traced(collector, "1.0")),
+        start("collector down", **traced(collector, "1.0", TRACING_ENDPOINT=f"http://127.0.0.1:{free_port()}")),
+    ]
+    try:
+        for server in servers:
+            wrk(server.url, 3, args.connections)
+            samples, served = [[round(rss_mib(pid), 1) for pid in worker_pids(server)]], 0
+            while served < total:
+                served += wrk_requests(server.url, chunk, args.connections)
+                samples.append([round(rss_mib(pid), 1) for pid in worker_pids(server)])
+            print(f"{server.name:<16} " + "  ".join("/".join(map(str, s)) for s in samples)
+                  + f"   ({served} requests)")
+    finally:
+        stop_all(servers)
+
+
+def wrk_requests(url: str, count: int, connections: int) -> int:
+    """Serve at least `count` requests, in five-second wrk runs."""
+    served = 0
+    while served < count:
+        served += wrk(url, 5, connections).requests
+    return served
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], default=list(SECTIONS))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--memory-requests", type=int, default=100_000)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}, "
+          f"{time.strftime('%Y-%m-%d')}; wrk on 127.0.0.1; work files in {WORK}")
+    collector = Collector()
+    try:
+        for section in args.sections or SECTIONS:
+            globals()[section](args, collector)
+    finally:
+        collector.stop()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+if __name__ == "__main__":
+    main()
