@@ -97,3 +97,12 @@ def test_running_configuration_is_dropped_when_settings_change(settings):
     assert [p.id for p in service_problems()] == ["E001"]
     settings.CHIMERA_SERVICE = "not a dict"
     assert get_service_config() == ServiceConfig()
+
+
+def test_provider_keys_are_cleansed_from_the_debug_page(settings):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    settings.CHIMERA_SERVICE = {"CHIMERA_PROVIDER_GOOGLE_API_KEY": "sk-very-secret", "CHIMERA_DEFAULT_PROVIDER": "x"}
+    shown = SafeExceptionReporterFilter().get_safe_settings()["CHIMERA_SERVICE"]
+    assert shown["CHIMERA_PROVIDER_GOOGLE_API_KEY"] != "sk-very-secret"
+    assert shown["CHIMERA_DEFAULT_PROVIDER"] == "x"

@@ -106,3 +106,16 @@ def test_invalid_service_variable_stops_gunicorn_with_one_message(tmp_path):
             "  chimera.E002 CHIMERA_THROTTLE_RATE must be a rate such as 60/min, got 'lots'.") in gunicorn.stderr()
     assert "Traceback" not in gunicorn.output() and "Booting worker" not in gunicorn.output()
     assert GOOGLE_KEY not in gunicorn.output()
+
+
+def test_dashboard_shows_the_service_layer(server):
+    status, _, raw = http_get(server.url + "/api/v1/health/dashboard?refresh=1", headers={"X-API-Key": API_KEY})
+    body = json.loads(raw)
+    assert status == 200, body
+    assert body["services"]["llm_service"]["registered"] is True
+    assert body["services"]["transformation_engine"]["registered"] is True
+    assert body["providers"]["count"] == 3
+    items = {item["name"]: item for item in body["providers"]["items"]}
+    assert items["local"]["available"] and items["google"]["configured"] and items["openai"]["configured"]
+    # openai timed out in another test: the worker that saw it reports it unavailable for a minute.
+    assert GOOGLE_KEY not in raw.decode()
