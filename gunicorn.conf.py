@@ -54,6 +54,14 @@ def on_starting(server):
         server.log.error("Configuration error: %s", exc)
         sys.exit(1)
     observability_hooks.on_starting(server)
+    # The service layer's CHIMERA_* values, which its ready() would refuse in every worker.
+    from chimera.apps import refuse_invalid_configuration
+
+    try:
+        refuse_invalid_configuration()
+    except ImproperlyConfigured as exc:
+        server.log.error("Configuration error: %s", exc)
+        sys.exit(1)
 
 
 def post_fork(server, worker):

@@ -1,6 +1,10 @@
 """App config of the chimera project itself."""
 
+from __future__ import annotations
+
 from django.apps import AppConfig
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
 
 class ChimeraConfig(AppConfig):
@@ -10,13 +14,40 @@ class ChimeraConfig(AppConfig):
     verbose_name = "Chimera"
 
     def ready(self) -> None:
-        """Add the ``providers`` section to the health dashboard."""
-        from healthdash.sections import register_section
+        """Register the checks, refuse an invalid configuration, join the health dashboard."""
+        from chimera import checks as chimera_checks
 
-        register_section("providers", providers_section, replace=True)
+        for check in (chimera_checks.check_service_settings, chimera_checks.check_default_provider,
+                      chimera_checks.check_api_keys):
+            checks.register(check, "chimera")
+        refuse_invalid_configuration()
+        register_health()
 
 
-def providers_section(detailed: bool) -> dict:
-    """The LLM providers on the dashboard; the service layer replaces this with its real list."""
-    items = [{"name": "local", "configured": True, "available": True, "default": True, "reason": None}]
-    return {"count": len(items), "items": items}
+def refuse_invalid_configuration() -> None:
+    """Stop start-up on configuration errors (servers never run system checks), except under check."""
+    from chimera.conf import service_problems
+    from observability.apps import running_reporting_command
+
+    problems = service_problems()
+    if problems and not running_reporting_command():
+        lines = "\n".join(f"  chimera.{p.id} {p.message}" for p in problems)
+        raise ImproperlyConfigured(f"Invalid service configuration:\n{lines}")
+
+
+def register_health() -> None:
+    """``llm_service``, ``transformation_engine`` and the ``providers`` section; ready() may run twice."""
+    from chimera import health
+    from healthdash.registry import service_registry
+    from healthdash.sections import register_section
+
+    service_registry.register(
+        "llm_service", health.check_llm_service, critical=True, timeout=1.0, replace=True,
+        description="Text generation: down when the default provider cannot be called, degraded when a "
+                    "provider's last call failed. Configuration only, no call to any provider.",
+    )
+    service_registry.register(
+        "transformation_engine", health.check_transformation_engine, critical=True, timeout=1.0, replace=True,
+        description="The prompt pipeline (normalise, limit, template), run on a fixed input.",
+    )
+    register_section("providers", health.providers_section, replace=True)

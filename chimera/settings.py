@@ -187,3 +187,29 @@ HEALTHDASH["API_KEYS"] = CHIMERA_API_KEYS
 
 
 # --- Service layer (chimera) ------------------------------------------------------------------
+
+# Providers, throttling and the prompt pipeline: only what the operator set, keyed by variable;
+# chimera/conf.py holds the defaults and validates (system checks chimera.E0xx).
+CHIMERA_SERVICE = {
+    name: env.raw(name)
+    for name in (
+        "CHIMERA_DEFAULT_PROVIDER", "CHIMERA_THROTTLE_RATE", "CHIMERA_PROMPT_TEMPLATE", "CHIMERA_PROMPT_MAX_CHARS",
+        *(f"CHIMERA_PROVIDER_{provider}_{part}"
+          for provider in ("GOOGLE", "OPENAI") for part in ("URL", "API_KEY", "MODEL", "TIMEOUT")),
+    )
+    if env.is_set(name)
+}
+
+# The OpenAPI schema at /api/schema/ (drf-spectacular) describes every DRF view.
+INSTALLED_APPS += ["drf_spectacular"]
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+SPECTACULAR_SETTINGS = {
+    "TITLE": "chimera",
+    "DESCRIPTION": "Text generation behind request IDs, tracing and health checks.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "chimera.api.schema.prompt_constraints",
+    ],
+}

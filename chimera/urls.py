@@ -13,6 +13,7 @@ handler500 = "observability.errors.handler500"
 
 urlpatterns = [
     path("", include("healthdash.urls")),
+    path("api/", include("chimera.api.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon),
 ]

@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PAGE = "/admin/health/"
 SWITCHED = ("search_index", "payments")
-SERVICES = {"database", "cache", "migrations", "tracing", *SWITCHED}
+# The built-in services, the project's own, and the two the tests switch.
+SERVICES = {"database", "cache", "migrations", "tracing", "llm_service", "transformation_engine", *SWITCHED}
 HEADERS = ["Service", "Status", "Critical", "Latency", "Recent latency", "Checked", "Description", "Reason"]
 ENDPOINT_SECRET = "endpoint-secret-4d7a"
 HEADER_SECRET = "header-secret-91c3"
@@ -150,9 +151,9 @@ def test_anonymous_staff_logs_in_through_the_admin_form_and_reads_the_rows(page,
         assert cell(page, name, "checked").locator("time").get_attribute("datetime").endswith("Z")
     assert cell(page, "search_index", "critical").inner_text() == "no"
     assert cell(page, "search_index", "description").inner_text() == "Search index, switched by the test"
-    assert page.locator("#healthdash-banner").inner_text() == "Up: all 6 services are up."
+    assert page.locator("#healthdash-banner").inner_text() == f"Up: all {len(SERVICES)} services are up."
     assert page.locator("#healthdash-middleware tr[data-key=csrf] td").inner_text() == "active"
-    assert page.locator('[data-section="providers"] tbody th').all_inner_texts() == ["local"]
+    assert page.locator('[data-section="providers"] tbody th').all_inner_texts() == ["local", "google", "openai"]
     # The admin's stylesheet and the page's own both apply: the caption has the admin's header colour.
     header_bg = page.evaluate("getComputedStyle(document.querySelector('#header')).backgroundColor")
     assert page.evaluate("getComputedStyle(document.querySelector('#healthdash-services caption'))"
@@ -182,7 +183,7 @@ def test_auto_refresh_shows_a_service_going_down_without_a_reload(staff_page, sw
     expect(cell(page, "search_index", "reason")).to_have_text(f"ConnectionError: {DOWN_REASON}")
     expect(row(page, "search_index")).to_have_class(re.compile(r"\bhealthdash-row--down\b"))
     banner = page.locator("#healthdash-banner")
-    expect(banner).to_have_text("Degraded: 1 of 6 services not up (search_index).")
+    expect(banner).to_have_text(f"Degraded: 1 of {len(SERVICES)} services not up (search_index).")
     expect(banner).to_have_class(re.compile(r"\bhealthdash-banner--degraded\b"))
     # The sparkline grew by the new samples, and marks the one that was down.
     chart = cell(page, "search_index", "history").locator("svg")

@@ -79,7 +79,8 @@ class TestAsAnOperatorRunsIt:
     def test_exit_status_2_for_an_unknown_service_or_invalid_settings(self, migrated_db_url):
         unknown = run_manage("health", "--service", "nope", env=project_env(DATABASE_URL=migrated_db_url))
         assert (unknown.returncode, unknown.stderr.strip()) == (
-            2, "CommandError: Unknown service 'nope'; registered: database, cache, migrations, tracing.")
+            2, "CommandError: Unknown service 'nope'; registered: database, cache, migrations, tracing, "
+            "llm_service, transformation_engine.")
         invalid = run_manage("health", env=project_env(DATABASE_URL=migrated_db_url, HEALTH_ANONYMOUS="all"))
         assert invalid.returncode == 2
         assert "HEALTH_ANONYMOUS must be one of statuses, overall, deny, got 'all'" in invalid.stderr

@@ -1,0 +1,121 @@
+"""The OpenAPI schema at /api/schema/: hooks and extensions for the views chimera serves.
+
+healthdash stays free of drf-spectacular: chimera, which wires the apps together, describes
+the dashboard view and its API-key authentication from outside (drf-spectacular extensions).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+
+from chimera.conf import get_service_config
+from chimera.transform import CONTENT_PATTERN
+
+API_KEY_SCHEME = "ApiKeyAuth"
+STATUS = {"type": "string", "enum": ["up", "degraded", "down"]}
+DASHBOARD = {
+    "type": "object",
+    "description": "Statuses for anyone; descriptions, reasons and details for staff and API keys.",
+    "properties": {
+        "status": STATUS,
+        "checked_at": {"type": "string", "format": "date-time"},
+        "services": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["status"],
+            "properties": {"registered": {"type": "boolean"}, "status": STATUS, "critical": {"type": "boolean"},
+                           "latency_ms": {"type": "number"}},
+        }},
+        "middleware": {"type": "object", "additionalProperties": {"type": "string"}},
+        "providers": {"type": "object", "properties": {
+            "count": {"type": "integer"},
+            "items": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "configured": {"type": "boolean"}, "available": {"type": "boolean"},
+                "default": {"type": "boolean"}, "reason": {"type": "string", "nullable": True},
+            }}},
+        }},
+    },
+    "required": ["status"],
+}
+
+IETF_STATUS = {"type": "string", "enum": ["pass", "warn", "fail"]}
+HEALTH_JSON = {
+    "type": "object",
+    "description": "The IETF health check response format (draft-inadarei-api-health-check).",
+    "properties": {
+        "status": IETF_STATUS,
+        "checks": {"type": "object", "additionalProperties": {"type": "array", "items": {
+            "type": "object", "properties": {"componentId": {"type": "string"}, "status": IETF_STATUS,
+                                             "observedValue": {"type": "number"}, "observedUnit": {"type": "string"}},
+        }}},
+    },
+    "required": ["status"],
+}
+
+
+def prompt_constraints(result: dict, generator, request, public) -> dict:
+    """drf-spectacular post-processing hook: the prompt's live length limit and content rule."""
+    schemas = result.get("components", {}).get("schemas", {})
+    prompt = schemas.get("GenerateRequest", {}).get("properties", {}).get("prompt")
+    if prompt is not None:
+        prompt.update(minLength=1, maxLength=get_service_config().prompt_max_chars, pattern=CONTENT_PATTERN)
+    return result
+
+
+def api_key_definition() -> dict:
+    """The ``X-API-Key`` header as an OpenAPI security scheme."""
+    return {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+
+
+class GenerateApiKeySchema(OpenApiAuthenticationExtension):
+    """chimera.api.auth.ApiKeyAuthentication in the schema."""
+
+    target_class = "chimera.api.auth.ApiKeyAuthentication"
+    name = API_KEY_SCHEME
+
+    def get_security_definition(self, auto_schema):
+        return api_key_definition()
+
+
+class DashboardApiKeySchema(OpenApiAuthenticationExtension):
+    """healthdash's API-key authentication: the same header and keys, so the same scheme."""
+
+    target_class = "healthdash.authentication.ApiKeyAuthentication"
+    name = API_KEY_SCHEME
+
+    def get_security_definition(self, auto_schema):
+        return api_key_definition()
+
+
+def _error(description: str) -> OpenApiResponse:
+    from chimera.api.serializers import ErrorSerializer
+
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+class DashboardSchema(OpenApiViewExtension):
+    """healthdash's DashboardView: its answers, who may call it, its ``refresh`` parameter."""
+
+    target_class = "healthdash.api.DashboardView"
+
+    def view_replacement(self):
+        @extend_schema_view(get=extend_schema(
+            operation_id="health_dashboard", tags=["health"],
+            # Anonymous callers are allowed (statuses only) unless HEALTH_ANONYMOUS=deny.
+            auth=[{API_KEY_SCHEME: []}, {"cookieAuth": []}, {}],
+            # The Accept header chooses JSON or health+json; DRF's ?format= override is left out.
+            parameters=[OpenApiParameter("refresh", str, description="1: a new run instead of the cached one "
+                                                                     "(authorized callers only)"),
+                        OpenApiParameter("format", exclude=True)],
+            responses={
+                (200, "application/json"): OpenApiResponse(DASHBOARD, description="No critical service is down."),
+                (200, "application/health+json"): OpenApiResponse(HEALTH_JSON),
+                (401, "application/json"): _error("A wrong X-API-Key."),
+                (403, "application/json"): _error("HEALTH_ANONYMOUS=deny and the caller is not authorized."),
+                (503, "application/json"): OpenApiResponse(DASHBOARD, description="A critical service is down."),
+                (503, "application/health+json"): OpenApiResponse(HEALTH_JSON),
+            },
+        ))
+        class Fixed(self.target_class):
+            pass
+
+        return Fixed

@@ -1,0 +1,14 @@
+"""URLs of the chimera API, included under /api/."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from chimera.api import schema  # noqa: F401 - registers the schema extensions
+from chimera.api.views import GenerateView
+
+app_name = "chimera_api"
+
+urlpatterns = [
+    path("v1/generate", GenerateView.as_view(), name="generate"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+]

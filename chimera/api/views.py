@@ -1,0 +1,64 @@
+"""POST /api/v1/generate: authenticate, throttle, validate, transform, call the provider."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chimera import transform
+from chimera.api import exceptions
+from chimera.api.auth import ApiKeyAuthentication
+from chimera.api.serializers import ErrorSerializer, GenerateRequestSerializer, GenerateResponseSerializer
+from chimera.api.throttles import GenerateRateThrottle
+from chimera.conf import get_service_config
+from chimera.llm.base import ProviderFailure
+from chimera.llm.service import LLMService, get_llm_service
+from observability.context import get_request_id
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+class GenerateView(APIView):
+    """Generate text from a prompt with one of the configured providers."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [GenerateRateThrottle]
+    service: LLMService | None = None  # None: the running configuration's; tests may inject one
+
+    @extend_schema(
+        operation_id="generate",
+        tags=["generate"],
+        request=GenerateRequestSerializer,
+        responses={
+            200: GenerateResponseSerializer,
+            400: _error("Invalid body, unknown provider, or a prompt that is empty or too long."),
+            401: _error("Missing or wrong X-API-Key."),
+            429: _error("Too many requests for this API key; see Retry-After."),
+            502: _error("The provider failed or answered something unusable."),
+            503: _error("The provider is not configured."),
+            504: _error("The provider did not answer in time."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Run the prompt through the transformation engine, then the provider."""
+        serializer = GenerateRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        service = self.service or get_llm_service()
+        engine = transform.TransformationEngine.from_config(get_service_config())
+        try:
+            provider = service.provider(serializer.validated_data.get("provider"))
+            prompt = engine.run(serializer.validated_data["prompt"])
+            generation = service.generate(prompt, provider.name)
+        except ProviderFailure as failure:
+            raise exceptions.from_failure(failure) from None
+        except transform.PromptRejected as rejected:
+            raise exceptions.from_rejection(rejected) from None
+        body = {"text": generation.text, "provider": generation.provider, "model": generation.model,
+                "request_id": get_request_id()}
+        return Response(GenerateResponseSerializer(body).data)

@@ -1,0 +1,45 @@
+"""Django system checks of the service layer, built from conf's Problems.
+
+IDs are stable and never reused: 001-009 general settings, 010-019 providers, 020-029 keys.
+"""
+
+from __future__ import annotations
+
+from django.core import checks
+
+from chimera.api.auth import configured_keys
+from chimera.conf import get_service_config, service_problems
+
+MIN_KEY_LENGTH = 16
+
+
+def check_service_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """CHIMERA_* values that cannot be used."""
+    return [checks.Error(p.message, hint=p.hint or None, id=f"chimera.{p.id}") for p in service_problems()]
+
+
+def check_default_provider(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The default provider can be called: otherwise requests that name none get 503."""
+    config = get_service_config()
+    remote = config.remotes.get(config.default_provider)
+    if remote is None or remote.configured:
+        return []
+    return [checks.Warning(
+        f"CHIMERA_DEFAULT_PROVIDER is {remote.name}, which has no API key: requests that name no "
+        "provider get 503 and llm_service is reported down.",
+        hint=f"Set {remote.key_variable}, or another CHIMERA_DEFAULT_PROVIDER.", id="chimera.W020",
+    )]
+
+
+def check_api_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """At least one API key, none of them short enough to guess."""
+    keys = configured_keys()
+    if not keys:
+        return [checks.Warning("CHIMERA_API_KEYS is empty: POST /api/v1/generate refuses every request.",
+                               hint="Set CHIMERA_API_KEYS to one or more random keys, comma-separated.",
+                               id="chimera.W021")]
+    if any(len(key) < MIN_KEY_LENGTH for key in keys):
+        return [checks.Warning(f"CHIMERA_API_KEYS holds a key shorter than {MIN_KEY_LENGTH} characters.",
+                               hint="Use random keys, for example from: python -c \"import secrets; "
+                                    "print(secrets.token_urlsafe(32))\"", id="chimera.W022")]
+    return []

@@ -1,0 +1,204 @@
+"""Configuration of the service layer: declared once, parsed once, reported as checks and errors.
+
+``chimera/settings.py`` forwards into ``settings.CHIMERA_SERVICE`` only the variables the
+operator set, keyed by their names (``{"CHIMERA_DEFAULT_PROVIDER": "google"}``); values may be
+strings or typed Python values. Defaults live only in the dataclasses below. The parser
+collects every problem; ``checks.py`` reports them and ``apps.py`` refuses start-up on errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from chimera.values import Problem, number, shown, shown_url, splits
+
+SETTINGS_NAME = "CHIMERA_SERVICE"
+LOCAL = "local"
+# Remote providers speaking the OpenAI-compatible chat-completions API: public base URL, model.
+REMOTE_DEFAULTS: Mapping[str, tuple[str, str]] = {
+    "google": ("https://generativelanguage.googleapis.com/v1beta/openai", "gemini-2.5-flash"),
+    "openai": ("https://api.openai.com/v1", "gpt-4o-mini"),
+}
+PROVIDER_NAMES = (LOCAL, *REMOTE_DEFAULTS)
+RATE = re.compile(r"(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)s?", re.IGNORECASE)
+DISABLED_RATES = frozenset({"off", "none", "0"})
+MAX_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class RemoteProviderConfig:
+    """Where and how to call one remote provider; the API key never appears in its repr."""
+
+    name: str
+    url: str
+    model: str
+    timeout: float = 20.0
+    api_key: str = field(default="", repr=False, compare=False)
+
+    @property
+    def configured(self) -> bool:
+        """Whether the provider can be called: it has an API key."""
+        return bool(self.api_key)
+
+    @property
+    def key_variable(self) -> str:
+        """The variable that holds this provider's API key."""
+        return variable(self.name, "API_KEY")
+
+
+def default_remotes() -> dict[str, RemoteProviderConfig]:
+    """Every remote provider with its public URL and model, none configured."""
+    return {name: RemoteProviderConfig(name, url, model) for name, (url, model) in REMOTE_DEFAULTS.items()}
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """The service layer's settings: providers, throttling and the prompt pipeline."""
+
+    default_provider: str = LOCAL
+    throttle_rate: str | None = "60/min"
+    prompt_template: str = "{prompt}"
+    prompt_max_chars: int = 4000
+    remotes: Mapping[str, RemoteProviderConfig] = field(default_factory=default_remotes)
+
+
+def variable(provider: str, suffix: str) -> str:
+    """``CHIMERA_PROVIDER_GOOGLE_URL`` for ("google", "URL")."""
+    return f"CHIMERA_PROVIDER_{provider.upper()}_{suffix}"
+
+
+def parse_service(raw: Mapping[str, object]) -> tuple[ServiceConfig, list[Problem]]:
+    """Validate the ``CHIMERA_*`` entries of `raw`; invalid ones keep their default."""
+    problems: list[Problem] = []
+    values: dict[str, object] = {}
+    if "CHIMERA_DEFAULT_PROVIDER" in raw:
+        _parse_default_provider(raw["CHIMERA_DEFAULT_PROVIDER"], values, problems)
+    if "CHIMERA_THROTTLE_RATE" in raw:
+        _parse_rate(raw["CHIMERA_THROTTLE_RATE"], values, problems)
+    if "CHIMERA_PROMPT_TEMPLATE" in raw:
+        _parse_template(raw["CHIMERA_PROMPT_TEMPLATE"], values, problems)
+    if "CHIMERA_PROMPT_MAX_CHARS" in raw:
+        _parse_max_chars(raw["CHIMERA_PROMPT_MAX_CHARS"], values, problems)
+    values["remotes"] = {name: _parse_remote(name, raw, problems) for name in REMOTE_DEFAULTS}
+    return ServiceConfig(**values), problems
+
+
+def _parse_default_provider(value: object, values: dict, problems: list[Problem]) -> None:
+    name = str(value).strip().lower()
+    if name in PROVIDER_NAMES:
+        values["default_provider"] = name
+        return
+    problems.append(Problem(
+        "E001", "CHIMERA_DEFAULT_PROVIDER",
+        f"CHIMERA_DEFAULT_PROVIDER must be one of {', '.join(PROVIDER_NAMES)}, got {shown(value)}.",
+        "Leave it unset for the offline local provider.",
+    ))
+
+
+def _parse_rate(value: object, values: dict, problems: list[Problem]) -> None:
+    text = str(value).strip()
+    match = RATE.fullmatch(text)
+    if text.lower() in DISABLED_RATES:
+        values["throttle_rate"] = None
+    elif match:
+        values["throttle_rate"] = f"{int(match[1])}/{match[2].lower()}"
+    else:
+        problems.append(Problem("E002", "CHIMERA_THROTTLE_RATE",
+                                f"CHIMERA_THROTTLE_RATE must be a rate such as 60/min, got {shown(value)}.",
+                                "Write requests/period with period s, min, hour or day; off turns throttling off."))
+
+
+def _parse_template(value: object, values: dict, problems: list[Problem]) -> None:
+    if isinstance(value, str) and value.count("{prompt}") == 1:
+        values["prompt_template"] = value
+    else:
+        problems.append(Problem("E003", "CHIMERA_PROMPT_TEMPLATE",
+                                f"CHIMERA_PROMPT_TEMPLATE must contain {{prompt}} exactly once, got {shown(value)}.",
+                                "For example: Answer briefly: {prompt}"))
+
+
+def _parse_max_chars(value: object, values: dict, problems: list[Problem]) -> None:
+    chars = number(value, int)
+    if chars is not None and chars >= 1:
+        values["prompt_max_chars"] = chars
+    else:
+        problems.append(Problem("E004", "CHIMERA_PROMPT_MAX_CHARS",
+                                f"CHIMERA_PROMPT_MAX_CHARS must be a whole number of at least 1, got {shown(value)}."))
+
+
+def _parse_remote(name: str, raw: Mapping[str, object], problems: list[Problem]) -> RemoteProviderConfig:
+    default = default_remotes()[name]
+    values: dict[str, object] = {"api_key": str(raw.get(variable(name, "API_KEY")) or "").strip()}
+    if raw.get(variable(name, "URL")) is not None:
+        _parse_url(name, raw[variable(name, "URL")], default.url, values, problems)
+    if raw.get(variable(name, "MODEL")):
+        values["model"] = str(raw[variable(name, "MODEL")]).strip()
+    if raw.get(variable(name, "TIMEOUT")) is not None:
+        _parse_timeout(name, raw[variable(name, "TIMEOUT")], values, problems)
+    return RemoteProviderConfig(name, **{"url": default.url, "model": default.model, **values})
+
+
+def _parse_url(name: str, url: object, example: str, values: dict, problems: list[Problem]) -> None:
+    parts = urlsplit(str(url).strip()) if splits(url) else None
+    if parts is not None and parts.scheme in ("http", "https") and parts.hostname:
+        values["url"] = str(url).strip().rstrip("/")
+        return
+    problems.append(Problem(
+        "E010", variable(name, "URL"),
+        f"{variable(name, 'URL')} must be an http:// or https:// URL, got {shown_url(url)}.",
+        f"The provider's OpenAI-compatible base URL, for example {example}",
+    ))
+
+
+def _parse_timeout(name: str, value: object, values: dict, problems: list[Problem]) -> None:
+    seconds = number(value, float)
+    if seconds is not None and 0 < seconds <= MAX_TIMEOUT:
+        values["timeout"] = seconds
+        return
+    problems.append(Problem(
+        "E011", variable(name, "TIMEOUT"),
+        f"{variable(name, 'TIMEOUT')} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, "
+        f"got {shown(value)}.",
+        "Keep it below GUNICORN_TIMEOUT, so a slow provider is a 504, not a killed worker.",
+    ))
+
+
+def user_settings() -> Mapping[str, object]:
+    """The project's ``CHIMERA_SERVICE`` dict; anything that is not a mapping counts as empty."""
+    value = getattr(settings, SETTINGS_NAME, None)
+    return value if isinstance(value, Mapping) else {}
+
+
+@functools.cache
+def _parsed() -> tuple[ServiceConfig, list[Problem]]:
+    return parse_service(user_settings())
+
+
+def get_service_config() -> ServiceConfig:
+    """The running configuration (cached; dropped when settings change)."""
+    return _parsed()[0]
+
+
+def service_problems() -> list[Problem]:
+    """Problems found in the running configuration."""
+    return list(_parsed()[1])
+
+
+# Other modules add the caches that depend on this configuration.
+CACHED: list = [_parsed]
+
+
+@receiver(setting_changed)
+def _drop_cached_config(*, setting: str, **kwargs) -> None:
+    """Parse again after ``override_settings`` changes what the configuration reads."""
+    if setting in (SETTINGS_NAME, "CHIMERA_API_KEYS"):
+        for cached in CACHED:
+            cached.cache_clear()

@@ -1,0 +1,1 @@
+"""The LLM service: providers (offline local, remote chat-completions) behind one interface."""

@@ -1,0 +1,96 @@
+"""The LLM service: finds the provider a request names, calls it, and remembers recent failures.
+
+Recent failures feed the health dashboard at no cost to the provider: a provider whose last
+call failed less than FAILURE_WINDOW seconds ago is shown as unavailable, with the reason.
+They are kept per process (each gunicorn worker reports what it has seen).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable
+
+from chimera import conf
+from chimera.llm.base import (
+    Generation,
+    Provider,
+    ProviderFailure,
+    ProviderNotConfigured,
+    ProviderStatus,
+    UnknownProvider,
+)
+from chimera.llm.local import LocalProvider
+from chimera.llm.remote import ChatCompletionsProvider
+
+FAILURE_WINDOW = 60.0
+
+
+class LLMService:
+    """The providers of one configuration, by name."""
+
+    def __init__(self, providers: list[Provider], default: str, clock: Callable[[], float] = time.monotonic):
+        self.providers = {provider.name: provider for provider in providers}
+        self.default = default
+        self._clock = clock
+        self._failures: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config: conf.ServiceConfig) -> LLMService:
+        """Local plus every remote provider of `config`, configured or not."""
+        remotes = [ChatCompletionsProvider(remote) for remote in config.remotes.values()]
+        return cls([LocalProvider(), *remotes], default=config.default_provider)
+
+    def provider(self, name: str | None = None) -> Provider:
+        """The provider called `name` (the default when None); raises UnknownProvider."""
+        name = self.default if name is None else name
+        try:
+            return self.providers[name]
+        except KeyError:
+            known = ", ".join(self.providers)
+            raise UnknownProvider(name, f"Unknown provider {name!r}; known providers: {known}.") from None
+
+    def generate(self, prompt: str, provider_name: str | None = None) -> Generation:
+        """Ask the named (or default) provider; raises ProviderFailure subclasses."""
+        provider = self.provider(provider_name)
+        if not provider.configured:
+            raise ProviderNotConfigured(provider.name, f"Provider {provider.name} is not configured "
+                                                       f"({provider.not_configured_reason}).")
+        try:
+            generation = provider.generate(prompt)
+        except ProviderFailure as failure:
+            self._record_failure(provider.name, failure.kind)
+            raise
+        with self._lock:
+            self._failures.pop(provider.name, None)
+        return generation
+
+    def _record_failure(self, name: str, kind: str) -> None:
+        with self._lock:
+            self._failures[name] = (self._clock(), kind)
+
+    def statuses(self) -> list[ProviderStatus]:
+        """Every provider's status, from configuration and recent failures only."""
+        return [self._status(provider) for provider in self.providers.values()]
+
+    def _status(self, provider: Provider) -> ProviderStatus:
+        default = provider.name == self.default
+        if not provider.configured:
+            return ProviderStatus(provider.name, False, False, default, provider.not_configured_reason)
+        with self._lock:
+            failed_at, kind = self._failures.get(provider.name, (None, ""))
+        if failed_at is not None and self._clock() - failed_at < FAILURE_WINDOW:
+            ago = self._clock() - failed_at
+            return ProviderStatus(provider.name, True, False, default, f"last call failed ({kind}) {ago:.0f}s ago")
+        return ProviderStatus(provider.name, True, True, default)
+
+
+@functools.cache
+def get_llm_service() -> LLMService:
+    """The service for the running configuration (rebuilt when settings change)."""
+    return LLMService.from_config(conf.get_service_config())
+
+
+conf.CACHED.append(get_llm_service)

@@ -1,0 +1,176 @@
+"""POST /api/v1/generate through Django's test client: every status the endpoint can give."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from chimera.api import auth
+from tests.chimera.conftest import API_KEY, GOOGLE_KEY, OPENAI_KEY
+
+URL = "/api/v1/generate"
+
+
+def post(client, body, key: str | None = API_KEY, **headers):
+    if key is not None:
+        headers["HTTP_X_API_KEY"] = key
+    data = body if isinstance(body, str) else json.dumps(body)
+    return client.post(URL, data, content_type="application/json", **headers)
+
+
+def error(response) -> tuple[int, str]:
+    body = response.json()
+    assert set(body["error"]) >= {"code", "message", "request_id"}
+    assert body["error"]["request_id"] == response["X-Request-ID"]
+    return response.status_code, body["error"]["code"]
+
+
+def test_local_provider_answers(client, configure):
+    response = post(client, {"prompt": "  hello \r\n world  "}, HTTP_X_REQUEST_ID="gen-1")
+    assert response.status_code == 200
+    assert response.json() == {
+        "text": response.json()["text"], "provider": "local", "model": "local-echo-1", "request_id": "gen-1",
+    }
+    assert response.json()["text"].endswith(": hello\nworld")
+
+
+@pytest.mark.parametrize("configured", [False, True])
+def test_request_id_comes_back_whatever_the_provider_configuration(client, configure, remote, configured):
+    # The issue's case: provider google, with and without a configuration for it.
+    if not configured:
+        configure()
+    response = post(client, {"prompt": "test", "provider": "google"}, HTTP_X_REQUEST_ID="trace-test-456")
+    assert response.status_code == (200 if configured else 503)
+    assert response["X-Request-ID"] == "trace-test-456"
+    unauthorized = post(client, {"prompt": "test", "provider": "google"}, key=None,
+                        HTTP_X_REQUEST_ID="trace-test-456")
+    assert unauthorized.status_code == 401
+    assert unauthorized["X-Request-ID"] == "trace-test-456"
+    assert unauthorized.json()["error"]["request_id"] == "trace-test-456"
+
+
+@pytest.mark.parametrize(("key", "code"), [
+    (None, "not_authenticated"),
+    ("", "authentication_failed"),
+    ("wrong-key", "authentication_failed"),
+    (API_KEY + "x", "authentication_failed"),
+    (API_KEY[:-1], "authentication_failed"),
+])
+def test_missing_or_wrong_key_is_401(client, configure, key, code):
+    response = post(client, {"prompt": "hi"}, key=key)
+    assert error(response) == (401, code)
+    assert response["WWW-Authenticate"] == 'ApiKey header="X-API-Key"'
+
+
+def test_no_configured_key_means_nobody_gets_in(client, settings):
+    settings.CHIMERA_API_KEYS = ["", "  "]
+    assert error(post(client, {"prompt": "hi"}, key="")) == (401, "authentication_failed")
+
+
+def test_any_of_several_keys_is_accepted(client, configure, settings):
+    settings.CHIMERA_API_KEYS = ["first-key-0123456789", API_KEY]
+    assert post(client, {"prompt": "hi"}).status_code == 200
+
+
+def test_key_comparison_looks_at_every_key(monkeypatch):
+    compared = []
+    monkeypatch.setattr(auth.hmac, "compare_digest", lambda a, b: compared.append(b) or a == b)
+    assert auth.key_is_valid("k1", ["k1", "k2", "k3"]) is True
+    assert len(compared) == 3  # no early exit on the first match
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ({}, "invalid"),
+    ({"prompt": 42}, "invalid"),
+    ({"prompt": "hi", "provider": 7}, "invalid"),
+    ("not json", "parse_error"),
+    ("[1, 2]", "invalid"),
+])
+def test_invalid_body_is_400(client, configure, body, code):
+    assert error(post(client, body)) == (400, code)
+
+
+def test_invalid_body_lists_the_fields(client, configure):
+    assert post(client, {}).json()["error"]["details"] == {"prompt": ["This field is required."]}
+
+
+def test_unknown_provider_is_400(client, configure):
+    response = post(client, {"prompt": "hi", "provider": "anthropic"})
+    assert error(response) == (400, "unknown_provider")
+    assert "known providers: local, google, openai" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("prompt", "code"), [(" \t\x00 ", "prompt_empty"), ("x" * 11, "prompt_too_long")])
+def test_prompt_limits_are_400(client, configure, prompt, code):
+    configure(CHIMERA_PROMPT_MAX_CHARS=10)
+    assert error(post(client, {"prompt": prompt})) == (400, code)
+
+
+def test_unconfigured_provider_is_503(client, configure):
+    response = post(client, {"prompt": "hi", "provider": "openai"})
+    assert error(response) == (503, "provider_not_configured")
+    assert "CHIMERA_PROVIDER_OPENAI_API_KEY is not set" in response.json()["error"]["message"]
+
+
+def test_remote_provider_answers_through_the_template(client, remote, chat_server):
+    remote(CHIMERA_PROMPT_TEMPLATE="Be brief: {prompt}", CHIMERA_PROVIDER_GOOGLE_MODEL="gemini-test")
+    response = post(client, {"prompt": " why? ", "provider": "google"}, HTTP_X_REQUEST_ID="remote-1")
+    assert response.status_code == 200
+    assert response.json() == {"text": "echo: Be brief: why?", "provider": "google", "model": "gemini-test",
+                               "request_id": "remote-1"}
+    received = chat_server.last()
+    assert received.headers["x-request-id"] == "remote-1"
+    assert received.body["messages"] == [{"role": "user", "content": "Be brief: why?"}]
+
+
+def test_default_provider_is_used_when_the_request_names_none(client, remote, chat_server):
+    remote(CHIMERA_DEFAULT_PROVIDER="openai")
+    response = post(client, {"prompt": "hi"})
+    assert response.json()["provider"] == "openai"
+    assert chat_server.last().headers["authorization"] == f"Bearer {OPENAI_KEY}"
+
+
+def test_provider_timeout_is_504(client, remote):
+    remote("slow", timeout=0.3)
+    response = post(client, {"prompt": "hi", "provider": "google"})
+    assert error(response) == (504, "provider_timeout")
+
+
+@pytest.mark.parametrize("mode", ["error", "garbage", "huge"])
+def test_provider_error_is_502(client, remote, mode):
+    remote(mode)
+    assert error(post(client, {"prompt": "hi", "provider": "google"})) == (502, "provider_error")
+
+
+def test_secrets_never_appear_in_responses_or_logs(client, remote, caplog):
+    caplog.set_level(logging.DEBUG)
+    remote("error")
+    responses = [post(client, {"prompt": "hi", "provider": name}) for name in ("google", "openai")]
+    remote("ok")
+    responses.append(post(client, {"prompt": "hi", "provider": "google"}))
+    responses.append(post(client, {"prompt": "hi"}, key="wrong"))
+    for response in responses:
+        for secret in (GOOGLE_KEY, OPENAI_KEY, API_KEY):
+            assert secret not in response.content.decode()
+            assert secret not in str(response.headers)
+    for secret in (GOOGLE_KEY, OPENAI_KEY, API_KEY):
+        assert secret not in caplog.text
+
+
+def test_throttled_is_429_per_key(client, configure, settings):
+    key = "throttle-test-key-" + "x" * 16
+    settings.CHIMERA_API_KEYS = [key, API_KEY]
+    configure(CHIMERA_THROTTLE_RATE="2/min")
+    assert [post(client, {"prompt": "hi"}, key=key).status_code for _ in range(2)] == [200, 200]
+    throttled = post(client, {"prompt": "hi"}, key=key)
+    assert error(throttled) == (429, "throttled")
+    assert int(throttled["Retry-After"]) > 0
+    other_key = post(client, {"prompt": "hi"})  # another key has its own budget
+    assert other_key.status_code == 200
+
+
+def test_only_post_is_allowed(client, configure):
+    response = client.get(URL, HTTP_X_API_KEY=API_KEY)
+    assert error(response) == (405, "method_not_allowed")
