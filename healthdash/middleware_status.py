@@ -1,14 +1,17 @@
 """The dashboard's ``middleware`` section: which protections the running configuration has on.
 
-Computed from ``settings.MIDDLEWARE``, DRF's throttle settings and ``INSTALLED_APPS`` each
+Computed from ``settings.MIDDLEWARE``, DRF's throttle settings and routed views, and ``INSTALLED_APPS`` each
 time a fresh answer is built, never from a fixed list: a middleware counts when it is listed
 under its own name or as a subclass of the known class.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.apps import apps
 from django.conf import settings
+from django.urls import URLResolver, get_resolver
 from django.utils.module_loading import import_string
 
 from healthdash.probes.tracing import tracing_active
@@ -70,9 +73,20 @@ def _import_or_none(path: str) -> object:
 
 
 def _throttled() -> bool:
-    """Whether DRF throttles every API view by default (DEFAULT_THROTTLE_CLASSES)."""
+    """Whether DRF throttles API views: by default (DEFAULT_THROTTLE_CLASSES), or any routed view."""
     if not apps.is_installed("rest_framework"):
         return False
     from rest_framework.settings import api_settings
 
-    return bool(api_settings.DEFAULT_THROTTLE_CLASSES)
+    return bool(api_settings.DEFAULT_THROTTLE_CLASSES) or any(
+        getattr(view, "throttle_classes", None) for view in _routed_api_views(get_resolver().url_patterns)
+    )
+
+
+def _routed_api_views(patterns) -> Iterator[type]:
+    """The DRF view classes the URLconf routes to (``as_view()`` keeps the class on ``.cls``)."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _routed_api_views(pattern.url_patterns)
+        elif (view := getattr(pattern.callback, "cls", None)) is not None:
+            yield view

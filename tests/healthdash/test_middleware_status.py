@@ -7,6 +7,8 @@ import types
 
 from django.conf import settings as django_settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.urls import include, path
+from rest_framework.views import APIView
 
 from healthdash import middleware_status
 from healthdash.middleware_status import middleware_statuses
@@ -22,7 +24,7 @@ def test_project_configuration():
         else "inactive",
         "tracing": "inactive",
         "authentication": "active", "sessions": "active", "csrf": "active", "security_headers": "active",
-        "clickjacking": "active", "rate_limiting": "inactive",
+        "clickjacking": "active", "rate_limiting": "active",  # POST /api/v1/generate is throttled
     }
 
 
@@ -46,6 +48,13 @@ def test_rate_limiting_follows_drf_throttles(settings):
     assert middleware_statuses()["rate_limiting"] == "active"
 
 
+def test_rate_limiting_follows_throttled_routed_views(settings):
+    settings.ROOT_URLCONF = "tests.healthdash.test_middleware_status"
+    assert middleware_statuses()["rate_limiting"] == "inactive"
+    settings.ROOT_URLCONF = "tests.healthdash.test_middleware_status_throttled"
+    assert middleware_statuses()["rate_limiting"] == "active"
+
+
 def test_cors_appears_only_when_installed(monkeypatch, settings):
     assert "cors" not in middleware_statuses()
     real = middleware_status.apps.is_installed
@@ -62,3 +71,10 @@ def test_tracing_active_when_observability_says_so(monkeypatch):
     assert middleware_statuses()["tracing"] == "active"
     module.tracing_status = lambda: {"enabled": True, "active": False}
     assert middleware_statuses()["tracing"] == "inactive"
+
+
+class Unthrottled(APIView):
+    throttle_classes: list = []
+
+
+urlpatterns = [path("api/plain", Unthrottled.as_view()), path("health", include("healthdash.urls"))]
