@@ -60,8 +60,9 @@ SCENARIOS = {
     "incoming": {"X-Request-ID": "3f1c9a2e-8d4b-4c6e-9a7f-0b5d2e1c4a8f"},
 }
 COMPARISONS = (
-    ("request IDs vs bare", "request IDs + log filter", BASELINE),
-    ("request IDs: added vs django-guid's added", "request IDs + log filter", "django-guid (defaults)"),
+    ("RequestIDMiddleware vs bare", "RequestIDMiddleware", BASELINE),
+    ("RequestIDMiddleware: added vs django-guid's added", "RequestIDMiddleware", "django-guid (defaults)"),
+    ("request IDs + log filter vs bare", "request IDs + log filter", BASELINE),
     ("full stack sampled vs official instrumentation sampled", "full stack, sampled",
      "official instrumentation, sampled"),
     ("full stack unsampled vs official instrumentation unsampled", "full stack, unsampled",
@@ -108,6 +109,7 @@ def rows() -> list[Row]:
     full = [OURS, REQUEST_ID]
     return [
         Row(BASELINE, []),
+        Row("RequestIDMiddleware", [REQUEST_ID]),
         Row("request IDs + log filter", [REQUEST_ID], log_filter=True),
         Row("django-guid (defaults)", [GUID]),
         Row("official instrumentation, sampled", [OFFICIAL], official_provider(1.0), official_exclusions=True),

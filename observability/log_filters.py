@@ -19,13 +19,16 @@ class RequestContextFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get() or MISSING
-        if not hasattr(record, "trace_id"):
+        # Looking in __dict__ rather than hasattr(): a missing attribute raises inside hasattr,
+        # and this runs for every record.
+        fields = record.__dict__
+        if "request_id" not in fields:
+            fields["request_id"] = request_id_var.get() or MISSING
+        if "trace_id" not in fields:
             context = trace.get_current_span().get_span_context()
             if context.is_valid:
-                record.trace_id = format(context.trace_id, "032x")
-                record.span_id = format(context.span_id, "016x")
+                fields["trace_id"] = format(context.trace_id, "032x")
+                fields["span_id"] = format(context.span_id, "016x")
             else:
-                record.trace_id = record.span_id = MISSING
+                fields["trace_id"] = fields["span_id"] = MISSING
         return True

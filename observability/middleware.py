@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from contextvars import Token
 from functools import partial
@@ -91,7 +90,10 @@ class RequestIDMiddleware:
 
 
 def _reset(token: Token) -> None:
-    # ASGI closes responses in a worker thread, in a copy of the request's context (reset
-    # raises ValueError there): the request's own context ends with its task anyway.
-    with contextlib.suppress(ValueError):
+    # A plain try (free in 3.11) rather than contextlib.suppress, which costs on every request.
+    try:  # noqa: SIM105
         request_id_var.reset(token)
+    except ValueError:
+        # ASGI closes responses in a worker thread, in a copy of the request's context:
+        # the request's own context ends with its task anyway.
+        pass

@@ -55,3 +55,31 @@ def test_generated_ids_are_uuid4_strings_and_valid():
     for value in ids:
         assert str(uuid.UUID(value)) == value and uuid.UUID(value).version == 4
         assert is_valid_request_id(value)
+
+
+def test_generated_ids_stay_unique_across_batches_and_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(lambda _: generate_request_id(), range(5000)))
+    assert len(set(ids)) == 5000
+
+
+def test_a_forked_child_does_not_reuse_the_parents_pending_ids():
+    import os
+
+    from observability import request_id
+
+    generate_request_id()  # leaves a batch of pending IDs in this process
+    pending = set(request_id._ready)
+    assert pending
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the first ID it hands out, then leave at once
+        os.write(write, generate_request_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child_id = os.read(read, 64).decode()
+    os.close(read), os.close(write)
+    assert uuid.UUID(child_id).version == 4
+    assert child_id not in pending
