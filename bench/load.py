@@ -211,8 +211,8 @@ def tuning(args, collector: Collector) -> None:
                                                            TRACING_ENDPOINT=collector.http_endpoint)),
         start("OTLP/gRPC, batch 128, delay 1 s", **traced(collector, "1.0", OTEL_BSP_MAX_EXPORT_BATCH_SIZE="128",
                                                            OTEL_BSP_SCHEDULE_DELAY="1000")),
-        start("OTLP/gRPC, batch 2048, delay 5 s, queue 4096",
-              **traced(collector, "1.0", OTEL_BSP_MAX_EXPORT_BATCH_SIZE="2048", OTEL_BSP_MAX_QUEUE_SIZE="4096")),
+        start("OTLP/gRPC, batch 64, delay 0.2 s", **traced(collector, "1.0", OTEL_BSP_MAX_EXPORT_BATCH_SIZE="64",
+                                                             OTEL_BSP_SCHEDULE_DELAY="200")),
     ]
     try:
         alternate(servers, args.rounds, args.duration, args.connections)

@@ -257,3 +257,11 @@ def test_explicit_fields_replace_running_values(settings):
     assert config.endpoint == DEFAULT_ENDPOINTS["otlp_http"]
     assert config.service_name == "running"
     assert config.exporter_type in EXPORTER_TYPES
+
+
+def test_export_batches_default_to_64_spans():
+    # Smaller than the SDK's 512: a batch is encoded while holding the GIL (see the README's
+    # Performance section for the p99 measurements behind this).
+    config, problems = parse_tracing({}, environ={})
+    assert problems == []
+    assert (config.max_queue_size, config.schedule_delay_millis, config.max_export_batch_size) == (2048, 5000, 64)
