@@ -27,7 +27,6 @@ import platform
 import random
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -203,17 +202,21 @@ def throughput(args, collector: Collector) -> None:
 
 
 def tuning(args, collector: Collector) -> None:
-    print("\n## Export settings, sampled at 1.0 (same protocol as throughput, ratios to bare)")
-    servers = [
-        start("bare Django+DRF", bare=True),
-        start("OTLP/gRPC, batch 512, delay 5 s (defaults)", **traced(collector, "1.0")),
-        start("OTLP/HTTP, batch 512, delay 5 s", **traced(collector, "1.0", TRACING_EXPORTER="otlp_http",
-                                                           TRACING_ENDPOINT=collector.http_endpoint)),
-        start("OTLP/gRPC, batch 128, delay 1 s", **traced(collector, "1.0", OTEL_BSP_MAX_EXPORT_BATCH_SIZE="128",
-                                                           OTEL_BSP_SCHEDULE_DELAY="1000")),
-        start("OTLP/gRPC, batch 64, delay 0.2 s", **traced(collector, "1.0", OTEL_BSP_MAX_EXPORT_BATCH_SIZE="64",
-                                                             OTEL_BSP_SCHEDULE_DELAY="200")),
+    print("\n## Export settings, sampled at 1.0 (same method as throughput, ratios to bare)")
+    http = {"TRACING_EXPORTER": "otlp_http", "TRACING_ENDPOINT": collector.http_endpoint}
+    variants = [
+        ("OTLP/gRPC, batch 512 (the SDK's default)", {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512"}),
+        ("OTLP/HTTP, batch 512", {**http, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512"}),
+        ("OTLP/gRPC, batch 128, delay 1 s",
+         {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "128", "OTEL_BSP_SCHEDULE_DELAY": "1000"}),
+        ("OTLP/gRPC, batch 64 (the project's default)", {}),
+        ("OTLP/gRPC, batch 64, delay 0.2 s", {"OTEL_BSP_SCHEDULE_DELAY": "200"}),
+        ("OTLP/HTTP, batch 64", http),
+        ("OTLP/gRPC, batch 32", {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "32"}),
+        ("OTLP/gRPC, batch 16", {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "16"}),
     ]
+    servers = [start("bare Django+DRF", bare=True)]
+    servers += [start(name, **traced(collector, "1.0", **variables)) for name, variables in variants]
     try:
         alternate(servers, args.rounds, args.duration, args.connections)
     finally:
@@ -299,14 +302,20 @@ def wrk_requests(url: str, count: int, connections: int) -> int:
     return served
 
 
+SECTION_FUNCTIONS = {"throughput": throughput, "tuning": tuning, "faults": faults, "dashboard": dashboard,
+                     "memory": memory}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], default=list(SECTIONS))
+    parser.add_argument("sections", nargs="*", metavar="SECTION", help=f"any of {', '.join(SECTIONS)} (default: all)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--memory-requests", type=int, default=100_000)
     args = parser.parse_args()
+    if unknown := set(args.sections) - set(SECTIONS):
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}, "
@@ -314,10 +323,9 @@ def main() -> None:
     collector = Collector()
     try:
         for section in args.sections or SECTIONS:
-            globals()[section](args, collector)
+            SECTION_FUNCTIONS[section](args, collector)
     finally:
         collector.stop()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 if __name__ == "__main__":

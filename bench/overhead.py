@@ -219,7 +219,7 @@ def profile(args) -> None:
     with Profiler(interval=0.0001) as profiler:
         for _ in range(args.number * 4):
             call(row.variant.app, template)
-    print(profiler.output_text(color=False, show_all=False))
+    print(profiler.output_text(color=False, show_all=args.profile_all))
 
 
 def main() -> None:
@@ -230,6 +230,7 @@ def main() -> None:
     parser.add_argument("--instructions", action="store_true", help="count instructions with callgrind")
     parser.add_argument("--requests", type=int, default=1000, help="requests per row for --instructions")
     parser.add_argument("--profile", metavar="ROW", help="profile the row whose name starts with ROW")
+    parser.add_argument("--profile-all", action="store_true", help="with --profile: show library frames too")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.scenario = args.scenario or list(SCENARIOS)

@@ -206,8 +206,9 @@ TRACING_DEFAULTS: Mapping[str, object] = MappingProxyType({
     "shutdown_timeout": 5.0,  # seconds
     "max_queue_size": 2048,
     "schedule_delay_millis": 5000,
-    # Not the SDK's 512: encoding a batch holds the GIL while requests wait, and under load
-    # batches of 64 kept p99 at 1.7x bare instead of 2.9x, at the same throughput (bench.load).
+    # Not the SDK's 512: encoding a batch holds the GIL while requests wait; under full load,
+    # batches of 64 kept p99 at about 2.2x bare's instead of 3.2x, at the same throughput
+    # (bench.load tuning, README "Performance").
     "max_export_batch_size": 64,
 })
 

@@ -1,0 +1,54 @@
+"""Every benchmark, one after another: ``.venv/bin/python -m bench [--quick] [--instructions]``.
+
+1. bench.overhead: per-request cost in-process (request IDs, django-guid, tracing rows);
+2. bench.health_dashboard: dashboard latency, 20 services of 100 ms each;
+3. bench.provider_client: a provider call through each HTTP client;
+4. bench.load: gunicorn with wrk: throughput, export settings, collector faults, the dashboard
+   under 100 clients, worker memory over 100k requests (needs Debian's wrk).
+
+``--quick`` runs each with fewer rounds (minutes instead of about half an hour: for checking
+that they run, not for figures); ``--instructions`` adds callgrind instruction counts of the
+in-process rows (slow: about a quarter of an hour). Each prints its own table; the README's
+Performance section shows them with the machine and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+
+
+def commands(quick: bool, instructions: bool) -> list[list[str]]:
+    python = [sys.executable, "-m"]
+    steps = [
+        [*python, "bench.overhead", *(["--rounds", "3", "--number", "200"] if quick else [])],
+        [*python, "bench.health_dashboard", *(["--rounds", "3"] if quick else [])],
+        [*python, "bench.provider_client", *(["--rounds", "3"] if quick else [])],
+        [*python, "bench.load", *(["--rounds", "1", "--duration", "3", "--memory-requests", "5000"] if quick else [])],
+    ]
+    if instructions:
+        steps.insert(1, [*python, "bench.overhead", "--instructions", *(["--requests", "100"] if quick else [])])
+    return steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few rounds: check that everything runs")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions (callgrind)")
+    args = parser.parse_args()
+    missing = [tool for tool in ("wrk", *(["valgrind"] if args.instructions else [])) if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"missing: {', '.join(missing)} (apt-get install {' '.join(missing)})")
+    failed = []
+    for command in commands(args.quick, args.instructions):
+        print(f"\n=== {' '.join(command[2:])}", flush=True)
+        if subprocess.run(command, check=False).returncode != 0:
+            failed.append(command[2])
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
