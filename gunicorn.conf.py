@@ -37,6 +37,9 @@ errorlog = "-"
 # Access lines carry the response's request ID (and trace ID); JSON lines under LOG_FORMAT=json.
 logger_class = f"observability.access_log.{'JsonAccessLogger' if log_format == 'json' else 'AccessLogger'}"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%(request_id)s trace_id=%(trace_id)s "%(a)s"'
+# No control socket: its default path ($HOME/.gunicorn/gunicorn.ctl) is shared by every gunicorn
+# of the user, and it can resize or stop the server. Operators who want it pass --control-socket.
+control_socket_disable = True
 # Heartbeat files in memory: a slow or full disk must not get healthy workers killed.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
 
@@ -54,13 +57,18 @@ def on_starting(server):
         server.log.error("Configuration error: %s", exc)
         sys.exit(1)
     observability_hooks.on_starting(server)
-    # The service layer's CHIMERA_* values, which its ready() would refuse in every worker.
+    # The service layer's CHIMERA_* and the dashboard's HEALTH_* values, which ready() would
+    # refuse in every worker, with a traceback each.
     from chimera.apps import refuse_invalid_configuration
+    from healthdash.checks import check_settings as health_settings_errors
 
     try:
         refuse_invalid_configuration()
     except ImproperlyConfigured as exc:
         server.log.error("Configuration error: %s", exc)
+        sys.exit(1)
+    if errors := health_settings_errors():
+        server.log.error("Configuration error: %s", " ".join(f"{error.msg} ({error.id})" for error in errors))
         sys.exit(1)
 
 

@@ -100,6 +100,7 @@ def test_bind_and_workers_from_environment_and_flags_win(tmp_path):
 
 @pytest.mark.parametrize(("variable", "value"), [
     ("DEBUG", "maybe"), ("SECRET_KEY", None), ("GUNICORN_TIMEOUT", "soon"), ("LOG_FORMAT", "xml"),
+    ("HEALTH_DEADLINE", "soon"), ("HEALTH_ANONYMOUS", "everything"),
 ])
 def test_invalid_setting_stops_gunicorn_with_one_clear_line(tmp_path, variable, value):
     gunicorn = Gunicorn(env=project_env(**{variable: value}), log_dir=tmp_path)
