@@ -15,17 +15,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
-    """Static files collected once, as bin/serve does."""
-    root = tmp_path_factory.mktemp("static")
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT, env=project_env(STATIC_ROOT=str(root)), check=True, timeout=120,
-    )
-    return root
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory, migrated_db_url, static_root):
     env = project_env(DATABASE_URL=migrated_db_url, STATIC_ROOT=str(static_root), WEB_CONCURRENCY="1")
     with Gunicorn(env=env, log_dir=tmp_path_factory.mktemp("gunicorn")) as gunicorn:
@@ -103,13 +92,7 @@ def test_bind_and_workers_from_environment_and_flags_win(tmp_path):
     ("HEALTH_DEADLINE", "soon"), ("HEALTH_ANONYMOUS", "everything"),
 ])
 def test_invalid_setting_stops_gunicorn_with_one_clear_line(tmp_path, variable, value):
-    gunicorn = Gunicorn(env=project_env(**{variable: value}), log_dir=tmp_path)
-    gunicorn.start(wait_path=None)
-    try:
-        assert gunicorn.wait(timeout=30) != 0
-    finally:
-        gunicorn.stop()
-    output = gunicorn.stderr()
+    output = Gunicorn(env=project_env(**{variable: value}), log_dir=tmp_path).refused()
     assert f"Configuration error: {variable}" in output
     assert "Traceback" not in output
     assert "Booting worker" not in output

@@ -43,13 +43,7 @@ def invalid_env(variable: str, value: str, **extra: str) -> dict[str, str]:
 @pytest.mark.parametrize(("variable", "value", "number"), INVALID, ids=CASE_IDS)
 def test_invalid_variable_refuses_start_up_and_is_reported_by_both_commands(tmp_path, variable, value, number):
     environment = invalid_env(variable, value)
-    gunicorn = Gunicorn(env=environment, log_dir=tmp_path)
-    gunicorn.start(wait_path=None)
-    try:
-        assert gunicorn.wait(timeout=30) != 0
-    finally:
-        gunicorn.stop()
-    refused = gunicorn.stderr()
+    refused = Gunicorn(env=environment, log_dir=tmp_path).refused()
     assert f"observability.E{number} {variable}" in refused
     assert "Traceback" not in refused and "Booting worker" not in refused
 
@@ -67,13 +61,7 @@ def test_invalid_variable_refuses_start_up_and_is_reported_by_both_commands(tmp_
 
 @pytest.mark.parametrize(("variable", "value", "number"), [INVALID[6], INVALID[8]], ids=["rate", "headers"])
 def test_preloading_gunicorn_refuses_before_loading_the_app(tmp_path, variable, value, number):
-    gunicorn = Gunicorn(env=invalid_env(variable, value), log_dir=tmp_path, args=["--preload"])
-    gunicorn.start(wait_path=None)
-    try:
-        assert gunicorn.wait(timeout=30) != 0
-    finally:
-        gunicorn.stop()
-    refused = gunicorn.stderr()
+    refused = Gunicorn(env=invalid_env(variable, value), log_dir=tmp_path, args=["--preload"]).refused()
     assert f"Configuration error: Invalid observability configuration:\n  observability.E{number} {variable}" in refused
     assert "Traceback" not in refused and SECRET not in refused
 

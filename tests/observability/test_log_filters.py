@@ -17,15 +17,6 @@ from observability.log_filters import RequestContextFilter
 logger = logging.getLogger("tests.log_filters")
 
 
-@pytest.fixture
-def context_caplog(caplog):
-    context_filter = RequestContextFilter()
-    caplog.handler.addFilter(context_filter)
-    caplog.set_level(logging.INFO)
-    yield caplog
-    caplog.handler.removeFilter(context_filter)
-
-
 def pairs(caplog, name: str) -> list[tuple[str, str]]:
     return [(r.getMessage(), r.request_id) for r in caplog.records if r.name == name]
 

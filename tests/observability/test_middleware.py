@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 
 import pytest
@@ -14,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from observability.context import get_request_id, request_id_context
-from observability.log_filters import RequestContextFilter
 from observability.middleware import RequestIDMiddleware
 from observability.request_id import is_valid_request_id
 from tests.observability.test_request_id import HOSTILE
@@ -63,16 +61,6 @@ def send(client, method: str, path: str, **headers):
 def quiet_client():
     """A client that returns 500 responses instead of raising, as a server would."""
     return Client(raise_request_exception=False)
-
-
-@pytest.fixture
-def context_caplog(caplog):
-    """caplog whose records carry request_id/trace_id/span_id, at DEBUG."""
-    context_filter = RequestContextFilter()
-    caplog.handler.addFilter(context_filter)
-    caplog.set_level(logging.DEBUG)
-    yield caplog
-    caplog.handler.removeFilter(context_filter)
 
 
 def view_seeing_id(request):

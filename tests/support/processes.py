@@ -122,6 +122,16 @@ class Gunicorn:
                 time.sleep(0.1)
         raise TimeoutError(f"gunicorn did not answer {path} within {timeout}s:\n{self.output()}")
 
+    def refused(self, timeout: float = 30) -> str:
+        """Start a server expected to refuse its configuration: its stderr, once it has exited non-zero."""
+        self.start(wait_path=None)
+        try:
+            status = self.wait(timeout=timeout)
+        finally:
+            self.stop()
+        assert status != 0, f"gunicorn started despite the configuration:\n{self.output()}"
+        return self.stderr()
+
     def wait(self, timeout: float) -> int:
         """Wait for the server to exit by itself; its exit status."""
         return self.process.wait(timeout=timeout)
