@@ -91,3 +91,13 @@ def admin_server(tmp_path_factory, staff_db_url, static_root):
     env = project_env(DATABASE_URL=staff_db_url, STATIC_ROOT=str(static_root), WEB_CONCURRENCY="2")
     with Gunicorn(env=env, log_dir=tmp_path_factory.mktemp("gunicorn-admin")) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def otlp_http_receiver():
+    """An OTLP/HTTP collector for one module's servers to export their spans to."""
+    from tests.support.receivers import OTLPHttpReceiver
+
+    collector = OTLPHttpReceiver()
+    yield collector
+    collector.stop()

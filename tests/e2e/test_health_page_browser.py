@@ -16,7 +16,6 @@ from tests.e2e.conftest import log_in
 from tests.support.browser import screenshot_path
 from tests.support.csp import POLICY
 from tests.support.processes import Gunicorn, project_env
-from tests.support.receivers import OTLPHttpReceiver
 from tests.support.switch import DOWN_REASON, write_status
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -60,11 +59,8 @@ def switches(tmp_path_factory) -> Switches:
 
 
 @pytest.fixture(scope="module")
-def receiver():
-    """An OTLP/HTTP collector the server exports its spans to."""
-    collector = OTLPHttpReceiver()
-    yield collector
-    collector.stop()
+def receiver(otlp_http_receiver):
+    return otlp_http_receiver
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import pytest
 from tests.e2e.test_service import API_KEY, post
 from tests.support.chat_server import ChatCompletionsServer
 from tests.support.processes import Gunicorn, project_env
-from tests.support.receivers import OTLPHttpReceiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -19,10 +18,8 @@ def provider():
 
 
 @pytest.fixture(scope="module")
-def receiver():
-    started = OTLPHttpReceiver()
-    yield started
-    started.stop()
+def receiver(otlp_http_receiver):
+    return otlp_http_receiver
 
 
 @pytest.fixture(scope="module")
