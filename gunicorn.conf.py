@@ -26,10 +26,11 @@ try:
 except ImproperlyConfigured as exc:
     sys.exit(f"Configuration error: {exc}")
 
-# Invalid TRACING_* values stop the master here, before --preload would load the app.
+# Every installed app's configuration errors stop the master here, one line each, before
+# --preload would load the app or any worker would boot.
 from observability import gunicorn as observability_hooks  # noqa: E402
 
-observability_hooks.refuse_invalid_tracing_environment()
+observability_hooks.refuse_invalid_configuration("chimera.settings")
 
 wsgi_app = "chimera.wsgi:application"
 accesslog = "-"
@@ -42,34 +43,6 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%(request_id)s
 control_socket_disable = True
 # Heartbeat files in memory: a slow or full disk must not get healthy workers killed.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
-
-
-def on_starting(server):
-    """Refuse to start, with one clear line, when Django's settings are invalid."""
-    import os
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chimera.settings")
-    from django.conf import settings
-
-    try:
-        settings.INSTALLED_APPS  # noqa: B018 - loading the settings validates them
-    except ImproperlyConfigured as exc:
-        server.log.error("Configuration error: %s", exc)
-        sys.exit(1)
-    observability_hooks.on_starting(server)
-    # The service layer's CHIMERA_* and the dashboard's HEALTH_* values, which ready() would
-    # refuse in every worker, with a traceback each.
-    from chimera.apps import refuse_invalid_configuration
-    from healthdash.checks import check_settings as health_settings_errors
-
-    try:
-        refuse_invalid_configuration()
-    except ImproperlyConfigured as exc:
-        server.log.error("Configuration error: %s", exc)
-        sys.exit(1)
-    if errors := health_settings_errors():
-        server.log.error("Configuration error: %s", " ".join(f"{error.msg} ({error.id})" for error in errors))
-        sys.exit(1)
 
 
 def post_fork(server, worker):

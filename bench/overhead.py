@@ -38,21 +38,22 @@ from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from opentelemetry import trace  # noqa: E402
 from opentelemetry.instrumentation.django import DjangoInstrumentor  # noqa: E402
-from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware  # noqa: E402
 from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult  # noqa: E402
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased  # noqa: E402
 from opentelemetry.util.http import parse_excluded_urls  # noqa: E402
 
 from bench.wsgi_timing import Variant, call, environ, measure, table  # noqa: E402
-from observability import tracing, tracing_middleware  # noqa: E402
 from observability.conf import TracingConfig  # noqa: E402
 from observability.log_filters import RequestContextFilter  # noqa: E402
-from observability.span_processor import ProcessLocalBatchProcessor  # noqa: E402
+from observability.tracing import middleware as tracing_middleware  # noqa: E402
+from observability.tracing import sdk  # noqa: E402
+from observability.tracing.processor import ProcessLocalBatchProcessor  # noqa: E402
+from observability.tracing.setup import build_provider  # noqa: E402
 
 REQUEST_ID = "observability.middleware.RequestIDMiddleware"
 GUID = "django_guid.middleware.guid_middleware"
-OFFICIAL = "opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware"
+OFFICIAL = sdk.official_middleware_path()
 OURS = tracing_middleware.MIDDLEWARE_PATH
 BASELINE = "bare Django+DRF"
 SCENARIOS = {
@@ -102,7 +103,7 @@ def official_provider(rate: float) -> TracerProvider:
 def project_provider(rate: float) -> TracerProvider:
     config = TracingConfig(enabled=True, exporter_type="console", endpoint=None, sample_rate=rate)
     processor = ProcessLocalBatchProcessor(config, exporter_factory=lambda _: DiscardingExporter())
-    return tracing.build_provider(config, processor)
+    return build_provider(config, processor)
 
 
 def rows() -> list[Row]:
@@ -133,11 +134,11 @@ class Activator:
         self.filter = RequestContextFilter()
 
     def __call__(self, row: Row) -> None:
-        trace._TRACER_PROVIDER = row.provider  # benchmark only: swaps the once-only global
+        sdk.swap_global_tracer_provider(row.provider)  # benchmark only: the global is once-only
         provider = row.provider or trace.NoOpTracerProvider()
-        _DjangoMiddleware._tracer = provider.get_tracer("opentelemetry.instrumentation.django")
-        _DjangoMiddleware._excluded_urls = parse_excluded_urls("/health,/health/ready" if row.official_exclusions
-                                                               else "")
+        sdk.OfficialDjangoMiddleware._tracer = provider.get_tracer("opentelemetry.instrumentation.django")
+        setattr(sdk.OfficialDjangoMiddleware, sdk.EXCLUDED_URLS_ATTRIBUTE,
+                parse_excluded_urls("/health,/health/ready" if row.official_exclusions else ""))
         if row.log_filter:
             self.handler.addFilter(self.filter)
         else:

@@ -37,6 +37,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from chimera.llm.http import build_client  # noqa: E402
 from observability.context import request_id_context  # noqa: E402
 from observability.http import httpx_client  # noqa: E402
+from observability.tracing import sdk  # noqa: E402
 from tests.support.chat_server import ChatCompletionsServer  # noqa: E402
 
 PAYLOAD = {"model": "bench", "messages": [{"role": "user", "content": "How fast is this?"}]}
@@ -63,7 +64,7 @@ def variants(provider: TracerProvider) -> dict[str, tuple[httpx.Client, Callable
     """Each row's client and what its calls run inside."""
     tracer = provider.get_tracer("bench")
     off = build_client()  # built while no tracer provider is installed
-    trace._TRACER_PROVIDER = provider  # as observability.tracing installs it, without the set-once guard
+    sdk.swap_global_tracer_provider(provider)  # as setup_tracing() installs it, without the set-once guard
     on = build_client()
 
     def traced():

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 from django.apps import AppConfig
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
-
-# Commands whose job is to report configuration problems: start-up must let them run.
-REPORTING_COMMANDS = frozenset({"check", "check_tracing"})
 
 
 class ObservabilityConfig(AppConfig):
@@ -19,41 +13,29 @@ class ObservabilityConfig(AppConfig):
     verbose_name = "Observability"
 
     def ready(self) -> None:
+        """Register the checks, refuse an invalid configuration of any app, set tracing up once."""
         from observability import checks as observability_checks
+        from observability.startup import refuse_invalid_configuration
 
-        checks.register(observability_checks.check_request_id_settings, "observability")
-        checks.register(observability_checks.check_middleware, "observability")
-        checks.register(observability_checks.check_tracing_settings, "observability")
+        for check in (observability_checks.check_request_id_settings, observability_checks.check_middleware,
+                      observability_checks.check_tracing_settings):
+            checks.register(check, "observability")
         refuse_invalid_configuration()
         set_up_tracing()
 
+    def configuration_problems(self) -> list:
+        """Problems of REQUEST_ID_*, API_KEYS and TRACING_* (observability.startup collects them)."""
+        from observability.conf import api_key_problems, request_id_problems
+        from observability.tracing.configuration import tracing_problems
 
-def refuse_invalid_configuration() -> None:
-    """Stop start-up on configuration errors: servers never run system checks themselves."""
-    from observability.conf import request_id_problems
-
-    problems = request_id_problems() + tracing_errors()
-    if problems and not running_reporting_command():
-        lines = "\n".join(f"  observability.E{p.id} {p.message}" for p in problems)
-        raise ImproperlyConfigured(f"Invalid observability configuration:\n{lines}")
-
-
-def running_reporting_command() -> bool:
-    """Whether this process is ``manage.py check`` or ``check_tracing``."""
-    return len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") and sys.argv[1] in REPORTING_COMMANDS
-
-
-def tracing_errors() -> list:
-    """Tracing problems that are errors (tracing is on); warnings do not stop start-up."""
-    from observability.conf import get_tracing_config, tracing_problems, tracing_problems_are_errors
-
-    problems = tracing_problems()
-    return problems if tracing_problems_are_errors(get_tracing_config(), problems) else []
+        return request_id_problems() + api_key_problems() + tracing_problems()
 
 
 def set_up_tracing() -> None:
     """Tracing for this process, unless its configuration has errors (reported, not used)."""
-    if not tracing_errors():
-        from observability.tracing import setup_tracing
+    from observability.tracing.configuration import tracing_problems
+
+    if not any(problem.is_error for problem in tracing_problems()):
+        from observability.tracing.setup import setup_tracing
 
         setup_tracing()

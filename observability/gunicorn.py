@@ -1,9 +1,9 @@
-"""gunicorn server hooks for tracing; ``gunicorn.conf.py`` calls them.
+"""gunicorn server hooks; a project's ``gunicorn.conf.py`` calls them.
 
-- ``refuse_invalid_tracing_environment`` (gunicorn.conf.py, as it loads) and ``on_starting``
-  (master): refuse to start on tracing configuration errors, with the message naming the
-  variable, before the app is preloaded or any worker boots (either would fail in ``ready()``
-  with a traceback).
+- ``refuse_invalid_configuration()`` (as the configuration file loads, in the master): stop
+  gunicorn with one line per configuration error of every installed app, before ``--preload``
+  loads the application or any worker boots (either would fail in ``ready()`` with a
+  traceback, the workers in a loop).
 - ``post_fork`` (worker): under ``--preload`` the app, and tracing, were set up in the master;
   the worker builds its own exporter. Without preload, ``ready()`` runs in the worker anyway.
 - ``worker_exit`` (worker): flush buffered spans within a bound shorter than gunicorn's
@@ -12,45 +12,56 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 
 # Time left to the worker for exiting after the flush, out of gunicorn's graceful timeout.
 EXIT_MARGIN_SECONDS = 1.0
 
 
-def refuse_invalid_tracing_environment() -> None:
-    """From gunicorn.conf.py, before ``--preload`` loads the app: check the TRACING_* variables.
+def refuse_invalid_configuration(settings_module: str | None = None) -> None:
+    """Exit with ``Configuration error: ...`` when any installed app's configuration has errors.
 
-    The settings forward these variables as they are (see the README), so the environment alone
-    tells; the app's own refusal would come with the traceback of a failed preload.
+    Django is set up in a forked child that only reports, so the master itself never imports
+    the application (code reloading and the choice of ``--preload`` stay the operator's).
     """
-    import os
+    if settings_module:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave without running any exit handler of the master's
+        os.close(read)
+        try:
+            os.write(write, _configuration_report().encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        report = pipe.read().decode()
+    os.waitpid(pid, 0)
+    if report:
+        sys.exit(f"Configuration error: {report}")
 
-    from observability.conf import parse_tracing
 
-    message = _refusal(parse_tracing({k: v for k, v in os.environ.items() if k.startswith("TRACING_") and v}))
-    if message:
-        sys.exit(f"Configuration error: {message}")
+def _configuration_report() -> str:
+    """In the child: the refusal message, or "" when the configuration holds."""
+    from django.core.exceptions import ImproperlyConfigured
 
+    try:
+        import django
 
-def on_starting(server) -> None:
-    """Stop gunicorn with one clear line per problem when enabled tracing is misconfigured."""
-    from observability.conf import parse_tracing, user_settings
+        from observability import startup
 
-    message = _refusal(parse_tracing(user_settings()))
-    if message:
-        server.log.error("Configuration error: %s", message)
-        sys.exit(1)
-
-
-def _refusal(parsed) -> str:
-    from observability.conf import tracing_problems_are_errors
-
-    config, problems = parsed
-    if not problems or not tracing_problems_are_errors(config, problems):
-        return ""
-    lines = "\n".join(f"  observability.E{p.id} {p.message}" for p in problems)
-    return f"Invalid observability configuration:\n{lines}"
+        with startup.reporting():
+            django.setup()
+        errors = startup.configuration_errors()
+        return startup.refusal(errors) if errors else ""
+    except ImproperlyConfigured as exc:  # the settings module itself refused a value
+        return str(exc)
+    except Exception as exc:
+        traceback.print_exc()
+        return f"the application could not be loaded: {type(exc).__name__}: {exc}"
 
 
 def post_fork(server, worker) -> None:
@@ -58,7 +69,7 @@ def post_fork(server, worker) -> None:
     from django.apps import apps
 
     if apps.ready:
-        from observability.tracing import setup_tracing
+        from observability.tracing.setup import setup_tracing
 
         setup_tracing()
 
@@ -69,8 +80,8 @@ def worker_exit(server, worker) -> None:
 
     if not apps.ready:
         return
-    from observability.conf import get_tracing_config
-    from observability.tracing import shutdown_tracing
+    from observability.tracing.configuration import get_tracing_config
+    from observability.tracing.setup import shutdown_tracing
 
     graceful = float(getattr(server.cfg, "graceful_timeout", 30))
     bound = min(get_tracing_config().shutdown_timeout, max(graceful - EXIT_MARGIN_SECONDS, 0.5))

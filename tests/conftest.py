@@ -31,44 +31,63 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def span_exporter():
+def use_api_keys(settings):
+    """``use_api_keys(*keys)``: the keys accepted for this test, where settings.py forwards them."""
+    def use(*keys: str) -> None:
+        settings.CHIMERA_API_KEYS = list(keys)
+        settings.OBSERVABILITY = {**settings.OBSERVABILITY, "API_KEYS": list(keys)}
+    return use
+
+
+@pytest.fixture
+def global_tracer_provider():
+    """``install(provider)`` makes `provider` the global tracer provider for this test only.
+
+    The API lets a process set that provider once; inside this fixture none is set at first (so
+    ``setup_tracing()`` may install its own), and the process's own comes back afterwards.
+    """
+    from observability.tracing import sdk
+
+    with sdk.own_global_tracer_provider():
+        yield sdk.swap_global_tracer_provider
+
+
+@pytest.fixture
+def span_exporter(global_tracer_provider):
     """Spans of requests made during the test, in an SDK ``InMemorySpanExporter``.
 
     A real provider (resource, parent-based sampler at 1.0) and the project's Django
     instrumentation (excluded paths, traceresponse), installed for the test only: MIDDLEWARE,
     the instrumentation's class state and the response propagator are restored afterwards.
     The provider is also the global one for the test (RequestIDMiddleware tags spans only when a
-    provider is installed); the API allows setting that once per process, so this swaps it in
-    and out directly.
+    provider is installed).
     """
     from django.conf import settings
-    from opentelemetry import trace
     from opentelemetry.instrumentation import propagators
-    from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from observability import tracing
     from observability.conf import TracingConfig
+    from observability.tracing import setup
+    from observability.tracing.sdk import OfficialDjangoMiddleware
 
     middleware, middleware_items = settings.MIDDLEWARE, list(settings.MIDDLEWARE)
-    class_state = dict(vars(_DjangoMiddleware))
+    class_state = dict(vars(OfficialDjangoMiddleware))
     response_propagator = propagators.get_global_response_propagator()
     exporter = InMemorySpanExporter()
     config = TracingConfig(enabled=True, exporter_type="console", endpoint=None, sample_rate=1.0,
                            service_name="chimera-tests", excluded_urls=("/health", "/health/ready"))
-    provider = tracing.build_provider(config, SimpleSpanProcessor(exporter))
-    assert tracing.instrument_django(provider, config), "Django was instrumented already"
-    global_provider, trace._TRACER_PROVIDER = trace._TRACER_PROVIDER, provider
+    provider = setup.build_provider(config, SimpleSpanProcessor(exporter))
+    assert setup.instrument_django(provider, config), "Django was instrumented already"
+    global_tracer_provider(provider)
     try:
         yield exporter
     finally:
-        trace._TRACER_PROVIDER = global_provider
-        tracing.uninstrument_django()
+        setup.uninstrument_django()
         provider.shutdown()
         middleware[:] = middleware_items  # the instrumentation edits the list in place
         settings.MIDDLEWARE = middleware
         for name, value in class_state.items():
             if not name.startswith("__"):
-                setattr(_DjangoMiddleware, name, value)
+                setattr(OfficialDjangoMiddleware, name, value)
         propagators.set_global_response_propagator(response_propagator)

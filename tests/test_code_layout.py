@@ -1,4 +1,4 @@
-"""The architecture stays easy to see: app boundaries and lint."""
+"""The architecture stays easy to see: app boundaries, no import cycles, small modules, lint."""
 
 from __future__ import annotations
 
@@ -6,32 +6,84 @@ import ast
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.support.processes import ROOT
 
-REUSABLE_APPS = ("observability", "healthdash")
+APPS = ("observability", "healthdash", "chimera")
+# Who may import whom: observability is the base, healthdash builds on it, chimera on both.
+MAY_IMPORT = {"observability": {"observability"}, "healthdash": {"observability", "healthdash"},
+              "chimera": set(APPS)}
+MAX_MODULE_LINES = 250
 
 
-def imported_modules(path) -> set[str]:
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for app in APPS for path in sorted((ROOT / app).rglob("*.py"))}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Project modules `path` imports, at module level or inside functions (`from a import b`: a.b if a module)."""
     tree = ast.parse(path.read_text(), filename=str(path))
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
+            names.update(f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in MODULES else node.module
+                         for alias in node.names)
+    return {name for name in names if name.split(".")[0] in APPS}
 
 
-@pytest.mark.parametrize("app", REUSABLE_APPS)
-def test_reusable_apps_never_import_the_project(app):
+def test_apps_import_only_downwards():
     offenders = {
-        str(path.relative_to(ROOT)): sorted(m for m in imported_modules(path) if m.split(".")[0] == "chimera")
-        for path in (ROOT / app).rglob("*.py")
+        name: sorted(m for m in imported_modules(path) if m.split(".")[0] not in MAY_IMPORT[name.split(".")[0]])
+        for name, path in MODULES.items()
     }
-    assert {path: modules for path, modules in offenders.items() if modules} == {}
+    assert {name: modules for name, modules in offenders.items() if modules} == {}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of `graph`, as the list of modules around it, or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                return path[path.index(target):] + [target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_no_import_cycle_between_modules():
+    graph = {name: {m for m in imported_modules(path) if m in MODULES and m != name} for name, path in MODULES.items()}
+    assert find_cycle(graph) is None
+
+
+def test_the_cycle_finder_finds_cycles():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set(), "c": {"a"}}) is None
+
+
+def test_no_app_module_is_over_250_lines():
+    sizes = {name: len(path.read_text().splitlines()) for name, path in MODULES.items()}
+    assert {name: size for name, size in sizes.items() if size > MAX_MODULE_LINES} == {}
 
 
 def test_ruff_finds_nothing():

@@ -21,7 +21,7 @@ INVALID = [
     ("TRACING_EXPORTER", "kafka", "011"),
     ("TRACING_ENDPOINT", "collector:4317", "012"),
     ("TRACING_ENDPOINT", "ftp://collector:4317", "012"),
-    ("TRACING_ENDPOINT", f"http://user:{SECRET}@collector:4317", "012"),
+    ("TRACING_ENDPOINT", f"http://user:{SECRET}@collector:4317", "023"),
     ("TRACING_SERVICE_NAME", " ", "013"),
     ("TRACING_SAMPLE_RATE", "1.5", "014"),
     ("TRACING_SAMPLE_RATE", "lots", "014"),
@@ -62,7 +62,7 @@ def test_invalid_variable_refuses_start_up_and_is_reported_by_both_commands(tmp_
 @pytest.mark.parametrize(("variable", "value", "number"), [INVALID[6], INVALID[8]], ids=["rate", "headers"])
 def test_preloading_gunicorn_refuses_before_loading_the_app(tmp_path, variable, value, number):
     refused = Gunicorn(env=invalid_env(variable, value), log_dir=tmp_path, args=["--preload"]).refused()
-    assert f"Configuration error: Invalid observability configuration:\n  observability.E{number} {variable}" in refused
+    assert f"Configuration error: Invalid configuration:\n  observability.E{number} {variable}" in refused
     assert "Traceback" not in refused and SECRET not in refused
 
 
@@ -151,7 +151,7 @@ def test_json_report_for_scripts(receivers):
     assert configuration["service_name"] == {"value": "from-otel", "source": "OTEL_SERVICE_NAME"}
     assert configuration["sample_rate"] == {"value": 1.0, "source": "default"}
     assert configuration["headers"]["value"] == {"authorization": "***"}
-    assert configuration["endpoint"]["value"] == "http://127.0.0.1:4317/x"
+    assert configuration["endpoint"]["value"] == "http://u:***@127.0.0.1:4317/x"
     assert configuration["export_timeout_seconds"] == {"value": 0.005, "source": "OTEL_EXPORTER_OTLP_TIMEOUT"}
     warnings = " ".join(report["warnings"])
     assert "port 4317" in warnings and "/v1/traces" in warnings and "milliseconds" in warnings
@@ -169,11 +169,11 @@ def test_text_report_names_each_source_and_explains_the_sampler():
     assert "port 4318, OTLP/HTTP's" in result.stdout
 
 
-# --- TracingConfig() loads from the environment -----------------------------------------------
+# --- The running configuration loads from the environment -------------------------------------
 
 PRINT_CONFIG = (
     "shell", "--no-imports", "-c",
-    "import json; from observability.conf import TracingConfig as T; c = T(); "
+    "import json; from observability.tracing.configuration import get_tracing_config; c = get_tracing_config(); "
     "print(json.dumps([c.enabled, c.exporter_type, c.endpoint, c.service_name, c.sample_rate]))",
 )
 

@@ -2,4 +2,4 @@
 
 from tests.settings import *  # noqa: F403
 
-ROOT_URLCONF = "tests.observability.tracing_urls"
+ROOT_URLCONF = "tests.observability.tracing.urls"

@@ -43,7 +43,7 @@ def test_strings_and_typed_values_are_both_accepted():
 @pytest.mark.parametrize("header", ["X Request ID", "", "X-Request-ID:", "Ünïcode", "X-Req\nuest", 42])
 def test_001_bad_header_name(header):
     problems = parse_request_id({"REQUEST_ID_HEADER": header})[1]
-    assert [(p.id, p.variable) for p in problems] == [("001", "REQUEST_ID_HEADER")]
+    assert [(p.id, p.variable) for p in problems] == [("observability.E001", "REQUEST_ID_HEADER")]
     assert problems[0].message.startswith("REQUEST_ID_HEADER is not a valid HTTP header name:")
     assert repr(header)[:20] in problems[0].message
     assert problems[0].hint
@@ -52,19 +52,19 @@ def test_001_bad_header_name(header):
 @pytest.mark.parametrize("value", ["maybe", "2", 3, None])
 def test_002_trust_incoming_not_a_boolean(value):
     problems = parse_request_id({"REQUEST_ID_TRUST_INCOMING": value})[1]
-    assert [(p.id, p.variable) for p in problems] == [("002", "REQUEST_ID_TRUST_INCOMING")]
+    assert [(p.id, p.variable) for p in problems] == [("observability.E002", "REQUEST_ID_TRUST_INCOMING")]
     assert f"got {value!r}" in problems[0].message
 
 
-@pytest.mark.parametrize(("path", "reason"), [
-    ("no.such.module.make_id", "cannot be imported"),
-    ("uuid.no_such_function", "cannot be imported"),
-    ("notdotted", "cannot be imported"),
-    ("uuid.NAMESPACE_DNS", "is not callable"),
+@pytest.mark.parametrize(("path", "problem_id", "reason"), [
+    ("no.such.module.make_id", "observability.E003", "cannot be imported"),
+    ("uuid.no_such_function", "observability.E003", "cannot be imported"),
+    ("notdotted", "observability.E003", "cannot be imported"),
+    ("uuid.NAMESPACE_DNS", "observability.E007", "is not callable"),
 ])
-def test_003_generator_unusable(path, reason):
+def test_003_007_generator_unusable(path, problem_id, reason):
     problems = parse_request_id({"REQUEST_ID_GENERATOR": path})[1]
-    assert [(p.id, p.variable) for p in problems] == [("003", "REQUEST_ID_GENERATOR")]
+    assert [(p.id, p.variable) for p in problems] == [(problem_id, "REQUEST_ID_GENERATOR")]
     assert problems[0].message.startswith(f"REQUEST_ID_GENERATOR '{path}' {reason}")
 
 
@@ -73,7 +73,7 @@ def test_003_generator_unusable(path, reason):
 ])
 def test_005_generator_makes_invalid_ids(path):
     problems = parse_request_id({"REQUEST_ID_GENERATOR": path})[1]
-    assert [(p.id, p.variable) for p in problems] == [("005", "REQUEST_ID_GENERATOR")]
+    assert [(p.id, p.variable) for p in problems] == [("observability.E005", "REQUEST_ID_GENERATOR")]
     assert parse_request_id({"REQUEST_ID_GENERATOR": path})[0].generator is generate_request_id
 
 
@@ -87,12 +87,13 @@ def failing_generator() -> str:
 
 @pytest.mark.parametrize("value", [["api/"], 5, [3]])
 def test_004_json_error_prefixes(value):
-    assert problem_ids({"JSON_ERROR_PREFIXES": value}) == [("004", "JSON_ERROR_PREFIXES")]
+    assert problem_ids({"JSON_ERROR_PREFIXES": value}) == [("observability.E004", "JSON_ERROR_PREFIXES")]
 
 
 def test_all_problems_are_reported_at_once():
     raw = {"REQUEST_ID_HEADER": "bad header", "REQUEST_ID_TRUST_INCOMING": "perhaps", "REQUEST_ID_GENERATOR": "x.y"}
-    assert [p.id for p in parse_request_id(raw)[1]] == ["001", "002", "003"]
+    assert [p.id for p in parse_request_id(raw)[1]] == ["observability.E001", "observability.E002",
+                                                        "observability.E003"]
 
 
 def test_huge_values_are_shortened_in_messages():
@@ -105,7 +106,7 @@ def test_settings_changes_drop_the_cache(settings):
     settings.OBSERVABILITY = {"REQUEST_ID_HEADER": "X-Trace-Me"}
     assert get_request_id_config().header == "X-Trace-Me"
     settings.OBSERVABILITY = {"REQUEST_ID_HEADER": "bad header"}
-    assert [p.id for p in request_id_problems()] == ["001"]
+    assert [p.id for p in request_id_problems()] == ["observability.E001"]
     assert get_request_id_config().header == "X-Request-ID"  # an invalid value keeps the default
 
 

@@ -11,12 +11,16 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from observability import diagnostics
-from observability.conf import Problem, TracingConfig, parse_tracing, tracing_problems_are_errors, user_settings
-from observability.tracing_settings import display_url
+from observability.conf import SETTINGS_NAME, TracingConfig
+from observability.parsing import Problem, setting_dict
+from observability.redaction import mask_url
+from observability.startup import configuration_errors
+from observability.tracing import diagnostics
+from observability.tracing.configuration import parse_tracing, problems_are_errors
 
 EXIT_INVALID = 1
 EXIT_PROBE_FAILED = 2
+TRACING_VARIABLE_PREFIXES = ("TRACING_", "OTEL_")
 
 
 class Command(BaseCommand):
@@ -25,6 +29,7 @@ class Command(BaseCommand):
     help = ("Print the effective tracing configuration with the source of each value, validate it, and with "
             "--probe send one test span. Exit status: 0 fine, 1 invalid configuration, 2 probe not accepted.")
     requires_system_checks: list[str] = []  # this command reports problems itself, even invalid ones
+    reports_configuration = True  # start-up lets it run whatever the configuration (observability.startup)
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--probe", action="store_true", help="Send one span named check_tracing.")
@@ -32,12 +37,15 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one JSON object, for scripts.")
 
     def handle(self, *args, probe: bool, timeout: float, json: bool, **options) -> None:
-        config, problems = parse_tracing(user_settings())
+        config, problems = parse_tracing(setting_dict(SETTINGS_NAME))
         warnings = diagnostics.likely_mistakes(config, os.environ)
         result = None
         if probe and not problems:
             result = diagnostics.probe(config, max(timeout, 0.1))
         report = build_report(config, problems, warnings, result)
+        # What else would stop start-up: this command runs anyway, so it says so.
+        report["other_errors"] = [f"{p.id} {p.message}" for p in configuration_errors()
+                                  if not p.variable.startswith(TRACING_VARIABLE_PREFIXES)]
         if json:
             self.stdout.write(jsonlib.dumps(report, indent=2))
         else:
@@ -48,7 +56,6 @@ class Command(BaseCommand):
             sys.exit(EXIT_PROBE_FAILED)
 
 
-
 def configuration_rows(config: TracingConfig) -> list[tuple[str, str, object, str]]:
     """(key, label, value, source) for every setting; header values never appear."""
     source = config.sources.get
@@ -57,7 +64,7 @@ def configuration_rows(config: TracingConfig) -> list[tuple[str, str, object, st
     return [
         ("enabled", "enabled", config.enabled, source("enabled", "default")),
         ("exporter", "exporter", config.exporter_type, source("exporter_type", "default")),
-        ("endpoint", "endpoint", display_url(config.endpoint) if config.endpoint else None,
+        ("endpoint", "endpoint", mask_url(config.endpoint) if config.endpoint else None,
          source("endpoint", "default")),
         ("service_name", "service name", config.service_name, source("service_name", "default")),
         ("service_version", "service version", config.service_version, source("service_version", "default")),
@@ -77,14 +84,15 @@ def configuration_rows(config: TracingConfig) -> list[tuple[str, str, object, st
 def build_report(config: TracingConfig, problems: list[Problem], warnings: list[str],
                  result: diagnostics.ProbeResult | None) -> dict:
     """Everything the command says, as one JSON-ready dict."""
-    level = "error" if tracing_problems_are_errors(config, problems) else "warning"
-    letter = "E" if level == "error" else "W"
+    errors = problems_are_errors(config, problems)
+    level = "error" if errors else "warning"
+    problems = problems if errors else [p.as_warning() for p in problems]
     status = "invalid" if problems else "probe_failed" if result and not result.accepted else "ok"
     return {
         "status": status,
         "configuration": {key: {"value": value, "source": src} for key, _, value, src in configuration_rows(config)},
         "sampler": diagnostics.describe_sampler(config.sample_rate),
-        "problems": [{"id": f"observability.{letter}{p.id}", "level": level, "variable": p.variable,
+        "problems": [{"id": p.id, "level": level, "variable": p.variable,
                       "message": p.message, "hint": p.hint} for p in problems],
         "warnings": warnings,
         "probe": None if result is None else {"accepted": result.accepted, "detail": result.detail,
@@ -111,6 +119,9 @@ def render_text(report: dict) -> str:
         lines += ["", f"Probe: {verdict}; {report['probe']['detail']}"]
     elif report["problems"]:
         lines += ["", "The configuration is invalid: fix the problems above (no probe was sent)."]
+    if report.get("other_errors"):
+        lines += ["", "Other configuration errors (they stop start-up; manage.py check lists them too):"]
+        lines += [f"  {error}" for error in report["other_errors"]]
     return "\n".join(lines)
 
 

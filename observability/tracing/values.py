@@ -1,47 +1,39 @@
-"""Parsing of the tracing variables: TRACING_* first, then the standard OTEL_* ones, then defaults.
+"""How each tracing variable is read and checked, for ``configuration.parse_tracing()``.
 
-Every value is checked here, so nothing invalid reaches the SDK (which would log a traceback,
-or a header value, from deep inside). Each problem names the variable and the value, with
-secrets shown as ``'***'``; IDs are the observability 010-039 range (see checks.py).
+A validator gets the variable's name and value and returns the parsed value, or None after
+recording a Problem that names the variable and the value (secrets as ``'***'``).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from types import MappingProxyType
 from urllib.parse import unquote, urlsplit
 
-from observability.conf import (
-    DEFAULT_ENDPOINTS,
-    EXPORTER_TYPES,
-    GRPC_EXPORTERS,
-    HEADER_NAME,
-    MAX_TIMEOUT_SECONDS,
-    TRACING_DEFAULTS,
-    Problem,
-    TracingConfig,
-    parse_bool,
-    shown,
-)
+from observability.conf import DEFAULT_ENDPOINTS, EXPORTER_TYPES, GRPC_EXPORTERS, HEADER_NAME, TracingConfig
+from observability.parsing import SECRET, Problem, as_bool, as_number, shown
+from observability.redaction import mask_url
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-SECRET = "'***'"
+MAX_TIMEOUT_SECONDS = 300.0
 GRPC_SCHEME_HINT = (
     "Write http://host:4317 for plaintext or https://host:4317 for TLS: OpenTelemetry treats a "
     "gRPC endpoint without a scheme as TLS."
 )
+DEFAULTS: Mapping[str, object] = MappingProxyType({f.name: getattr(TracingConfig(), f.name)
+                                                   for f in fields(TracingConfig)})
 
 
-class _Reader:
+class Reader:
     """Looks variables up in precedence order and records the source of each value."""
 
     def __init__(self, raw: Mapping[str, object], environ: Mapping[str, str]):
         self.raw, self.environ = raw, environ
         self.problems: list[Problem] = []
-        self.values: dict[str, object] = dict(TRACING_DEFAULTS)
-        self.sources: dict[str, str] = dict.fromkeys(TRACING_DEFAULTS, "default")
+        self.values: dict[str, object] = {}  # only what a variable set; TracingConfig has the defaults
+        self.sources: dict[str, str] = {}
 
     def lookup(self, tracing_name: str, *otel_names: str) -> tuple[str, object] | None:
         """The first of `tracing_name` (settings) and `otel_names` (environment) that is set."""
@@ -61,71 +53,38 @@ class _Reader:
         if value is not None:
             self.values[key], self.sources[key] = value, found[0]
 
-    def problem(self, number: str, variable: str, message: str, hint: str = "") -> None:
-        self.problems.append(Problem(number, variable, message, hint))
+    def problem(self, problem_id: str, variable: str, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(problem_id, variable, message, hint))
+
+    def value(self, key: str) -> object:
+        """The value of field `key` so far: what a variable set, else TracingConfig's default."""
+        return self.values[key] if key in self.values else DEFAULTS[key]
 
 
-def parse(raw: Mapping[str, object], environ: Mapping[str, str]) -> tuple[TracingConfig, list[Problem]]:
-    """Build the TracingConfig and the list of every problem found."""
-    r = _Reader(raw, environ)
-    _enabled(r)
-    r.take("exporter_type", r.lookup("TRACING_EXPORTER"), lambda n, v: _exporter(r, n, v))
-    exporter = str(r.values["exporter_type"])
-    r.take("endpoint", _endpoint_lookup(r, exporter), lambda n, v: _endpoint(r, n, v, exporter))
-    _resource(r)
-    r.take("sample_rate", r.lookup("TRACING_SAMPLE_RATE", "OTEL_TRACES_SAMPLER_ARG"), lambda n, v: _rate(r, n, v))
-    r.take("headers", r.lookup("TRACING_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"),
-           lambda n, v: _headers(r, n, v))
-    r.take("excluded_urls", r.lookup("TRACING_EXCLUDED_URLS"), lambda n, v: _excluded(r, n, v))
-    _timeouts(r, exporter)
-    _batching(r)
-    config = TracingConfig(**r.values, sources=MappingProxyType(r.sources))
-    return config, r.problems
-
-
-def _enabled(r: _Reader) -> None:
+def enabled(r: Reader) -> None:
     if r.raw.get("TRACING_ENABLED") not in (None, ""):
-        value = parse_bool(r.raw["TRACING_ENABLED"], "TRACING_ENABLED", "010", r.problems)
-        if value is not None:
+        value = as_bool(r.raw["TRACING_ENABLED"])
+        if value is None:
+            r.problem("observability.E010", "TRACING_ENABLED", f"TRACING_ENABLED must be true or false, got "
+                      f"{shown(r.raw['TRACING_ENABLED'])}.", "Use true or false (also yes/no, on/off, 1/0).")
+        else:
             r.values["enabled"], r.sources["enabled"] = value, "TRACING_ENABLED"
     elif r.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         r.sources["enabled"] = "OTEL_SDK_DISABLED"
 
 
-def _exporter(r: _Reader, name: str, value: object) -> str | None:
+def exporter(r: Reader, name: str, value: object) -> str | None:
     text = value.strip().lower() if isinstance(value, str) else None
     if text in EXPORTER_TYPES:
         return text
-    r.problem("011", name, f"{name} must be one of {', '.join(EXPORTER_TYPES)}, got {shown(value)}.",
+    r.problem("observability.E011", name, f"{name} must be one of {', '.join(EXPORTER_TYPES)}, "
+              f"got {shown(value)}.",
               "otlp is OTLP over gRPC (port 4317), otlp_http OTLP over HTTP (4318), jaeger sends OTLP to "
               "Jaeger's own receiver, zipkin Zipkin v2 JSON, console prints spans.")
     return None
 
 
-def _endpoint_lookup(r: _Reader, exporter: str) -> tuple[str, object] | None:
-    if exporter == "console":
-        return r.lookup("TRACING_ENDPOINT")  # checked, though the console needs no endpoint
-    if exporter == "zipkin":
-        return r.lookup("TRACING_ENDPOINT", "OTEL_EXPORTER_ZIPKIN_ENDPOINT")
-    found = r.lookup("TRACING_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    if found is None and (base := r.lookup("", "OTEL_EXPORTER_OTLP_ENDPOINT")) is not None:
-        # The generic OTLP endpoint is a base URL: HTTP appends the signal's path to it.
-        text = str(base[1]).strip()
-        found = (base[0], text.rstrip("/") + "/v1/traces" if exporter == "otlp_http" else text)
-    return found
-
-
-def display_url(url: str) -> str:
-    """`url` without credentials: no user or password, and a query string shown as ``?***``."""
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc.rpartition("@")[2]
-        return parts._replace(netloc=netloc, query="***" if parts.query else "", fragment="").geturl()
-    except ValueError:
-        return "<unparsable URL>"
-
-
-def _endpoint(r: _Reader, name: str, value: object, exporter: str) -> str | None:
+def endpoint(r: Reader, name: str, value: object, exporter: str) -> str | None:
     text = value.strip() if isinstance(value, str) else ""
     try:
         parts = urlsplit(text)
@@ -134,18 +93,18 @@ def _endpoint(r: _Reader, name: str, value: object, exporter: str) -> str | None
         parts, valid = None, False
     if not valid:
         example = DEFAULT_ENDPOINTS.get(exporter, "http://host:port")
-        r.problem("012", name, f"{name} must be an http:// or https:// URL with a host, "
-                  f"got {shown(display_url(text))}.",
+        r.problem("observability.E012", name, f"{name} must be an http:// or https:// URL with a host, "
+                  f"got {shown(mask_url(text))}.",
                   GRPC_SCHEME_HINT if exporter in GRPC_EXPORTERS else f"For example {example}.")
         return None
     if exporter in GRPC_EXPORTERS and (parts.username or parts.password):
-        r.problem("012", name, f"{name} carries credentials, which a gRPC exporter never sends: "
-                  f"{shown(display_url(text))}.", "Pass them as a header instead: TRACING_HEADERS=authorization=...")
+        r.problem("observability.E023", name, f"{name} carries credentials, which a gRPC exporter never sends: "
+                  f"{shown(mask_url(text))}.", "Pass them as a header instead: TRACING_HEADERS=authorization=...")
         return None
     return None if exporter == "console" else text
 
 
-def _resource(r: _Reader) -> None:
+def resource(r: Reader) -> None:
     attributes = _resource_attributes(r)
     for key, tracing_name, otel_name, attribute in (
         ("service_name", "TRACING_SERVICE_NAME", "OTEL_SERVICE_NAME", "service.name"),
@@ -158,48 +117,41 @@ def _resource(r: _Reader) -> None:
         r.take(key, found, lambda n, v: _label(r, n, v))
 
 
-def _resource_attributes(r: _Reader) -> dict[str, str]:
+def _resource_attributes(r: Reader) -> dict[str, str]:
     text = r.environ.get("OTEL_RESOURCE_ATTRIBUTES", "")
     attributes = {}
     for number, entry in enumerate(filter(str.strip, text.split(",")), start=1):
         key, equals, value = entry.partition("=")
         if not equals or not key.strip():
-            r.problem("021", "OTEL_RESOURCE_ATTRIBUTES", f"OTEL_RESOURCE_ATTRIBUTES entry {number} is not "
-                      f"key=value: {shown(entry)}.", "Write key=value pairs separated by commas.")
+            r.problem("observability.E021", "OTEL_RESOURCE_ATTRIBUTES", f"OTEL_RESOURCE_ATTRIBUTES entry {number} "
+                      f"is not key=value: {shown(entry)}.", "Write key=value pairs separated by commas.")
             continue
         attributes[key.strip()] = unquote(value.strip())
     return attributes
 
 
-def _label(r: _Reader, name: str, value: object) -> str | None:
+def _label(r: Reader, name: str, value: object) -> str | None:
     text = value.strip() if isinstance(value, str) else ""
     if text and not CONTROL_CHARACTERS.search(text) and len(text) <= 255:
         return text
-    number = {"TRACING_SERVICE_VERSION": "019", "TRACING_DEPLOYMENT_ENVIRONMENT": "020"}.get(name, "013")
-    r.problem(number, name, f"{name} must be a non-empty name of at most 255 printable characters, got {shown(value)}.")
+    problem_id = {"TRACING_SERVICE_VERSION": "observability.E019",
+                  "TRACING_DEPLOYMENT_ENVIRONMENT": "observability.E020"}.get(name, "observability.E013")
+    r.problem(problem_id, name, f"{name} must be a non-empty name of at most 255 printable characters, "
+              f"got {shown(value)}.")
     return None
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _rate(r: _Reader, name: str, value: object) -> float | None:
-    rate = _number(value)
+def rate(r: Reader, name: str, value: object) -> float | None:
+    rate = as_number(value)
     if rate is not None and 0.0 <= rate <= 1.0:
         return rate
-    r.problem("014", name, f"{name} must be a number from 0.0 to 1.0, got {shown(value)}.",
-              "1.0 traces every request, 0.1 one in ten, 0.0 none (an incoming sampled traceparent is still honoured).")
+    r.problem("observability.E014", name, f"{name} must be a number from 0.0 to 1.0, got {shown(value)}.",
+              "1.0 traces every request, 0.1 one in ten, 0.0 none (an incoming sampled traceparent is "
+              "still honoured).")
     return None
 
 
-def _headers(r: _Reader, name: str, value: object) -> Mapping[str, str] | None:
+def headers(r: Reader, name: str, value: object) -> Mapping[str, str] | None:
     if isinstance(value, Mapping):
         entries = [(str(k), "=", str(v)) for k, v in value.items()]
     elif isinstance(value, str):
@@ -211,15 +163,15 @@ def _headers(r: _Reader, name: str, value: object) -> Mapping[str, str] | None:
         key, secret = unquote(key).strip().lower(), unquote(secret).strip()
         if not equals or not HEADER_NAME.fullmatch(key) or CONTROL_CHARACTERS.search(secret):
             # Never show any part of the entry: a pasted token may sit on either side of '='.
-            r.problem("015", name, f"{name} entry {number} is not name=value with a valid header name "
-                      f"and a printable value: {SECRET}.", "Write name=value pairs separated by commas, "
+            r.problem("observability.E015", name, f"{name} entry {number} is not name=value with a valid header "
+                      f"name and a printable value: {SECRET}.", "Write name=value pairs separated by commas, "
                       "for example authorization=Bearer%20<token>,x-tenant=acme (values may be %-encoded).")
             continue
         headers[key] = secret
     return MappingProxyType(headers) if len(r.problems) == before else None
 
 
-def _excluded(r: _Reader, name: str, value: object) -> tuple[str, ...] | None:
+def excluded(r: Reader, name: str, value: object) -> tuple[str, ...] | None:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
         items = [value]
@@ -233,50 +185,55 @@ def _excluded(r: _Reader, name: str, value: object) -> tuple[str, ...] | None:
             except re.error as exc:
                 error = f"is not a valid regular expression ({exc})"
         if error:
-            r.problem("016", name, f"{name} pattern {shown(item)} {error}.",
+            r.problem("observability.E016", name, f"{name} pattern {shown(item)} {error}.",
                       "Give comma-separated path patterns matched from the start of the path, such as /health.")
         else:
             patterns.append(pattern)
     return tuple(patterns) if len(r.problems) == before else None
 
 
-def _timeouts(r: _Reader, exporter: str) -> None:
+def timeouts(r: Reader, exporter: str) -> None:
     otel = ("OTEL_EXPORTER_ZIPKIN_TIMEOUT",) if exporter == "zipkin" else (
         "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
-    r.take("export_timeout", r.lookup("TRACING_EXPORT_TIMEOUT_SECONDS", *otel), lambda n, v: _seconds(r, "017", n, v))
-    r.take("shutdown_timeout", r.lookup("TRACING_SHUTDOWN_TIMEOUT_SECONDS"), lambda n, v: _seconds(r, "018", n, v))
+    r.take("export_timeout", r.lookup("TRACING_EXPORT_TIMEOUT_SECONDS", *otel),
+           lambda n, v: _seconds(r, "observability.E017", n, v))
+    r.take("shutdown_timeout", r.lookup("TRACING_SHUTDOWN_TIMEOUT_SECONDS"),
+           lambda n, v: _seconds(r, "observability.E018", n, v))
 
 
-def _seconds(r: _Reader, number: str, name: str, value: object) -> float | None:
+def _seconds(r: Reader, problem_id: str, name: str, value: object) -> float | None:
     # The specification gives OTEL_* timeouts in milliseconds (OpenTelemetry Python reads some
     # as seconds); ours say their unit in their name.
     milliseconds = name.startswith("OTEL_")
-    amount = _number(value)
+    amount = as_number(value)
     seconds = None if amount is None else amount / 1000 if milliseconds else amount
     if seconds is not None and 0 < seconds <= MAX_TIMEOUT_SECONDS:
         return seconds
     unit, limit = ("milliseconds", MAX_TIMEOUT_SECONDS * 1000) if milliseconds else ("seconds", MAX_TIMEOUT_SECONDS)
-    r.problem(number, name, f"{name} must be a number of {unit} above 0 and at most {limit:g}, got {shown(value)}.",
+    r.problem(problem_id, name, f"{name} must be a number of {unit} above 0 and at most {limit:g}, "
+              f"got {shown(value)}.",
               f"{name} is in {unit}" + ("." if milliseconds else "; a value in milliseconds would be far too long."))
     return None
 
 
-def _batching(r: _Reader) -> None:
+def batching(r: Reader) -> None:
     for key, name in (("max_queue_size", "OTEL_BSP_MAX_QUEUE_SIZE"),
                       ("schedule_delay_millis", "OTEL_BSP_SCHEDULE_DELAY"),
                       ("max_export_batch_size", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")):
         r.take(key, r.lookup("", name), lambda n, v: _positive_int(r, n, v))
-    if r.values["max_export_batch_size"] > r.values["max_queue_size"]:
-        r.problem("022", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE "
-                  f"({r.values['max_export_batch_size']}) must not exceed OTEL_BSP_MAX_QUEUE_SIZE "
-                  f"({r.values['max_queue_size']}).")
-        r.values["max_export_batch_size"] = r.values["max_queue_size"]
+    batch, queue = r.value("max_export_batch_size"), r.value("max_queue_size")
+    if batch > queue:
+        r.problem("observability.E024", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", f"OTEL_BSP_MAX_EXPORT_BATCH_SIZE "
+                  f"({batch}) must not exceed OTEL_BSP_MAX_QUEUE_SIZE ({queue}).",
+                  "Make the batch size at most the queue size.")
+        r.values["max_export_batch_size"] = queue
 
 
-def _positive_int(r: _Reader, name: str, value: object) -> int | None:
+def _positive_int(r: Reader, name: str, value: object) -> int | None:
     text = value.strip() if isinstance(value, str) else ""
     if text.isdigit() and 0 < int(text) <= 1_000_000:
         return int(text)
-    r.problem("022", name, f"{name} must be a whole number from 1 to 1000000, got {shown(value)}.",
+    r.problem("observability.E022", name, f"{name} must be a whole number from 1 to 1000000, "
+              f"got {shown(value)}.",
               "OTEL_BSP_SCHEDULE_DELAY is in milliseconds; the queue and batch sizes count spans.")
     return None

@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from observability.exporters import CountingExporter, ErrorCapture, ExportStats, build_exporter
-from observability.tracing_settings import display_url
+from observability.redaction import mask_url
+from observability.tracing.exporters import CountingExporter, ErrorCapture, ExportStats, build_exporter
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -107,7 +107,7 @@ def probe(config: TracingConfig, timeout: float) -> ProbeResult:
         with contextlib.suppress(Exception):
             exporter.shutdown(timeout_millis=0)
     seconds = time.monotonic() - started
-    where = "the console" if config.exporter_type == "console" else display_url(config.endpoint or "")
+    where = "the console" if config.exporter_type == "console" else mask_url(config.endpoint or "")
     if not outcome:
         return ProbeResult(False, f"{where} did not answer within {timeout:g} s.", seconds)
     if outcome[0]:
@@ -137,14 +137,11 @@ def reachability(endpoint: str | None, timeout: float = 2.0) -> str:
 
 
 def _export(exporter: CountingExporter, span: ReadableSpan, outcome: list[bool]) -> None:
-    from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
     from opentelemetry.sdk.trace.export import SpanExportResult
 
-    token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))  # the exporter's own HTTP call is not traced
-    try:
+    with suppress_instrumentation():  # the exporter's own HTTP call is not traced
         outcome.append(exporter.export([span]) is SpanExportResult.SUCCESS)
-    finally:
-        detach(token)
 
 
 def _probe_span(config: TracingConfig) -> ReadableSpan:
@@ -153,11 +150,12 @@ def _probe_span(config: TracingConfig) -> ReadableSpan:
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
-    from observability.tracing import build_resource
+    from observability.tracing import sdk
+    from observability.tracing.setup import build_resource
 
     memory = InMemorySpanExporter()
-    provider = TracerProvider(resource=build_resource(config), sampler=ALWAYS_ON, shutdown_on_exit=False)
-    provider._disabled = False  # the probe runs whatever OTEL_SDK_DISABLED says
+    # The probe runs whatever OTEL_SDK_DISABLED says.
+    provider = sdk.enable(TracerProvider(resource=build_resource(config), sampler=ALWAYS_ON, shutdown_on_exit=False))
     provider.add_span_processor(SimpleSpanProcessor(memory))
     provider.get_tracer("observability.check_tracing").start_span(PROBE_SPAN_NAME).end()
     return memory.get_finished_spans()[0]

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
 from opentelemetry.util.http import parse_excluded_urls
 
-MIDDLEWARE_PATH = "observability.tracing_middleware.TracingMiddleware"
+from observability.tracing.sdk import EXCLUDED_URLS_ATTRIBUTE, OfficialDjangoMiddleware
+
+MIDDLEWARE_PATH = "observability.tracing.middleware.TracingMiddleware"
 
 
 def compile_excluded(patterns: Iterable[str]) -> re.Pattern[str] | None:
@@ -35,13 +36,11 @@ def _no_url(location=None) -> str:
     return ""
 
 
-class TracingMiddleware(_DjangoMiddleware):
+class TracingMiddleware(OfficialDjangoMiddleware):
     """Opens the server span of every request whose path is not excluded."""
 
-    # Set by observability.tracing.instrument_django(), like the parent's tracer and hooks.
+    # Set by observability.tracing.setup.instrument_django(), like the parent's tracer and hooks.
     excluded_paths: re.Pattern[str] | None = None
-    # The parent's own exclusion list, which matches anywhere in the URL: always empty here.
-    _excluded_urls = parse_excluded_urls("")
 
     def __call__(self, request):
         if self._excluded(request):
@@ -80,3 +79,7 @@ class TracingMiddleware(_DjangoMiddleware):
     def _excluded(self, request) -> bool:
         pattern = self.excluded_paths
         return pattern is not None and pattern.match(request.path_info) is not None
+
+
+# The parent's own exclusion list, which matches anywhere in the URL: always empty here.
+setattr(TracingMiddleware, EXCLUDED_URLS_ATTRIBUTE, parse_excluded_urls(""))

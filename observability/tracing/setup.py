@@ -14,16 +14,16 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from observability.conf import get_tracing_config
-from observability.exporters import STATS, capture_exporter_errors
-from observability.tracing_settings import display_url
+from observability.redaction import mask_url
+from observability.tracing.configuration import get_tracing_config
+from observability.tracing.exporters import STATS, capture_exporter_errors
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
     from observability.conf import TracingConfig
-    from observability.span_processor import ProcessLocalBatchProcessor
+    from observability.tracing.processor import ProcessLocalBatchProcessor
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +57,11 @@ def build_provider(config: TracingConfig, processor: SpanProcessor) -> TracerPro
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
+    from observability.tracing import sdk
+
     sampler = ParentBased(TraceIdRatioBased(config.sample_rate))
-    provider = TracerProvider(resource=build_resource(config), sampler=sampler)
-    # The SDK reads OTEL_SDK_DISABLED by itself; TRACING_ENABLED decides here (see the README).
-    provider._disabled = False
+    # The SDK reads OTEL_SDK_DISABLED by itself; TRACING_ENABLED decides here.
+    provider = sdk.enable(TracerProvider(resource=build_resource(config), sampler=sampler))
     provider.add_span_processor(processor)
     return provider
 
@@ -79,18 +80,16 @@ def instrument_django(provider: object, config: TracingConfig) -> bool:
         set_global_response_propagator,
     )
 
-    from observability import tracing_middleware
+    from observability.tracing import middleware, sdk
 
     instrumentor = DjangoInstrumentor()
     if instrumentor.is_instrumented_by_opentelemetry:
         return False
     # Exclusions are ours (matched from the path's start), so the official list stays empty.
     instrumentor.instrument(tracer_provider=provider, excluded_urls="")
-    tracing_middleware.TracingMiddleware.excluded_paths = tracing_middleware.compile_excluded(config.excluded_urls)
-    settings.MIDDLEWARE = [
-        tracing_middleware.MIDDLEWARE_PATH if path == instrumentor._opentelemetry_middleware else path
-        for path in settings.MIDDLEWARE
-    ]
+    middleware.TracingMiddleware.excluded_paths = middleware.compile_excluded(config.excluded_urls)
+    official = sdk.official_middleware_path(instrumentor)
+    settings.MIDDLEWARE = [middleware.MIDDLEWARE_PATH if path == official else path for path in settings.MIDDLEWARE]
     if get_global_response_propagator() is None:
         set_global_response_propagator(TraceResponsePropagator())
     return True
@@ -101,11 +100,11 @@ def uninstrument_django() -> None:
     from django.conf import settings
     from opentelemetry.instrumentation.django import DjangoInstrumentor
 
-    from observability import tracing_middleware
+    from observability.tracing import middleware
 
-    settings.MIDDLEWARE = [path for path in settings.MIDDLEWARE if path != tracing_middleware.MIDDLEWARE_PATH]
+    settings.MIDDLEWARE = [path for path in settings.MIDDLEWARE if path != middleware.MIDDLEWARE_PATH]
     DjangoInstrumentor().uninstrument()
-    tracing_middleware.TracingMiddleware.excluded_paths = None
+    middleware.TracingMiddleware.excluded_paths = None
 
 
 def setup_tracing(config: TracingConfig | None = None) -> bool:
@@ -130,7 +129,7 @@ def setup_tracing(config: TracingConfig | None = None) -> bool:
 def _install(config: TracingConfig) -> None:
     from opentelemetry import trace
 
-    from observability.span_processor import ProcessLocalBatchProcessor
+    from observability.tracing.processor import ProcessLocalBatchProcessor
 
     provider, processor = trace.get_tracer_provider(), None
     if isinstance(provider, trace.ProxyTracerProvider):
@@ -159,7 +158,7 @@ def tracing_status() -> dict:
         "enabled": config.enabled,
         "active": installed and (external or _state.processor.active),
         "exporter": ("external" if external else config.exporter_type) if config.enabled else None,
-        "endpoint": display_url(config.endpoint) if config.enabled and config.endpoint and not external else None,
+        "endpoint": mask_url(config.endpoint) if config.enabled and config.endpoint and not external else None,
         "service_name": config.service_name,
         "sample_rate": float(config.sample_rate),
     }

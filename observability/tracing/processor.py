@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
-from observability.exporters import STATS, CountingExporter, ExportStats, build_exporter
+from observability.tracing.exporters import STATS, CountingExporter, ExportStats, build_exporter
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -30,7 +30,11 @@ logger = logging.getLogger(__name__)
 
 
 class ProcessLocalBatchProcessor(SpanProcessor):
-    """Batches sampled spans to an exporter built in this process; counts what it drops."""
+    """Batches sampled spans to an exporter built in this process; counts what it drops.
+
+    The SDK's batch processor says nothing of its queue, so this one counts: spans handed to it,
+    spans its exporter took off the queue and finished, and spans the full queue pushed out.
+    """
 
     def __init__(self, config: TracingConfig, stats: ExportStats = STATS,
                  exporter_factory: Callable[[TracingConfig], SpanExporter] = build_exporter) -> None:
@@ -39,11 +43,20 @@ class ProcessLocalBatchProcessor(SpanProcessor):
         self._pid = 0
         self._batch: BatchSpanProcessor | None = None
         self._closed = False
+        self._reset_counts()
+
+    def _reset_counts(self) -> None:
+        self._handed = self._taken = self._finished = self._pushed_out = 0
 
     @property
     def active(self) -> bool:
         """Whether spans ended in this process will be exported."""
         return not self._closed
+
+    @property
+    def queued(self) -> int:
+        """Spans waiting in the queue for an export."""
+        return self._handed - self._pushed_out - self._taken
 
     def start(self) -> BatchSpanProcessor:
         """This process's batch processor, built on first use."""
@@ -54,8 +67,11 @@ class ProcessLocalBatchProcessor(SpanProcessor):
             if self._batch is None or self._pid != os.getpid():
                 if self._pid:  # a forked child: the parent's counts are not ours
                     self.stats.reset()
+                self._reset_counts()
+                exporter = CountingExporter(self.exporter_factory(self.config), self.stats, taken=self._take,
+                                            finished=self._finish)
                 self._batch = BatchSpanProcessor(
-                    CountingExporter(self.exporter_factory(self.config), self.stats),
+                    exporter,
                     max_queue_size=self.config.max_queue_size,
                     schedule_delay_millis=self.config.schedule_delay_millis,
                     max_export_batch_size=self.config.max_export_batch_size,
@@ -67,13 +83,25 @@ class ProcessLocalBatchProcessor(SpanProcessor):
         """Nothing to do when a span starts."""
 
     def on_end(self, span: ReadableSpan) -> None:
-        """Queue a sampled span; a full queue drops the oldest, which is counted."""
+        """Queue a sampled span; a full queue pushes out the oldest, which is counted as dropped."""
         if self._closed or not span.context.trace_flags.sampled:
             return
         batch = self.start()
-        if len(_queue(batch)) >= self.config.max_queue_size:
+        with self._lock:
+            full = self.queued >= self.config.max_queue_size
+            self._handed += 1
+            self._pushed_out += full
+        if full:
             self.stats.drop(1)
         batch.on_end(span)
+
+    def _take(self, count: int) -> None:
+        with self._lock:
+            self._taken += count
+
+    def _finish(self, count: int) -> None:
+        with self._lock:
+            self._finished += count
 
     def shutdown(self, timeout: float | None = None) -> None:
         """Export what is queued, giving up after `timeout` seconds (the configured bound)."""
@@ -84,9 +112,14 @@ class ProcessLocalBatchProcessor(SpanProcessor):
         if batch is None:
             return
         bound = self.config.shutdown_timeout if timeout is None else timeout
-        # BatchSpanProcessor.shutdown() always allows 30 s; the processor underneath takes a bound.
-        batch._batch_processor.shutdown(timeout_millis=bound * 1000)
-        if left := len(_queue(batch)):
+        # BatchSpanProcessor.shutdown() allows itself 30 s: it runs on a daemon thread, waited
+        # for only as long as the bound, so a collector that hangs cannot hold the process.
+        closing = threading.Thread(target=batch.shutdown, name="tracing-shutdown", daemon=True)
+        closing.start()
+        closing.join(bound)
+        with self._lock:
+            left = self._handed - self._pushed_out - self._finished
+        if left > 0:
             self.stats.drop(left)
             logger.warning("Tracing stopped with %d spans not exported within %.1f s.", left, bound)
 
@@ -94,8 +127,3 @@ class ProcessLocalBatchProcessor(SpanProcessor):
         """Export what is queued now."""
         batch = self._batch if self._pid == os.getpid() else None
         return True if batch is None or self._closed else batch.force_flush(timeout_millis)
-
-
-def _queue(batch: BatchSpanProcessor):
-    # The SDK exposes no queue length; its deque is bounded by max_queue_size.
-    return batch._batch_processor._queue

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from observability.conf import (
-    DEFAULT_ENDPOINTS,
-    EXPORTER_TYPES,
-    TracingConfig,
-    get_tracing_config,
-    parse_tracing,
-    tracing_problems_are_errors,
-)
+from observability.conf import DEFAULT_ENDPOINTS, TracingConfig
+from observability.tracing.configuration import get_tracing_config, parse_tracing, problems_are_errors
 
 SECRET = "hunter2-secret-token"
 
@@ -27,7 +21,7 @@ def test_defaults_without_any_setting():
     assert (config.service_name, config.sample_rate) == ("chimera-backend", 1.0)
     assert config.excluded_urls == ("/health", "/health/ready")
     assert (config.export_timeout, config.shutdown_timeout) == (10.0, 5.0)
-    assert set(config.sources.values()) == {"default"}
+    assert config.sources == {} and config.source("sample_rate") == "default"
 
 
 @pytest.mark.parametrize("exporter", ["otlp", "otlp_http", "jaeger", "zipkin"])
@@ -83,31 +77,33 @@ def test_headers_never_appear_in_repr():
 
 
 @pytest.mark.parametrize(("raw", "environ", "problem_id", "variable", "shown"), [
-    ({"TRACING_ENABLED": "maybe"}, {}, "010", "TRACING_ENABLED", "'maybe'"),
-    ({"TRACING_EXPORTER": "kafka"}, {}, "011", "TRACING_EXPORTER", "'kafka'"),
-    ({"TRACING_ENDPOINT": "collector:4317", "TRACING_EXPORTER": "otlp"}, {}, "012", "TRACING_ENDPOINT",
+    ({"TRACING_ENABLED": "maybe"}, {}, "observability.E010", "TRACING_ENABLED", "'maybe'"),
+    ({"TRACING_EXPORTER": "kafka"}, {}, "observability.E011", "TRACING_EXPORTER", "'kafka'"),
+    ({"TRACING_ENDPOINT": "collector:4317", "TRACING_EXPORTER": "otlp"}, {}, "observability.E012", "TRACING_ENDPOINT",
      "collector:4317"),
-    ({"TRACING_ENDPOINT": "ftp://collector/x"}, {}, "012", "TRACING_ENDPOINT", "ftp://collector/x"),
-    ({"TRACING_ENDPOINT": "http://"}, {}, "012", "TRACING_ENDPOINT", "'http://'"),
-    ({"TRACING_ENDPOINT": "http://host:99999"}, {}, "012", "TRACING_ENDPOINT", "http://host:99999"),
-    ({"TRACING_EXPORTER": "otlp"}, {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"}, "012",
+    ({"TRACING_ENDPOINT": "ftp://collector/x"}, {}, "observability.E012", "TRACING_ENDPOINT", "ftp://collector/x"),
+    ({"TRACING_ENDPOINT": "http://"}, {}, "observability.E012", "TRACING_ENDPOINT", "'http://'"),
+    ({"TRACING_ENDPOINT": "http://host:99999"}, {}, "observability.E012", "TRACING_ENDPOINT", "http://host:99999"),
+    ({"TRACING_EXPORTER": "otlp"}, {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"}, "observability.E012",
      "OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
-    ({"TRACING_SERVICE_NAME": "  "}, {}, "013", "TRACING_SERVICE_NAME", "'  '"),
-    ({"TRACING_SAMPLE_RATE": "1.5"}, {}, "014", "TRACING_SAMPLE_RATE", "'1.5'"),
-    ({"TRACING_SAMPLE_RATE": "half"}, {}, "014", "TRACING_SAMPLE_RATE", "'half'"),
-    ({"TRACING_SAMPLE_RATE": "nan"}, {}, "014", "TRACING_SAMPLE_RATE", "'nan'"),
-    ({}, {"OTEL_TRACES_SAMPLER_ARG": "-1"}, "014", "OTEL_TRACES_SAMPLER_ARG", "'-1'"),
-    ({"TRACING_EXCLUDED_URLS": "health"}, {}, "016", "TRACING_EXCLUDED_URLS", "'health'"),
-    ({"TRACING_EXCLUDED_URLS": "/a(b"}, {}, "016", "TRACING_EXCLUDED_URLS", "'/a(b'"),
-    ({"TRACING_EXPORT_TIMEOUT_SECONDS": "0"}, {}, "017", "TRACING_EXPORT_TIMEOUT_SECONDS", "'0'"),
-    ({"TRACING_EXPORT_TIMEOUT_SECONDS": "10000"}, {}, "017", "TRACING_EXPORT_TIMEOUT_SECONDS", "'10000'"),
-    ({}, {"OTEL_EXPORTER_OTLP_TIMEOUT": "soon"}, "017", "OTEL_EXPORTER_OTLP_TIMEOUT", "'soon'"),
-    ({"TRACING_SHUTDOWN_TIMEOUT_SECONDS": "-1"}, {}, "018", "TRACING_SHUTDOWN_TIMEOUT_SECONDS", "'-1'"),
-    ({"TRACING_SERVICE_VERSION": "\n"}, {}, "019", "TRACING_SERVICE_VERSION", "'\\n'"),
-    ({"TRACING_DEPLOYMENT_ENVIRONMENT": "a\x00b"}, {}, "020", "TRACING_DEPLOYMENT_ENVIRONMENT", "'a\\x00b'"),
-    ({}, {"OTEL_RESOURCE_ATTRIBUTES": "team"}, "021", "OTEL_RESOURCE_ATTRIBUTES", "'team'"),
-    ({}, {"OTEL_BSP_SCHEDULE_DELAY": "0"}, "022", "OTEL_BSP_SCHEDULE_DELAY", "'0'"),
-    ({}, {"OTEL_BSP_MAX_QUEUE_SIZE": "10", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "20"}, "022",
+    ({"TRACING_SERVICE_NAME": "  "}, {}, "observability.E013", "TRACING_SERVICE_NAME", "'  '"),
+    ({"TRACING_SAMPLE_RATE": "1.5"}, {}, "observability.E014", "TRACING_SAMPLE_RATE", "'1.5'"),
+    ({"TRACING_SAMPLE_RATE": "half"}, {}, "observability.E014", "TRACING_SAMPLE_RATE", "'half'"),
+    ({"TRACING_SAMPLE_RATE": "nan"}, {}, "observability.E014", "TRACING_SAMPLE_RATE", "'nan'"),
+    ({}, {"OTEL_TRACES_SAMPLER_ARG": "-1"}, "observability.E014", "OTEL_TRACES_SAMPLER_ARG", "'-1'"),
+    ({"TRACING_EXCLUDED_URLS": "health"}, {}, "observability.E016", "TRACING_EXCLUDED_URLS", "'health'"),
+    ({"TRACING_EXCLUDED_URLS": "/a(b"}, {}, "observability.E016", "TRACING_EXCLUDED_URLS", "'/a(b'"),
+    ({"TRACING_EXPORT_TIMEOUT_SECONDS": "0"}, {}, "observability.E017", "TRACING_EXPORT_TIMEOUT_SECONDS", "'0'"),
+    ({"TRACING_EXPORT_TIMEOUT_SECONDS": "10000"}, {}, "observability.E017", "TRACING_EXPORT_TIMEOUT_SECONDS",
+     "'10000'"),
+    ({}, {"OTEL_EXPORTER_OTLP_TIMEOUT": "soon"}, "observability.E017", "OTEL_EXPORTER_OTLP_TIMEOUT", "'soon'"),
+    ({"TRACING_SHUTDOWN_TIMEOUT_SECONDS": "-1"}, {}, "observability.E018", "TRACING_SHUTDOWN_TIMEOUT_SECONDS", "'-1'"),
+    ({"TRACING_SERVICE_VERSION": "\n"}, {}, "observability.E019", "TRACING_SERVICE_VERSION", "'\\n'"),
+    ({"TRACING_DEPLOYMENT_ENVIRONMENT": "a\x00b"}, {}, "observability.E020", "TRACING_DEPLOYMENT_ENVIRONMENT",
+     "'a\\x00b'"),
+    ({}, {"OTEL_RESOURCE_ATTRIBUTES": "team"}, "observability.E021", "OTEL_RESOURCE_ATTRIBUTES", "'team'"),
+    ({}, {"OTEL_BSP_SCHEDULE_DELAY": "0"}, "observability.E022", "OTEL_BSP_SCHEDULE_DELAY", "'0'"),
+    ({}, {"OTEL_BSP_MAX_QUEUE_SIZE": "10", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "20"}, "observability.E024",
      "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "(20)"),
 ])
 def test_each_problem_names_variable_and_value(raw, environ, problem_id, variable, shown):
@@ -115,7 +111,7 @@ def test_each_problem_names_variable_and_value(raw, environ, problem_id, variabl
     assert [(p.id, p.variable) for p in problems] == [(problem_id, variable)]
     assert problems[0].message.startswith(variable)
     assert shown in problems[0].message
-    assert problems[0].hint or problem_id in ("010", "013", "019", "020", "022")
+    assert problems[0].hint or problem_id in ("observability.E013", "observability.E019", "observability.E020")
 
 
 @pytest.mark.parametrize("headers", [
@@ -123,7 +119,7 @@ def test_each_problem_names_variable_and_value(raw, environ, problem_id, variabl
 ])
 def test_malformed_headers_are_reported_without_any_part_of_the_value(headers):
     _, problems = parse({"TRACING_HEADERS": headers})
-    assert [p.id for p in problems] == ["015"]
+    assert [p.id for p in problems] == ["observability.E015"]
     assert problems[0].message.startswith("TRACING_HEADERS entry ")
     assert "'***'" in problems[0].message
     assert SECRET not in problems[0].message + problems[0].hint
@@ -131,7 +127,7 @@ def test_malformed_headers_are_reported_without_any_part_of_the_value(headers):
 
 def test_endpoint_credentials_are_masked_in_messages():
     _, problems = parse({"TRACING_EXPORTER": "otlp", "TRACING_ENDPOINT": f"http://user:{SECRET}@collector:4317"})
-    assert [p.id for p in problems] == ["012"]
+    assert [p.id for p in problems] == ["observability.E023"]  # gRPC never sends URL credentials
     assert SECRET not in problems[0].message
     _, problems = parse({"TRACING_ENDPOINT": f"ftp://user:{SECRET}@collector/?key={SECRET}"})
     assert SECRET not in problems[0].message
@@ -140,7 +136,7 @@ def test_endpoint_credentials_are_masked_in_messages():
 def test_all_problems_are_reported_at_once():
     _, problems = parse({"TRACING_ENABLED": "true", "TRACING_EXPORTER": "kafka", "TRACING_SAMPLE_RATE": "2",
                          "TRACING_HEADERS": "broken", "TRACING_EXCLUDED_URLS": "nope"})
-    assert [p.id for p in problems] == ["011", "014", "015", "016"]
+    assert [p.id.removeprefix("observability.") for p in problems] == ["E011", "E014", "E015", "E016"]
 
 
 def test_invalid_values_keep_their_defaults():
@@ -150,11 +146,11 @@ def test_invalid_values_keep_their_defaults():
 
 def test_problems_are_errors_when_enabled_or_when_enabled_is_unreadable():
     config, problems = parse({"TRACING_SAMPLE_RATE": "2"})
-    assert not tracing_problems_are_errors(config, problems)
+    assert not problems_are_errors(config, problems)
     config, problems = parse({"TRACING_ENABLED": "true", "TRACING_SAMPLE_RATE": "2"})
-    assert tracing_problems_are_errors(config, problems)
+    assert problems_are_errors(config, problems)
     config, problems = parse({"TRACING_ENABLED": "perhaps"})
-    assert tracing_problems_are_errors(config, problems)
+    assert problems_are_errors(config, problems)
 
 
 # --- OTEL_* variables apply where no TRACING_* variable is set --------------------------------
@@ -194,7 +190,7 @@ def test_service_name_from_resource_attributes_comes_after_otel_service_name():
 def test_otel_endpoints(exporter, environ, endpoint, source):
     config, problems = parse({"TRACING_EXPORTER": exporter}, **environ)
     assert problems == []
-    assert (config.endpoint, config.sources["endpoint"]) == (endpoint, source)
+    assert (config.endpoint, config.source("endpoint")) == (endpoint, source)
 
 
 def test_tracing_endpoint_wins_over_otel():
@@ -232,36 +228,35 @@ def test_batch_processor_variables():
     assert (config.max_queue_size, config.schedule_delay_millis, config.max_export_batch_size) == (100, 50, 10)
 
 
-# --- TracingConfig() is the running configuration ---------------------------------------------
+# --- The running configuration ----------------------------------------------------------------
 
 
-def test_tracing_config_without_arguments_reflects_settings(settings):
+def test_the_running_configuration_reflects_settings(settings):
     settings.OBSERVABILITY = {"TRACING_ENABLED": "true", "TRACING_EXPORTER": "zipkin", "TRACING_SAMPLE_RATE": "0.5"}
-    config = TracingConfig()
-    assert config == get_tracing_config()
+    config = get_tracing_config()
     assert (config.enabled, config.exporter_type, config.sample_rate) == (True, "zipkin", 0.5)
     assert config.endpoint == DEFAULT_ENDPOINTS["zipkin"]
 
 
 def test_changing_settings_drops_the_cached_configuration(settings):
     settings.OBSERVABILITY = {"TRACING_SERVICE_NAME": "first"}
-    assert TracingConfig().service_name == "first"
+    assert get_tracing_config().service_name == "first"
     settings.OBSERVABILITY = {"TRACING_SERVICE_NAME": "second"}
-    assert TracingConfig().service_name == "second"
+    assert get_tracing_config().service_name == "second"
 
 
-def test_explicit_fields_replace_running_values(settings):
+def test_tracing_config_holds_defaults_only_and_never_reads_settings(settings):
+    # Defaults flow one way, from the dataclass into the parsed configuration: a new field needs
+    # no entry anywhere else, and building a TracingConfig never reads (or recurses into) settings.
     settings.OBSERVABILITY = {"TRACING_SERVICE_NAME": "running"}
-    config = TracingConfig(enabled=True, exporter_type="otlp_http", endpoint=None)
-    assert config.enabled is True
+    config = TracingConfig(enabled=True, exporter_type="otlp_http")
+    assert config.service_name == "chimera-backend"
     assert config.endpoint == DEFAULT_ENDPOINTS["otlp_http"]
-    assert config.service_name == "running"
-    assert config.exporter_type in EXPORTER_TYPES
 
 
 def test_export_batches_default_to_64_spans():
-    # Smaller than the SDK's 512: a batch is encoded while holding the GIL (see the README's
-    # Performance section for the p99 measurements behind this).
+    # Smaller than the SDK's 512: a batch is encoded while holding the GIL (see
+    # docs/performance.md for the p99 measurements behind this).
     config, problems = parse_tracing({}, environ={})
     assert problems == []
     assert (config.max_queue_size, config.schedule_delay_millis, config.max_export_batch_size) == (2048, 5000, 64)

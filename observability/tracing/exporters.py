@@ -1,7 +1,7 @@
 """Span exporters built from a TracingConfig, and the counters the health dashboard shows.
 
 Exporters hold gRPC channels and HTTP sessions, which do not survive a fork: build one in the
-process that uses it (``span_processor.ProcessLocalBatchProcessor`` does).
+process that uses it (``processor.ProcessLocalBatchProcessor`` does).
 """
 
 from __future__ import annotations
@@ -9,23 +9,22 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-import re
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from observability.redaction import redact
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
     from observability.conf import TracingConfig
 
-CREDENTIALS_IN_URL = re.compile(r"//[^/@\s]*@")
-QUERY_STRING = re.compile(r"\?[^\s'\")]+")
 MAX_ERROR_LENGTH = 300
 
 
@@ -73,8 +72,8 @@ STATS = ExportStats()
 
 
 def clean_error(text: str) -> str:
-    """An error message safe to show: no credentials in URLs, bounded length."""
-    text = QUERY_STRING.sub("?***", CREDENTIALS_IN_URL.sub("//", " ".join(text.split())))
+    """An error message safe to show: on one line, redacted, bounded in length."""
+    text = redact(" ".join(text.split()))
     return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 3] + "..."
 
 
@@ -102,14 +101,30 @@ def capture_exporter_errors(stats: ExportStats = STATS) -> None:
         logger.addHandler(ErrorCapture(stats))
 
 
-class CountingExporter(SpanExporter):
-    """Wraps an exporter: counts exported and failed spans, and never lets an exception out."""
+def _nothing(count: int) -> None:
+    pass
 
-    def __init__(self, inner: SpanExporter, stats: ExportStats = STATS) -> None:
-        self.inner, self.stats = inner, stats
+
+class CountingExporter(SpanExporter):
+    """Wraps an exporter: counts exported and failed spans, and never lets an exception out.
+
+    `taken` and `finished` hear how many spans each export takes off the batch queue and when it
+    is done with them (the processor counts what is queued, which the SDK does not expose).
+    """
+
+    def __init__(self, inner: SpanExporter, stats: ExportStats = STATS,
+                 taken: Callable[[int], None] = _nothing, finished: Callable[[int], None] = _nothing) -> None:
+        self.inner, self.stats, self.taken, self.finished = inner, stats, taken, finished
         self._shutdown_takes_timeout = "timeout_millis" in inspect.signature(inner.shutdown).parameters
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.taken(len(spans))
+        try:
+            return self._export(spans)
+        finally:
+            self.finished(len(spans))
+
+    def _export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         self.stats.reported_error = None
         try:
             result = self.inner.export(spans)

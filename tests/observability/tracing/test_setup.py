@@ -10,13 +10,14 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from observability import tracing
 from observability.conf import TracingConfig
-from observability.exporters import CountingExporter, ExportStats, clean_error
-from observability.span_processor import ProcessLocalBatchProcessor
-from observability.tracing_middleware import MIDDLEWARE_PATH, compile_excluded
+from observability.tracing import setup as tracing
+from observability.tracing.exporters import CountingExporter, ExportStats, clean_error
+from observability.tracing.middleware import MIDDLEWARE_PATH, compile_excluded
+from observability.tracing.processor import ProcessLocalBatchProcessor
+from observability.tracing.sdk import OfficialDjangoMiddleware
 
-pytestmark = pytest.mark.urls("tests.observability.tracing_urls")
+pytestmark = pytest.mark.urls("tests.observability.tracing.urls")
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
@@ -211,7 +212,7 @@ def test_nothing_is_built_until_a_span_ends():
 
 def test_clean_error_hides_credentials_and_query_strings():
     text = clean_error("POST https://user:pw@collector:4318/v1/traces?api_key=s3cret failed")
-    assert text == "POST https://collector:4318/v1/traces?*** failed"
+    assert text == "POST https://user:***@collector:4318/v1/traces?api_key=*** failed"
     assert len(clean_error("x" * 1000)) == 300
 
 
@@ -233,27 +234,23 @@ def test_counting_exporter_passes_the_shutdown_bound_when_the_inner_one_takes_it
 
 
 @pytest.fixture
-def global_tracing(settings):
+def global_tracing(settings, global_tracer_provider):
     """Let a test install the global provider and instrumentation; restore both afterwards."""
     from opentelemetry.instrumentation import propagators
-    from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
-    from opentelemetry.util._once import Once
 
-    saved = (trace._TRACER_PROVIDER, trace._TRACER_PROVIDER_SET_ONCE, tracing._state,
-             propagators.get_global_response_propagator(), dict(vars(_DjangoMiddleware)))
+    saved = (tracing._state, propagators.get_global_response_propagator(), dict(vars(OfficialDjangoMiddleware)))
     middleware, items = settings.MIDDLEWARE, list(settings.MIDDLEWARE)
-    trace._TRACER_PROVIDER, trace._TRACER_PROVIDER_SET_ONCE = None, Once()
     tracing._state = tracing._State()
     yield
     if tracing._state.processor is not None:
         tracing._state.processor.shutdown(0.5)
     if tracing._state.provider is not None and tracing._state.processor is not None:
         tracing.uninstrument_django()
-    trace._TRACER_PROVIDER, trace._TRACER_PROVIDER_SET_ONCE, tracing._state, response, state = saved
+    tracing._state, response, state = saved
     propagators.set_global_response_propagator(response)
     for name, value in state.items():
         if not name.startswith("__"):
-            setattr(_DjangoMiddleware, name, value)
+            setattr(OfficialDjangoMiddleware, name, value)
     middleware[:] = items
     settings.MIDDLEWARE = middleware
 
@@ -295,7 +292,7 @@ def test_status_has_the_shape_the_dashboard_reads(global_tracing, settings):
     assert set(status) == {"enabled", "active", "exporter", "endpoint", "service_name", "sample_rate",
                            "last_export", "spans_exported", "spans_dropped"}
     assert (status["enabled"], status["active"], status["exporter"]) == (True, True, "otlp_http")
-    assert status["endpoint"] == "https://otel.example/v1/traces?***"
+    assert status["endpoint"] == "https://user:***@otel.example/v1/traces?key=***"
     assert isinstance(status["sample_rate"], float)
     assert set(status["last_export"]) == {"result", "at", "error"}
     assert isinstance(status["spans_exported"], int) and isinstance(status["spans_dropped"], int)

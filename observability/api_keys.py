@@ -1,0 +1,90 @@
+"""API keys of machine callers: one rule for every endpoint of the project that takes a key.
+
+A key comes in ``X-API-Key: <key>`` or ``Authorization: Bearer <key>`` (what Prometheus and most
+HTTP clients send); an empty header counts as no key at all. Keys are compared as SHA-256
+digests, each against every configured key, so the time taken tells nothing about a key.
+The keys are ``OBSERVABILITY["API_KEYS"]``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+from observability.conf import api_key_digests, key_digest
+
+HEADER = "X-API-Key"
+META_KEY = "HTTP_X_API_KEY"
+BEARER = "bearer"
+KEY_ID_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """``request.auth`` of a caller with a valid key: an ID derived from the key, never the key."""
+
+    key_id: str
+
+
+@dataclass(frozen=True)
+class ApiKeyUser:
+    """``request.user`` of a caller with a valid key: authenticated, never staff."""
+
+    key_id: str
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+
+    def __str__(self) -> str:
+        return f"api-key {self.key_id[:8]}"
+
+
+def presented_key(request) -> str | None:
+    """The key a request carries (``X-API-Key``, else a bearer token), or None; empty means none."""
+    key = request.META.get(META_KEY, "").strip()
+    if key:
+        return key
+    scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+    if scheme.lower() != BEARER:
+        return None
+    return token.strip() or None
+
+
+def key_is_valid(candidate: str) -> bool:
+    """Whether `candidate` is a configured key: compared with every key, as digests of equal length."""
+    digest = key_digest(candidate)
+    valid = False
+    for known in api_key_digests():
+        valid |= hmac.compare_digest(digest, known)
+    return valid
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """DRF authentication by API key; a key that is sent and wrong is a 401, never anonymous access."""
+
+    def authenticate(self, request) -> tuple[ApiKeyUser, ApiKey] | None:
+        """(user, auth) for a valid key, None without a key, 401 for a wrong one."""
+        candidate = presented_key(request)
+        if candidate is None:
+            return None
+        if not key_is_valid(candidate):
+            raise AuthenticationFailed("Invalid API key.")
+        key_id = key_digest(candidate).hex()[:KEY_ID_LENGTH]
+        return ApiKeyUser(key_id), ApiKey(key_id)
+
+    def authenticate_header(self, request) -> str:
+        """Makes DRF answer 401 (not 403) and say which header to send."""
+        return f'ApiKey header="{HEADER}"'
+
+
+def is_authorized(request) -> bool:
+    """Whether the caller may see operational details: a valid API key, or an active staff user."""
+    if isinstance(getattr(request, "auth", None), ApiKey):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_active and (user.is_staff or user.is_superuser))

@@ -1,0 +1,115 @@
+"""The building blocks every app of the project parses its settings with.
+
+``Problem`` is one invalid value with a stable check ID; the casts return None for a value
+they cannot read, so a parser can collect every problem instead of stopping at the first;
+``cached_until_changed`` keeps a parsed setting until ``override_settings`` (or anything
+sending ``setting_changed``) changes what it was parsed from.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+if TYPE_CHECKING:
+    from django.core.checks import CheckMessage
+
+TRUE_STRINGS = frozenset({"1", "true", "yes", "on"})
+FALSE_STRINGS = frozenset({"0", "false", "no", "off"})
+SECRET = "'***'"  # what a message shows in place of a secret value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One invalid value: its check ID, the variable, what is wrong and how to fix it."""
+
+    id: str  # "observability.E014": app, level and number; a number is never reused for another message
+    variable: str
+    message: str  # names the variable and the value (secrets as '***')
+    hint: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        """Errors stop start-up; warnings are only reported."""
+        return ".E" in self.id
+
+    def as_warning(self) -> Problem:
+        """The same problem at warning level (``observability.W014``), for a feature that is off."""
+        return replace(self, id=self.id.replace(".E", ".W", 1))
+
+    def check_message(self) -> CheckMessage:
+        """The Django system check message of this problem."""
+        from django.core import checks
+
+        kind = checks.Error if self.is_error else checks.Warning
+        return kind(self.message, hint=self.hint or None, id=self.id)
+
+
+def shown(value: object) -> str:
+    """`value` quoted for a message, shortened so a huge value cannot flood a log."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def as_bool(value: object) -> bool | None:
+    """True/False, or one of their usual spellings (yes/no, on/off, 1/0); None otherwise."""
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else None
+    return text in TRUE_STRINGS if text in TRUE_STRINGS | FALSE_STRINGS else None
+
+
+def as_number(value: object, kind: type[int] | type[float] = float) -> int | float | None:
+    """A finite number cast by `kind` from a string or a number; None for anything else (booleans too)."""
+    if isinstance(value, bool) or (kind is int and isinstance(value, float)):
+        return None
+    try:
+        number = kind(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_choice(value: object, choices: Iterable[str]) -> str | None:
+    """One of `choices`, compared without case or surrounding spaces; None otherwise."""
+    text = value.strip().lower() if isinstance(value, str) else None
+    return text if text in choices else None
+
+
+def setting_dict(name: str) -> Mapping[str, object]:
+    """The project's settings dict `name`; anything that is not a mapping counts as empty."""
+    value = getattr(settings, name, None)
+    return value if isinstance(value, Mapping) else {}
+
+
+# --- Caches of parsed settings ----------------------------------------------------------------
+
+_DEPENDENTS: list[tuple[frozenset[str], Callable[[], None]]] = []
+
+
+def cached_until_changed(*setting_names: str):
+    """``functools.cache``, dropped when one of `setting_names` changes (``override_settings``)."""
+    def decorate(func):
+        cached = functools.cache(func)
+        _DEPENDENTS.append((frozenset(setting_names), cached.cache_clear))
+        return cached
+    return decorate
+
+
+def on_setting_change(setting_names: Iterable[str], forget: Callable[[], None]) -> None:
+    """Call `forget` whenever one of `setting_names` changes."""
+    _DEPENDENTS.append((frozenset(setting_names), forget))
+
+
+@receiver(setting_changed)
+def _forget_parsed_settings(*, setting: str, **kwargs) -> None:
+    for names, forget in _DEPENDENTS:
+        if setting in names:
+            forget()

@@ -1,0 +1,131 @@
+"""Keeping secrets out of what the apps show and log: one rule for URLs, one for any text.
+
+``mask_url()`` is how every message, page and report writes a URL: the password and the query
+values become ``***``. ``redact()`` takes any text (an exception's message, an exporter's log
+line) and masks the configured secrets (database and cache passwords, API keys, exporter
+header values, ``SECRET_KEY``, and what apps add with ``add_secret_source()``), every URL's
+credentials and query values, and ``password=...``-shaped assignments, whatever wrote the text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable, Mapping
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from django.conf import settings
+
+from observability.parsing import on_setting_change
+
+MASK = "***"
+# Secrets this short would mask ordinary words; credential-shaped text is masked regardless.
+MIN_SECRET_LENGTH = 4
+# Names of keys whose values are secrets, as whole words of snake_case or kebab-case names.
+SECRET_KEY_NAMES = re.compile(r"(^|[_-])(pass(word|wd)?|pwd|secret|token|api[_-]?keys?|auth|authorization|"
+                              r"credentials?|headers|private[_-]?key)($|[_-])", re.IGNORECASE)
+URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()]+", re.IGNORECASE)
+ASSIGNED_SECRET = re.compile(r"\b(?P<name>password|passwd|pwd|api[_-]?key|token|secret)(?P<sep>\s*[=:]\s*)"
+                             r"(?P<value>'[^']*'|\"[^\"]*\"|[^\s,;&]+)", re.IGNORECASE)
+SETTINGS_WITH_SECRETS = ("SECRET_KEY", "DATABASES", "CACHES", "OBSERVABILITY", "HEALTHDASH")
+
+_sources: list[Callable[[], Iterable[object]]] = []
+
+
+def mask_url(url: str) -> str:
+    """`url` with its password and query values shown as ``***`` (``postgres://app:***@db/x?sslkey=***``)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<unparsable URL>"
+    # Edited in place rather than rebuilt: urlunsplit() would rewrite some URLs (sqlite:////path).
+    if password is not None:
+        userinfo, _, hostinfo = parts.netloc.rpartition("@")
+        url = url.replace(parts.netloc, f"{userinfo.split(':', 1)[0]}:{MASK}@{hostinfo}", 1)
+    base, _, _ = url.partition("#")
+    if parts.query:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = urlencode([(name, MASK) for name, _ in pairs], safe="*") if pairs else MASK
+        base = f"{base.partition('?')[0]}?{query}"
+    return base
+
+
+def redact(text: str) -> str:
+    """`text` without any configured secret, URL credential, query value or assigned secret."""
+    for secret in configured_secrets():
+        text = text.replace(secret, MASK)
+    text = URL.sub(lambda match: mask_url(match[0]), text)
+    return ASSIGNED_SECRET.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
+
+
+def redact_tree(value: object, depth: int = 0) -> object:
+    """A JSON-able copy of `value` (details of a check), redacted; keys that name secrets are masked."""
+    if depth > 8:
+        return MASK
+    if isinstance(value, Mapping):
+        return {str(k): MASK if SECRET_KEY_NAMES.search(str(k)) else redact_tree(v, depth + 1)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact_tree(item, depth + 1) for item in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact(str(value))
+
+
+def add_secret_source(source: Callable[[], Iterable[object]], *setting_names: str) -> None:
+    """Mask what `source()` returns too; it is asked again when one of `setting_names` changes."""
+    if source not in _sources:
+        _sources.append(source)
+        on_setting_change(setting_names, configured_secrets.cache_clear)
+    configured_secrets.cache_clear()
+
+
+@functools.cache
+def configured_secrets() -> tuple[str, ...]:
+    """Secret values found in the settings, longest first; asked again when those settings change."""
+    found: list[object] = [getattr(settings, "SECRET_KEY", "")]
+    for database in getattr(settings, "DATABASES", {}).values():
+        found.append(database.get("PASSWORD"))
+    for cache in getattr(settings, "CACHES", {}).values():
+        found.extend(_url_passwords(cache.get("LOCATION")))
+        found.extend(_option_secrets(cache.get("OPTIONS") or {}))
+    observability = getattr(settings, "OBSERVABILITY", None)
+    if isinstance(observability, Mapping):
+        keys = observability.get("API_KEYS")
+        found.extend(keys.split(",") if isinstance(keys, str) else keys or ())
+        found.extend(_header_values(observability.get("TRACING_HEADERS")))
+    for source in _sources:
+        found.extend(source())
+    secrets = {s.strip() for s in found if isinstance(s, str) and len(s.strip()) >= MIN_SECRET_LENGTH}
+    return tuple(sorted(secrets, key=len, reverse=True))
+
+
+on_setting_change(SETTINGS_WITH_SECRETS, configured_secrets.cache_clear)
+
+
+def _url_passwords(location: object) -> Iterable[str]:
+    urls = location if isinstance(location, list | tuple) else str(location or "").split(",")
+    for url in urls:
+        try:
+            password = urlsplit(str(url).strip()).password
+        except ValueError:
+            continue
+        if password:
+            yield password
+            yield unquote(password)
+
+
+def _option_secrets(options: Mapping) -> Iterable[str]:
+    for name, value in options.items():
+        if SECRET_KEY_NAMES.search(str(name)) and isinstance(value, str):
+            yield value
+
+
+def _header_values(headers: object) -> Iterable[str]:
+    """Values of the tracing exporter's headers, ``k=v,k2=v2`` or a dict."""
+    if isinstance(headers, Mapping):
+        yield from (str(v) for v in headers.values())
+    elif isinstance(headers, str):
+        for pair in headers.split(","):
+            yield unquote(pair.partition("=")[2])

@@ -1,0 +1,63 @@
+"""The OpenTelemetry internals observability.tracing.sdk relies on, pinned down one by one.
+
+Each test names the private attribute it guards: an SDK or instrumentation upgrade that renames
+or changes one fails here, by name, rather than somewhere deep in a request.
+"""
+
+from __future__ import annotations
+
+from opentelemetry import trace
+from opentelemetry.instrumentation.django import DjangoInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+
+from observability.tracing import sdk
+from observability.tracing.middleware import TracingMiddleware
+
+
+def test_tracer_provider_disabled_flag_is_what_otel_sdk_disabled_sets(monkeypatch):
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    provider = TracerProvider(shutdown_on_exit=False)
+    assert provider._disabled is True, "TracerProvider._disabled no longer reflects OTEL_SDK_DISABLED"
+    assert sdk.enable(provider)._disabled is False
+    assert provider.get_tracer("t").start_span("s").is_recording(), "clearing _disabled no longer re-enables spans"
+
+
+def test_django_instrumentor_names_its_middleware_in_opentelemetry_middleware():
+    path = sdk.official_middleware_path(DjangoInstrumentor())
+    assert path == "opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware", (
+        "DjangoInstrumentor._opentelemetry_middleware changed")
+
+
+def test_the_official_middleware_class_and_its_excluded_urls_attribute():
+    from opentelemetry.instrumentation.django.middleware import otel_middleware
+
+    assert sdk.OfficialDjangoMiddleware is otel_middleware._DjangoMiddleware, "_DjangoMiddleware moved"
+    assert hasattr(sdk.OfficialDjangoMiddleware, sdk.EXCLUDED_URLS_ATTRIBUTE), (
+        "_DjangoMiddleware._excluded_urls is gone")
+    assert issubclass(TracingMiddleware, sdk.OfficialDjangoMiddleware)
+    assert not getattr(TracingMiddleware, sdk.EXCLUDED_URLS_ATTRIBUTE).url_disabled("/health")
+
+
+def test_the_global_tracer_provider_lives_in_trace_tracer_provider():
+    assert hasattr(trace, "_TRACER_PROVIDER"), "opentelemetry.trace._TRACER_PROVIDER is gone"
+    assert hasattr(trace, "_TRACER_PROVIDER_SET_ONCE"), "opentelemetry.trace._TRACER_PROVIDER_SET_ONCE is gone"
+    provider = TracerProvider(shutdown_on_exit=False)
+    with sdk.own_global_tracer_provider():
+        trace.set_tracer_provider(provider)  # the once-only API works again inside the block
+        assert trace.get_tracer_provider() is provider
+        previous = sdk.swap_global_tracer_provider(None)
+        assert previous is provider
+    assert trace.get_tracer_provider() is not provider
+
+
+def test_no_other_module_reaches_into_opentelemetry_internals():
+    import re
+
+    from tests.support.processes import ROOT
+
+    private = re.compile(r"\b_TRACER_PROVIDER|\._disabled\b|\b_opentelemetry_middleware|\b_DjangoMiddleware|"
+                         r"\b_excluded_urls|\b_batch_processor|\b_SUPPRESS_INSTRUMENTATION_KEY")
+    offenders = [str(path.relative_to(ROOT)) for app in ("observability", "healthdash", "chimera", "bench")
+                 for path in (ROOT / app).rglob("*.py")
+                 if path.name != "sdk.py" and private.search(path.read_text())]
+    assert offenders == []
