@@ -8,15 +8,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from healthdash.audience import audience_for
-from healthdash.authentication import HEADER, ApiKeyAuthentication
+from healthdash.access import DashboardAccess, audience_for
 from healthdash.dashboard import dashboard_for
-from healthdash.health_json import health_json
-from healthdash.permissions import DashboardAccess, is_authorized
+from healthdash.documents import HealthJSONRenderer, health_json
 from healthdash.registry import service_registry
-from healthdash.renderers import HealthJSONRenderer
 from healthdash.sections import section_registry
 from healthdash.status import Status
+from observability.api_keys import HEADER, ApiKeyAuthentication, is_authorized
 
 REFRESH_VALUES = frozenset({"1", "true", "yes"})
 
@@ -45,6 +43,6 @@ class DashboardView(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         # Health changes by the second and differs by caller: never stored, varies by credentials.
         add_never_cache_headers(response)
-        patch_vary_headers(response, ("Accept", "Cookie", HEADER))
+        patch_vary_headers(response, ("Accept", "Authorization", "Cookie", HEADER))
         return response
 

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 from django.apps import AppConfig
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import request_started, setting_changed
-
-# Commands that start with invalid settings so they can report them (and exit with their own status).
-REPORTING_COMMANDS = frozenset({"check", "health"})
+from django.core.signals import request_started
 
 
 class HealthdashConfig(AppConfig):
@@ -20,40 +14,21 @@ class HealthdashConfig(AppConfig):
     verbose_name = "Health dashboard"
 
     def ready(self) -> None:
-        """Register checks, signal receivers and the built-in and configured services."""
+        """Register the checks, the probe-host receiver and the built-in and configured services."""
         from healthdash import checks as healthdash_checks
-        from healthdash.configured import register_configured_services
         from healthdash.probe_hosts import admit_ip_host_probes
         from healthdash.probes import register_builtin_services
-        from healthdash.registry import service_registry
+        from healthdash.registry import register_configured_services, service_registry
 
         checks.register(healthdash_checks.check_settings, "healthdash")
-        checks.register(healthdash_checks.check_services, "healthdash")
         checks.register(healthdash_checks.check_capacity, "healthdash")
-        setting_changed.connect(drop_cached_settings, dispatch_uid="healthdash.drop_cached_settings")
         request_started.connect(admit_ip_host_probes, dispatch_uid="healthdash.admit_ip_host_probes")
         register_builtin_services(service_registry)
-        problems = healthdash_checks.check_settings()
-        if not problems:
-            problems = [healthdash_checks.to_error(p) for p in register_configured_services(service_registry)]
-        # gunicorn never runs the system checks: refuse to start, except for the commands that report.
-        if problems and not _running_reporting_command():
-            raise ImproperlyConfigured(" ".join(f"{error.msg} ({error.id})" for error in problems))
+        if not self.configuration_problems():
+            register_configured_services(service_registry)
 
+    def configuration_problems(self) -> list:
+        """Problems of HEALTHDASH and its SERVICES (observability.startup collects them)."""
+        from healthdash.checks import configuration_problems
 
-def _running_reporting_command() -> bool:
-    return len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") and sys.argv[1] in REPORTING_COMMANDS
-
-
-def drop_cached_settings(*, setting: str, **kwargs) -> None:
-    """Forget what was derived from a setting that changed (tests, override_settings)."""
-    from healthdash.conf import get_settings
-    from healthdash.probe_hosts import probe_paths
-    from healthdash.redaction import configured_secrets
-
-    if setting == "HEALTHDASH":
-        get_settings.cache_clear()
-    if setting in {"HEALTHDASH", "DATABASES", "CACHES", "SECRET_KEY", "OBSERVABILITY"}:
-        configured_secrets.cache_clear()
-    if setting == "ROOT_URLCONF":
-        probe_paths.cache_clear()
+        return configuration_problems()

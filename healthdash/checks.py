@@ -1,44 +1,25 @@
-"""System checks healthdash.E001...: one per setting problem, each with a hint saying what to change."""
+"""System checks of healthdash: its settings (healthdash.E0xx) and its capacity (healthdash.W0xx).
+
+IDs are stable and never reused (E005, the API keys now read by observability, is retired).
+"""
 
 from __future__ import annotations
 
-from django.core.checks import Error, Warning
+from django.core.checks import CheckMessage, Warning
 
-from healthdash.conf import Problem, get_settings, settings_problems
-from healthdash.configured import configured_service_problems
-from healthdash.registry import service_registry
-
-HINTS = {
-    "healthdash.E001": "Set HEALTH_CACHE_SECONDS to the seconds results are reused, for example 5 (0: no caching).",
-    "healthdash.E002": "Set HEALTH_DEADLINE to the seconds a whole run may take, for example 3.",
-    "healthdash.E003": "Set HEALTH_ANONYMOUS to statuses (the default), overall, or deny.",
-    "healthdash.E004": "Set HEALTH_MAX_WORKERS to the number of threads for checks, for example 32.",
-    "healthdash.E005": "Give HEALTHDASH['API_KEYS'] a list of strings (chimera fills it from CHIMERA_API_KEYS).",
-    "healthdash.E006": "Write HEALTHDASH['SERVICES'] as {'name': 'package.module.check'} or "
-                       "{'name': {'check': 'package.module.check', 'critical': False, 'timeout': 1.0}}.",
-    "healthdash.E007": "Point the entry at an importable callable with a valid 'critical' (True/False) and "
-                       "'timeout' (seconds above 0).",
-    "healthdash.E008": "Set HEALTHDASH['HISTORY_SIZE'] to the samples kept per service, for example 60.",
-    "healthdash.E009": "Remove the key or correct its spelling.",
-    "healthdash.E010": "Set HEALTHDASH to a dict, or remove it to use the defaults.",
-}
+from healthdash.conf import get_settings, settings_problems
+from healthdash.registry import configured_service_problems, service_registry
+from observability.parsing import Problem
 
 
-def to_error(problem: Problem) -> Error:
-    """The system check error for `problem`."""
-    return Error(f"{problem.variable} {problem.message}.", hint=HINTS.get(problem.id), id=problem.id)
+def configuration_problems() -> list[Problem]:
+    """The HEALTHDASH setting's problems, else those of the services it configures."""
+    return settings_problems() or configured_service_problems()
 
 
-def check_settings(app_configs=None, **kwargs) -> list[Error]:
-    """The HEALTHDASH setting and the variables forwarded into it are valid."""
-    return [to_error(problem) for problem in settings_problems()]
-
-
-def check_services(app_configs=None, **kwargs) -> list[Error]:
-    """Every entry of HEALTHDASH['SERVICES'] imports and registers."""
-    if settings_problems():
-        return []  # check_settings reports them; the entries may not even parse
-    return [to_error(problem) for problem in configured_service_problems()]
+def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """The HEALTHDASH setting and the variables forwarded into it are valid, and its services register."""
+    return [problem.check_message() for problem in configuration_problems()]
 
 
 def check_capacity(app_configs=None, **kwargs) -> list[Warning]:

@@ -3,24 +3,62 @@
 Concurrent callers share one run (single flight): the first starts it, the others wait for
 it. A run is reused for ``HEALTH_CACHE_SECONDS``; the answer built from it is cached per
 audience, so no audience is ever served another's. The latest run and a latency history per
-service stay available to other views (the admin page) through `dashboard_for()`.
+service (`LatencyHistory`) stay available to other views (the admin page) through `dashboard_for()`.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
 
-from healthdash.audience import Audience
+from healthdash.access import Audience
 from healthdash.conf import get_settings
-from healthdash.history import LatencyHistory
-from healthdash.payload import dashboard_payload
+from healthdash.documents import dashboard_payload
 from healthdash.registry import ServiceRegistry, service_registry
 from healthdash.runner import Run, Runner
 from healthdash.sections import SectionRegistry, section_registry
+from healthdash.status import Status
 
 # A follower waits this much longer than the deadline before it runs the checks itself.
 FOLLOWER_GRACE = 5.0
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One check of one service."""
+
+    checked_at: datetime
+    status: Status
+    latency_ms: float
+
+
+class LatencyHistory:
+    """The last `size` samples of each service, oldest first; safe to use from several threads."""
+
+    def __init__(self, size: int = 60):
+        self.size = size
+        self._samples: dict[str, deque[Sample]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, run) -> None:
+        """Add a sample per service of `run` (a runner.Run)."""
+        with self._lock:
+            for name, result in run.results.items():
+                samples = self._samples.setdefault(name, deque(maxlen=self.size))
+                samples.append(Sample(result.checked_at, result.status, result.latency_ms))
+
+    def samples(self, name: str) -> list[Sample]:
+        """Samples of service `name`, oldest first (empty when never checked)."""
+        with self._lock:
+            return list(self._samples.get(name, ()))
+
+    def names(self) -> list[str]:
+        """Services that have samples."""
+        with self._lock:
+            return list(self._samples)
 
 
 class _Flight:

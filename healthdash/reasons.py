@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 
-from healthdash.redaction import redact
+from observability.redaction import redact
 
 TIMEOUT = "timeout"
 MAX_REASON_LENGTH = 300

@@ -1,13 +1,17 @@
-"""The registry of services whose health the dashboard shows."""
+"""The registry of services whose health the dashboard shows, and the services settings add to it."""
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+from healthdash.conf import get_settings
+from observability.parsing import Problem
 
 Check = Callable[[], object]
 
@@ -118,3 +122,38 @@ def _validate(service: Service) -> None:
 
 service_registry = ServiceRegistry()
 """The project's services: apps register theirs in AppConfig.ready()."""
+
+
+# --- Services configured in settings (HEALTHDASH["SERVICES"]) ----------------------------------
+
+
+def register_configured_services(registry: ServiceRegistry,
+                                 services: Mapping[str, Mapping[str, object]] | None = None) -> list[Problem]:
+    """Register every entry of ``SERVICES`` (replacing), and return the entries that could not be."""
+    services = get_settings().services if services is None else services
+    problems = []
+    for name, entry in services.items():
+        variable = f"SERVICES[{name!r}]"
+        try:
+            check = import_string(entry["check"])
+        except ImportError as exc:
+            problems.append(Problem("healthdash.E007", variable, f"{variable} cannot import {entry['check']!r}: {exc}",
+                                    "Point the entry at an importable callable."))
+            continue
+        critical = entry.get("critical", True)
+        if not isinstance(critical, bool):
+            problems.append(Problem("healthdash.E012", variable, f"{variable} 'critical' must be True or False, "
+                                    f"got {critical!r}.", "Write 'critical': True or 'critical': False."))
+            continue
+        try:
+            registry.register(name, check, critical=critical, timeout=entry.get("timeout", 2.0),
+                              description=str(entry.get("description", "")), replace=True)
+        except (TypeError, ValueError) as exc:
+            problems.append(Problem("healthdash.E013", variable, f"{variable} cannot be registered: {exc}",
+                                    "Give a callable check and a 'timeout' in seconds above 0."))
+    return problems
+
+
+def configured_service_problems() -> list[Problem]:
+    """Problems of the ``SERVICES`` entries, found by registering them into a scratch registry."""
+    return register_configured_services(ServiceRegistry())

@@ -28,9 +28,9 @@ from django.db import connections
 from healthdash.conf import get_settings
 from healthdash.pool import CheckPool, shared_pool
 from healthdash.reasons import TIMEOUT, reason_for, safe_traceback
-from healthdash.redaction import redact, redact_tree
 from healthdash.registry import Service, ServiceRegistry
 from healthdash.status import CheckResult, ServiceResult, Status, overall_status, to_check_result
+from observability.redaction import redact, redact_tree
 
 logger = logging.getLogger(__name__)
 

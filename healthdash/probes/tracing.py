@@ -1,45 +1,26 @@
 """The ``tracing`` service: whether spans leave this process, from observability's status.
 
-``observability.tracing.tracing_status()`` reports the exporter; without it (observability
-not installed, or an older one) tracing counts as off. Disabled is ``up``; enabled but not
-exporting, or with a failed last export, is ``degraded``. Not critical.
+Disabled is ``up``; enabled but not exporting, or with a failed last export, is ``degraded``.
+Not critical: requests are served whether or not their spans reach a collector.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
-
 from healthdash.status import CheckResult
+from observability.tracing.setup import tracing_status
 
 PUBLIC_KEYS = ("enabled", "active", "exporter", "endpoint", "service_name", "sample_rate", "last_export",
                "spans_exported", "spans_dropped")
 
 
-def status_function() -> Callable[[], Mapping[str, object]] | None:
-    """``observability.tracing.tracing_status``, or None when there is no such function."""
-    try:
-        module = importlib.import_module("observability.tracing")
-    except ImportError:
-        return None
-    return getattr(module, "tracing_status", None)
-
-
 def tracing_active() -> bool:
     """Whether a tracer provider is installed and exporting in this process."""
-    function = status_function()
-    try:
-        return bool(function and function().get("active"))
-    except Exception:
-        return False
+    return bool(tracing_status().get("active"))
 
 
 def check_tracing() -> CheckResult:
     """Up when tracing is off or exporting; degraded when enabled and not exporting well."""
-    function = status_function()
-    if function is None:
-        return CheckResult.up(enabled=False, available=False)
-    status = function()
+    status = tracing_status()
     details = {key: status.get(key) for key in PUBLIC_KEYS if key in status}
     if not status.get("enabled"):
         return CheckResult(details=details)

@@ -93,6 +93,7 @@ def test_bind_and_workers_from_environment_and_flags_win(tmp_path):
 ])
 def test_invalid_setting_stops_gunicorn_with_one_clear_line(tmp_path, variable, value):
     output = Gunicorn(env=project_env(**{variable: value}), log_dir=tmp_path).refused()
-    assert f"Configuration error: {variable}" in output
+    assert f"Configuration error: {variable}" in output or re.search(
+        rf"Configuration error: Invalid configuration:\n  healthdash\.E\d{{3}} {variable} ", output)
     assert "Traceback" not in output
     assert "Booting worker" not in output

@@ -62,8 +62,8 @@ def hang(release):
 
 
 @pytest.fixture
-def api_keys(settings) -> tuple[str, str]:
-    settings.HEALTHDASH = {**settings.HEALTHDASH, "API_KEYS": [OTHER_KEY, API_KEY]}
+def api_keys(use_api_keys) -> tuple[str, str]:
+    use_api_keys(OTHER_KEY, API_KEY)
     return API_KEY, OTHER_KEY
 
 

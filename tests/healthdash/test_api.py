@@ -170,7 +170,7 @@ def test_no_secret_at_any_level_or_in_any_format(registry, sections, call_view, 
     settings.DATABASES = {**settings.DATABASES, "reports": {**settings.DATABASES["default"], "PASSWORD": DB_PASSWORD}}
     settings.CACHES = {**settings.CACHES, "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                                     "LOCATION": f"redis://:{REDIS_PASSWORD}@127.0.0.1:1/0"}}
-    settings.OBSERVABILITY = {"TRACING_HEADERS": f"x-honeycomb-team={HEADER_SECRET}"}
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "TRACING_HEADERS": f"x-honeycomb-team={HEADER_SECRET}"}
     secrets = (DB_PASSWORD, REDIS_PASSWORD, HEADER_SECRET, API_KEY)
 
     def leaky():

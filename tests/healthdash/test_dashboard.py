@@ -7,7 +7,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from healthdash.audience import Audience
+from healthdash.access import Audience
 from healthdash.dashboard import Dashboard, dashboard_for
 from healthdash.registry import service_registry
 from healthdash.sections import SectionRegistry, section_registry

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 from django.conf import settings as django_settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.urls import include, path
@@ -65,11 +62,10 @@ def test_cors_appears_only_when_installed(monkeypatch, settings):
 
 
 def test_tracing_active_when_observability_says_so(monkeypatch):
-    module = types.ModuleType("observability.tracing")
-    module.tracing_status = lambda: {"enabled": True, "active": True}
-    monkeypatch.setitem(sys.modules, "observability.tracing", module)
+    status = {"enabled": True, "active": True}
+    monkeypatch.setattr("healthdash.probes.tracing.tracing_status", lambda: status)
     assert middleware_statuses()["tracing"] == "active"
-    module.tracing_status = lambda: {"enabled": True, "active": False}
+    status["active"] = False
     assert middleware_statuses()["tracing"] == "inactive"
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 from django.db import connection
 
@@ -25,11 +22,9 @@ TRACING_STATUS = {
 
 @pytest.fixture
 def tracing_status(monkeypatch):
-    """A stand-in for observability.tracing.tracing_status(); returns the dict to edit."""
+    """A stand-in for observability.tracing.setup.tracing_status(); returns the dict to edit."""
     status = dict(TRACING_STATUS)
-    module = types.ModuleType("observability.tracing")
-    module.tracing_status = lambda: status
-    monkeypatch.setitem(sys.modules, "observability.tracing", module)
+    monkeypatch.setattr("healthdash.probes.tracing.tracing_status", lambda: status)
     return status
 
 
@@ -85,14 +80,6 @@ def test_migrations_degraded_on_an_empty_database(tmp_path):
     assert result.details["unapplied"] > 10
     assert "auth.0001_initial" in result.details["first"]
     assert result.reason == f"{result.details['unapplied']} unapplied migrations"
-
-
-def test_tracing_without_observability_status_is_up_and_disabled(monkeypatch):
-    monkeypatch.setitem(sys.modules, "observability.tracing", None)  # import fails
-    result = check_tracing()
-    assert (result.status, dict(result.details)) == (Status.UP, {"enabled": False, "available": False})
-    monkeypatch.setitem(sys.modules, "observability.tracing", types.ModuleType("observability.tracing"))
-    assert check_tracing().details == {"enabled": False, "available": False}
 
 
 def test_tracing_disabled_is_up(tracing_status):

@@ -1,8 +1,9 @@
 """``manage.py health``: run the registered checks in-process and print the result.
 
-Exit status: 0 up or degraded, 1 down, 2 could not run (unknown service, invalid settings).
-Every check runs even after one fails. Tracebacks stay out of the output (``-v 2`` shows the
-log, tracebacks included).
+Exit status: 0 up or degraded, 1 down, 2 could not run as configured (an unknown service, or a
+configuration error of any installed app, which is printed after the results). Every check runs
+even after one fails. Tracebacks stay out of the output (``-v 2`` shows the log, tracebacks
+included).
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
 
-from healthdash.audience import Audience
-from healthdash.conf import settings_problems
-from healthdash.configured import configured_service_problems
-from healthdash.payload import dashboard_payload, iso
+from healthdash.access import Audience
+from healthdash.documents import dashboard_payload, iso
 from healthdash.registry import UnknownService, service_registry
 from healthdash.runner import Run, Runner
 from healthdash.sections import section_registry
 from healthdash.status import Status
+from observability.startup import configuration_errors, refusal
 
 COLUMNS = ("SERVICE", "STATUS", "CRITICAL", "LATENCY", "REASON")
 
@@ -28,6 +28,7 @@ COLUMNS = ("SERVICE", "STATUS", "CRITICAL", "LATENCY", "REASON")
 class Command(BaseCommand):
     help = "Check the registered services now and print their status (exit 0 up/degraded, 1 down, 2 error)."
     requires_system_checks = []  # invalid settings are reported here, with exit status 2
+    reports_configuration = True  # start-up lets it run whatever the configuration (observability.startup)
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print the dashboard JSON (with details)")
@@ -35,10 +36,6 @@ class Command(BaseCommand):
                             help="check only this service (repeat for more)")
 
     def handle(self, *args, **options):
-        problems = settings_problems() or configured_service_problems()
-        if problems:
-            raise CommandError("invalid configuration: " + "; ".join(f"{p.variable} {p.message} ({p.id})"
-                                                                     for p in problems), returncode=2)
         try:
             with _quiet_log(options["verbosity"]):
                 run = Runner(service_registry).run(options["service"])
@@ -48,6 +45,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(dashboard_payload(run, Audience.DETAILED, section_registry), indent=2))
         else:
             self._print_table(run)
+        if errors := configuration_errors():
+            raise CommandError(refusal(errors), returncode=2)
         if run.status is Status.DOWN:
             raise CommandError("a critical service is down", returncode=1)
 

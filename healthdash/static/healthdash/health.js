@@ -1,8 +1,8 @@
 /*
  * The admin health page, kept current: fetches the dashboard JSON every few seconds and updates
  * the server-rendered page in place (focus and scroll stay where they are). "Run checks now"
- * asks for a fresh run. Labels, formats and the sparkline's geometry follow healthdash/page.py
- * and healthdash/sparkline.py, so an update looks like the first paint.
+ * asks for a fresh run. Labels, formats and the sparkline's geometry follow healthdash/admin_site/content.py
+ * and healthdash/admin_site/sparkline.py, so an update looks like the first paint.
  */
 (function () {
     "use strict";
@@ -44,7 +44,7 @@
     let queue = Promise.resolve();
     let stopped = false;
 
-    // --- Formats (as in healthdash/page.py) ---------------------------------------------------
+    // --- Formats (as in healthdash/admin_site/content.py) ---------------------------------------------------
 
     function display(value) {
         if (value === null || value === undefined || value === "") {
@@ -144,7 +144,7 @@
         return row;
     }
 
-    // --- Sparkline (as in healthdash/sparkline.py) ---------------------------------------------
+    // --- Sparkline (as in healthdash/admin_site/sparkline.py) ---------------------------------------------
 
     function round1(value) {
         return Number(fixed1(value));
@@ -255,7 +255,6 @@
         const body = document.querySelector("#healthdash-tracing tbody");
         body.replaceChildren(...TRACING_FIELDS.filter(([key]) => key in details)
             .map(([key, label]) => factRow(key, label, tracingValue(key, details[key]))));
-        document.getElementById("healthdash-tracing-note").hidden = details.available !== false;
     }
 
     function renderMiddleware(middleware) {

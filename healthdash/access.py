@@ -1,10 +1,17 @@
-"""Who is asking, as far as the dashboard cares: what each audience may see."""
+"""Who may see the dashboard and what: audiences, and the permission of the dashboard's API.
+
+Callers prove who they are with a staff session or an API key (``observability.api_keys``):
+those see the details; anonymous callers see what ``HEALTH_ANONYMOUS`` allows.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from rest_framework.permissions import BasePermission
+
 from healthdash.conf import get_settings
+from observability.api_keys import is_authorized
 
 
 class Audience(StrEnum):
@@ -20,3 +27,10 @@ def audience_for(authorized: bool) -> Audience:
     if authorized:
         return Audience.DETAILED
     return Audience.OVERALL if get_settings().anonymous == "overall" else Audience.STATUSES
+
+
+class DashboardAccess(BasePermission):
+    """Anyone, unless ``HEALTH_ANONYMOUS=deny`` keeps the dashboard to staff and API keys."""
+
+    def has_permission(self, request, view) -> bool:
+        return get_settings().anonymous != "deny" or is_authorized(request)

@@ -12,9 +12,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views import View
 
-from healthdash import page
+from healthdash.access import Audience
+from healthdash.admin_site import content as page
 from healthdash.api import REFRESH_VALUES
-from healthdash.audience import Audience
 from healthdash.conf import get_settings
 from healthdash.dashboard import dashboard_for
 from healthdash.registry import service_registry
@@ -56,7 +56,6 @@ class HealthPageView(View):
             "duration": page.latency(payload["duration_ms"]),
             "rows": page.rows(payload, dashboard.history),
             "tracing": page.tracing(payload),
-            "tracing_reported": page.tracing_reported(payload),
             "middleware": page.middleware(payload),
             "sections": page.sections(payload),
             "dashboard_url": reverse("healthdash:dashboard"),

@@ -3,6 +3,9 @@
 A project using the default admin site puts ``healthdash.admin_site.HealthAdminConfig`` in
 ``INSTALLED_APPS`` in place of ``django.contrib.admin`` (Django's documented way to replace the
 default site); a project with an AdminSite of its own mixes in `HealthAdminSiteMixin`.
+
+The page itself: ``view.py`` (the view), ``content.py`` (what it shows, from the dashboard
+JSON), ``sparkline.py`` (the latency charts). Only the site classes load with the app registry.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ class HealthAdminSiteMixin:
 
     def get_urls(self):
         """The site's URLs, with ``health/`` first."""
-        from healthdash.admin_page import HealthPageView
+        from healthdash.admin_site.view import HealthPageView
 
         view = HealthPageView.as_view(site=self, title=self.health_page_title)
         return [path("health/", self.staff_view(view), name=PAGE_NAME), *super().get_urls()]

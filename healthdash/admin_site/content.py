@@ -11,9 +11,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from healthdash.history import LatencyHistory
+from healthdash.admin_site.sparkline import Sparkline, sparkline
+from healthdash.dashboard import LatencyHistory
 from healthdash.sections import RESERVED
-from healthdash.sparkline import Sparkline, sparkline
 
 STATUS_LABELS = {"up": "Up", "degraded": "Degraded", "down": "Down"}
 MIDDLEWARE_LABELS = {
@@ -21,7 +21,7 @@ MIDDLEWARE_LABELS = {
     "csrf": "CSRF protection", "security_headers": "Security headers", "clickjacking": "Clickjacking protection",
     "rate_limiting": "Rate limiting", "cors": "CORS",
 }
-# The tracing service's details (observability.tracing.tracing_status()), in the order shown.
+# The tracing service's details (observability.tracing.setup.tracing_status()), in the order shown.
 TRACING_FIELDS = (
     ("enabled", "Enabled"), ("active", "Exporting in this process"), ("exporter", "Exporter"),
     ("endpoint", "Endpoint"), ("service_name", "Service name"), ("sample_rate", "Sample rate"),
@@ -139,12 +139,6 @@ def tracing(payload: Mapping) -> list[tuple[str, str, str]]:
     """(key, label, text) of the tracing exporter, from the ``tracing`` service's details."""
     details = payload.get("services", {}).get(TRACING_SERVICE, {}).get("details") or {}
     return [(key, label, tracing_value(key, details[key])) for key, label in TRACING_FIELDS if key in details]
-
-
-def tracing_reported(payload: Mapping) -> bool:
-    """Whether this process reports tracing (observability's ``tracing_status()`` exists)."""
-    details = payload.get("services", {}).get(TRACING_SERVICE, {}).get("details") or {}
-    return details.get("available", True) is not False
 
 
 def tracing_value(key: str, value: object) -> str:

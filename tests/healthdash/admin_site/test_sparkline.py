@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from healthdash.sparkline import HEIGHT, PAD, WIDTH, sparkline
+from healthdash.admin_site.sparkline import HEIGHT, PAD, WIDTH, sparkline
 
 
 def points(chart) -> list[tuple[float, float]]:

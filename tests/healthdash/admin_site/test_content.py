@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from healthdash.admin_page import refresh_seconds
-from healthdash.page import EMPTY, banner, clock, display, latency, section_table, tracing, tracing_value, when
+from healthdash.admin_site.content import (
+    EMPTY,
+    banner,
+    clock,
+    display,
+    latency,
+    section_table,
+    tracing,
+    tracing_value,
+    when,
+)
+from healthdash.admin_site.view import refresh_seconds
 
 
 @pytest.mark.parametrize(("value", "text"), [
