@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
 
 
 class ChimeraConfig(AppConfig):
@@ -14,25 +13,19 @@ class ChimeraConfig(AppConfig):
     verbose_name = "Chimera"
 
     def ready(self) -> None:
-        """Register the checks, refuse an invalid configuration, join the health dashboard."""
+        """Register the checks and join the health dashboard."""
         from chimera import checks as chimera_checks
 
         for check in (chimera_checks.check_service_settings, chimera_checks.check_default_provider,
                       chimera_checks.check_api_keys):
             checks.register(check, "chimera")
-        refuse_invalid_configuration()
         register_health()
 
+    def configuration_problems(self) -> list:
+        """Problems of the CHIMERA_* values (observability.startup refuses start-up on them)."""
+        from chimera.conf import service_problems
 
-def refuse_invalid_configuration() -> None:
-    """Stop start-up on configuration errors (servers never run system checks), except under check."""
-    from chimera.conf import service_problems
-    from observability.apps import running_reporting_command
-
-    problems = service_problems()
-    if problems and not running_reporting_command():
-        lines = "\n".join(f"  chimera.{p.id} {p.message}" for p in problems)
-        raise ImproperlyConfigured(f"Invalid service configuration:\n{lines}")
+        return service_problems()
 
 
 def register_health() -> None:

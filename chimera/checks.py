@@ -5,17 +5,22 @@ IDs are stable and never reused: 001-009 general settings, 010-019 providers, 02
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import checks
 
-from chimera.api.auth import configured_keys
 from chimera.conf import get_service_config, service_problems
 
 MIN_KEY_LENGTH = 16
 
 
+def configured_keys() -> list[str]:
+    """The API keys of CHIMERA_API_KEYS, read live; empty entries never count as a key."""
+    return [key.strip() for key in getattr(settings, "CHIMERA_API_KEYS", []) if key and key.strip()]
+
+
 def check_service_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """CHIMERA_* values that cannot be used."""
-    return [checks.Error(p.message, hint=p.hint or None, id=f"chimera.{p.id}") for p in service_problems()]
+    return [problem.check_message() for problem in service_problems()]
 
 
 def check_default_provider(app_configs=None, **kwargs) -> list[checks.CheckMessage]:

@@ -8,17 +8,13 @@ collects every problem; ``checks.py`` reports them and ``apps.py`` refuses start
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-
-from chimera.values import Problem, number, shown, shown_url, splits
+from observability.parsing import Problem, as_number, cached_until_changed, setting_dict, shown
+from observability.redaction import mask_url
 
 SETTINGS_NAME = "CHIMERA_SERVICE"
 LOCAL = "local"
@@ -97,7 +93,7 @@ def _parse_default_provider(value: object, values: dict, problems: list[Problem]
         values["default_provider"] = name
         return
     problems.append(Problem(
-        "E001", "CHIMERA_DEFAULT_PROVIDER",
+        "chimera.E001", "CHIMERA_DEFAULT_PROVIDER",
         f"CHIMERA_DEFAULT_PROVIDER must be one of {', '.join(PROVIDER_NAMES)}, got {shown(value)}.",
         "Leave it unset for the offline local provider.",
     ))
@@ -111,7 +107,7 @@ def _parse_rate(value: object, values: dict, problems: list[Problem]) -> None:
     elif match:
         values["throttle_rate"] = f"{int(match[1])}/{match[2].lower()}"
     else:
-        problems.append(Problem("E002", "CHIMERA_THROTTLE_RATE",
+        problems.append(Problem("chimera.E002", "CHIMERA_THROTTLE_RATE",
                                 f"CHIMERA_THROTTLE_RATE must be a rate such as 60/min, got {shown(value)}.",
                                 "Write requests/period with period s, min, hour or day; off turns throttling off."))
 
@@ -120,17 +116,17 @@ def _parse_template(value: object, values: dict, problems: list[Problem]) -> Non
     if isinstance(value, str) and value.count("{prompt}") == 1:
         values["prompt_template"] = value
     else:
-        problems.append(Problem("E003", "CHIMERA_PROMPT_TEMPLATE",
+        problems.append(Problem("chimera.E003", "CHIMERA_PROMPT_TEMPLATE",
                                 f"CHIMERA_PROMPT_TEMPLATE must contain {{prompt}} exactly once, got {shown(value)}.",
                                 "For example: Answer briefly: {prompt}"))
 
 
 def _parse_max_chars(value: object, values: dict, problems: list[Problem]) -> None:
-    chars = number(value, int)
+    chars = as_number(value, int)
     if chars is not None and chars >= 1:
         values["prompt_max_chars"] = chars
     else:
-        problems.append(Problem("E004", "CHIMERA_PROMPT_MAX_CHARS",
+        problems.append(Problem("chimera.E004", "CHIMERA_PROMPT_MAX_CHARS",
                                 f"CHIMERA_PROMPT_MAX_CHARS must be a whole number of at least 1, got {shown(value)}."))
 
 
@@ -147,39 +143,37 @@ def _parse_remote(name: str, raw: Mapping[str, object], problems: list[Problem])
 
 
 def _parse_url(name: str, url: object, example: str, values: dict, problems: list[Problem]) -> None:
-    parts = urlsplit(str(url).strip()) if splits(url) else None
-    if parts is not None and parts.scheme in ("http", "https") and parts.hostname:
+    try:
+        parts = urlsplit(str(url).strip())
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:  # a bad port or bracket
+        valid = False
+    if valid:
         values["url"] = str(url).strip().rstrip("/")
         return
     problems.append(Problem(
-        "E010", variable(name, "URL"),
-        f"{variable(name, 'URL')} must be an http:// or https:// URL, got {shown_url(url)}.",
+        "chimera.E010", variable(name, "URL"),
+        f"{variable(name, 'URL')} must be an http:// or https:// URL, got {shown(mask_url(str(url)))}.",
         f"The provider's OpenAI-compatible base URL, for example {example}",
     ))
 
 
 def _parse_timeout(name: str, value: object, values: dict, problems: list[Problem]) -> None:
-    seconds = number(value, float)
+    seconds = as_number(value)
     if seconds is not None and 0 < seconds <= MAX_TIMEOUT:
         values["timeout"] = seconds
         return
     problems.append(Problem(
-        "E011", variable(name, "TIMEOUT"),
+        "chimera.E011", variable(name, "TIMEOUT"),
         f"{variable(name, 'TIMEOUT')} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, "
         f"got {shown(value)}.",
         "Keep it below GUNICORN_TIMEOUT, so a slow provider is a 504, not a killed worker.",
     ))
 
 
-def user_settings() -> Mapping[str, object]:
-    """The project's ``CHIMERA_SERVICE`` dict; anything that is not a mapping counts as empty."""
-    value = getattr(settings, SETTINGS_NAME, None)
-    return value if isinstance(value, Mapping) else {}
-
-
-@functools.cache
+@cached_until_changed(SETTINGS_NAME)
 def _parsed() -> tuple[ServiceConfig, list[Problem]]:
-    return parse_service(user_settings())
+    return parse_service(setting_dict(SETTINGS_NAME))
 
 
 def get_service_config() -> ServiceConfig:
@@ -190,15 +184,3 @@ def get_service_config() -> ServiceConfig:
 def service_problems() -> list[Problem]:
     """Problems found in the running configuration."""
     return list(_parsed()[1])
-
-
-# Other modules add the caches that depend on this configuration.
-CACHED: list = [_parsed]
-
-
-@receiver(setting_changed)
-def _drop_cached_config(*, setting: str, **kwargs) -> None:
-    """Parse again after ``override_settings`` changes what the configuration reads."""
-    if setting in (SETTINGS_NAME, "CHIMERA_API_KEYS"):
-        for cached in CACHED:
-            cached.cache_clear()

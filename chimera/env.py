@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from observability.redaction import mask_url
 
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 FALSE_VALUES = frozenset({"0", "false", "no", "off"})
@@ -103,9 +104,9 @@ class Env(environ.Env):
         try:
             config = environ.Env.db_url_config(url)
         except (ValueError, ImproperlyConfigured) as exc:
-            raise ConfigurationError(f"{name} is not a valid database URL ({mask_url(url)}): {exc}") from None
+            raise ConfigurationError(f"{name} is not a valid database URL ({mask_url(url)!r}): {exc}") from None
         if not config.get("ENGINE"):
-            raise ConfigurationError(f"{name} is not a valid database URL ({mask_url(url)}).")
+            raise ConfigurationError(f"{name} is not a valid database URL ({mask_url(url)!r}).")
         return config
 
     def cache(self, name: str, default: str) -> dict:
@@ -116,7 +117,7 @@ class Env(environ.Env):
         try:
             return environ.Env.cache_url_config(url)
         except (ValueError, ImproperlyConfigured) as exc:
-            raise ConfigurationError(f"{name} is not a valid cache URL ({mask_url(url)}): {exc}") from None
+            raise ConfigurationError(f"{name} is not a valid cache URL ({mask_url(url)!r}): {exc}") from None
 
 
 def _require_scheme(name: str, url: str, schemes) -> None:
@@ -125,21 +126,8 @@ def _require_scheme(name: str, url: str, schemes) -> None:
         known = ", ".join(sorted(s for s in schemes if not s.startswith("prometheus")))
         raise ConfigurationError(
             f"{name} must be a URL such as postgres://user:password@host:5432/name or "
-            f"sqlite:////path/db.sqlite3 (known schemes: {known}); got {mask_url(url)}."
+            f"sqlite:////path/db.sqlite3 (known schemes: {known}); got {mask_url(url)!r}."
         )
-
-
-def mask_url(url: str) -> str:
-    """`url` with any password replaced by ``***``, quoted, for messages."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is not None:
-            userinfo, _, hostinfo = parts.netloc.rpartition("@")
-            user = userinfo.split(":", 1)[0]
-            url = parts._replace(netloc=f"{user}:***@{hostinfo}").geturl()
-    except ValueError:
-        return "'<unparsable>'"
-    return repr(url)
 
 
 def read_env_file(env: Env, base_dir: Path) -> Path | None:

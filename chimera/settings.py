@@ -21,7 +21,8 @@ DEBUG = env.strict_bool("DEBUG", default=False)
 SECRET_KEY = secret_key(env, debug=DEBUG)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Keys accepted in the X-API-Key header: by the API and for the health dashboard's details.
+# Keys accepted in X-API-Key (or Authorization: Bearer): by the API, for the health dashboard's
+# details and for the metrics; forwarded to observability below.
 CHIMERA_API_KEYS = env.list("CHIMERA_API_KEYS", default=[])
 
 INSTALLED_APPS = [
@@ -172,6 +173,7 @@ TRACING_VARIABLES = (
 OBSERVABILITY = {
     **globals().get("OBSERVABILITY", {}),  # what the request-ID section forwards
     **{name: env.raw(name) for name in TRACING_VARIABLES if env.is_set(name)},
+    "API_KEYS": CHIMERA_API_KEYS,
 }
 
 # --- Health dashboard (healthdash) ------------------------------------------------------------
@@ -182,8 +184,6 @@ HEALTHDASH = {
     for name in ("HEALTH_CACHE_SECONDS", "HEALTH_DEADLINE", "HEALTH_ANONYMOUS", "HEALTH_MAX_WORKERS")
     if env.is_set(name)
 }
-# The dashboard's details accept the API's keys.
-HEALTHDASH["API_KEYS"] = CHIMERA_API_KEYS
 
 
 # --- Service layer (chimera) ------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chimera.env import ConfigurationError, Env, mask_url, read_env_file, secret_key
+from chimera.env import ConfigurationError, Env, read_env_file, secret_key
 
 GOOD_KEY = "k" * 40
 
@@ -86,9 +86,11 @@ def test_cache_url_errors(env, monkeypatch, url):
         env.cache("CACHE_URL", default="locmemcache://")
 
 
-def test_mask_url_hides_password_only():
-    assert mask_url("redis://user:s3cret@cache:6379/0") == "'redis://user:***@cache:6379/0'"
-    assert mask_url("sqlite:////tmp/x.db") == "'sqlite:////tmp/x.db'"
+def test_url_errors_hide_the_password(env, monkeypatch):
+    monkeypatch.setenv("CACHE_URL", "foo://user:s3cret@cache:6379/0")
+    with pytest.raises(ConfigurationError) as refused:
+        env.cache("CACHE_URL", default="locmemcache://")
+    assert "'foo://user:***@cache:6379/0'" in str(refused.value) and "s3cret" not in str(refused.value)
 
 
 class TestSecretKey:

@@ -66,20 +66,10 @@ def api_key_definition() -> dict:
     return {"type": "apiKey", "in": "header", "name": "X-API-Key"}
 
 
-class GenerateApiKeySchema(OpenApiAuthenticationExtension):
-    """chimera.api.auth.ApiKeyAuthentication in the schema."""
+class ApiKeySchema(OpenApiAuthenticationExtension):
+    """observability's API-key authentication, which the generate and dashboard views both use."""
 
-    target_class = "chimera.api.auth.ApiKeyAuthentication"
-    name = API_KEY_SCHEME
-
-    def get_security_definition(self, auto_schema):
-        return api_key_definition()
-
-
-class DashboardApiKeySchema(OpenApiAuthenticationExtension):
-    """healthdash's API-key authentication: the same header and keys, so the same scheme."""
-
-    target_class = "healthdash.authentication.ApiKeyAuthentication"
+    target_class = "observability.api_keys.ApiKeyAuthentication"
     name = API_KEY_SCHEME
 
     def get_security_definition(self, auto_schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework.throttling import SimpleRateThrottle
 
 from chimera.conf import get_service_config
+from observability.api_keys import ApiKey
 
 
 class GenerateRateThrottle(SimpleRateThrottle):
@@ -17,6 +18,6 @@ class GenerateRateThrottle(SimpleRateThrottle):
         return get_service_config().throttle_rate
 
     def get_cache_key(self, request, view) -> str:
-        """Keyed by the API key's digest, or by client address for anyone else."""
-        ident = request.auth if isinstance(request.auth, str) else self.get_ident(request)
+        """Keyed by the API key's ID, or by client address for anyone else."""
+        ident = request.auth.key_id if isinstance(request.auth, ApiKey) else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}

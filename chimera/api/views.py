@@ -10,12 +10,12 @@ from rest_framework.views import APIView
 
 from chimera import transform
 from chimera.api import exceptions
-from chimera.api.auth import ApiKeyAuthentication
 from chimera.api.serializers import ErrorSerializer, GenerateRequestSerializer, GenerateResponseSerializer
 from chimera.api.throttles import GenerateRateThrottle
 from chimera.conf import get_service_config
 from chimera.llm.base import ProviderFailure
 from chimera.llm.service import LLMService, get_llm_service
+from observability.api_keys import ApiKeyAuthentication
 from observability.context import get_request_id
 
 

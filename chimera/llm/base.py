@@ -32,9 +32,13 @@ class ProviderStatus:
 
 
 class ProviderFailure(Exception):
-    """A provider could not answer; the message names the provider, never its key or URL."""
+    """A provider could not answer; the message names the provider, never its key or URL.
+
+    `kind` is the failure in a word (shown on the dashboard); `code` its code in the API's errors.
+    """
 
     kind = "error"
+    code = "provider_error"
 
     def __init__(self, provider: str, message: str):
         super().__init__(message)
@@ -46,24 +50,28 @@ class UnknownProvider(ProviderFailure):
     """No provider has this name."""
 
     kind = "unknown"
+    code = "unknown_provider"
 
 
 class ProviderNotConfigured(ProviderFailure):
     """The provider exists but cannot be called here (no API key)."""
 
     kind = "not_configured"
+    code = "provider_not_configured"
 
 
 class ProviderTimeout(ProviderFailure):
     """The provider did not answer within its timeout."""
 
     kind = "timeout"
+    code = "provider_timeout"
 
 
 class ProviderError(ProviderFailure):
     """The provider could not be reached, failed, or answered something unusable."""
 
     kind = "error"
+    code = "provider_error"
 
 
 class Provider(Protocol):

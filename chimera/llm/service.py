@@ -7,7 +7,6 @@ They are kept per process (each gunicorn worker reports what it has seen).
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from chimera.llm.base import (
 )
 from chimera.llm.local import LocalProvider
 from chimera.llm.remote import ChatCompletionsProvider
+from observability.parsing import cached_until_changed
 
 FAILURE_WINDOW = 60.0
 
@@ -87,10 +87,7 @@ class LLMService:
         return ProviderStatus(provider.name, True, True, default)
 
 
-@functools.cache
+@cached_until_changed(conf.SETTINGS_NAME)
 def get_llm_service() -> LLMService:
     """The service for the running configuration (rebuilt when settings change)."""
     return LLMService.from_config(conf.get_service_config())
-
-
-conf.CACHED.append(get_llm_service)

@@ -21,10 +21,9 @@ def chat_server() -> Iterator[ChatCompletionsServer]:
 
 
 @pytest.fixture
-def configure(settings) -> Callable[..., None]:
+def configure(settings, use_api_keys) -> Callable[..., None]:
     """Set the service's variables for one test (throttling off unless given); API_KEY is valid."""
-    settings.CHIMERA_API_KEYS = [API_KEY]
-    settings.HEALTHDASH = {**settings.HEALTHDASH, "API_KEYS": [API_KEY]}  # as settings.py forwards them
+    use_api_keys(API_KEY)
 
     def apply(**variables: object) -> None:
         settings.CHIMERA_SERVICE = {"CHIMERA_THROTTLE_RATE": "off", **variables}

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
 from chimera import checks
-from chimera.apps import refuse_invalid_configuration
+from observability.startup import refuse_invalid_configuration
 from tests.support.processes import project_env, run_manage
 
 
@@ -63,7 +63,7 @@ def test_invalid_variable_stops_start_up_with_one_clear_message():
     result = run_manage("showmigrations", env=project_env(CHIMERA_THROTTLE_RATE="lots",
                                                           CHIMERA_PROVIDER_GOOGLE_API_KEY="sk-never-shown"))
     assert result.returncode == 1
-    assert result.stderr.startswith("Configuration error: Invalid service configuration:\n"
+    assert result.stderr.startswith("Configuration error: Invalid configuration:\n"
                                     "  chimera.E002 CHIMERA_THROTTLE_RATE must be a rate such as 60/min, got 'lots'.")
     assert "Traceback" not in result.stderr and "sk-never-shown" not in result.stdout + result.stderr
 

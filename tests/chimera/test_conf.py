@@ -50,18 +50,18 @@ def test_throttling_can_be_turned_off(value):
 
 
 @pytest.mark.parametrize(("variable", "value", "problem_id", "shown"), [
-    ("CHIMERA_DEFAULT_PROVIDER", "anthropic", "E001", "'anthropic'"),
-    ("CHIMERA_THROTTLE_RATE", "fast", "E002", "'fast'"),
-    ("CHIMERA_THROTTLE_RATE", "10/fortnight", "E002", "'10/fortnight'"),
-    ("CHIMERA_PROMPT_TEMPLATE", "no placeholder", "E003", "'no placeholder'"),
-    ("CHIMERA_PROMPT_TEMPLATE", "{prompt}{prompt}", "E003", "'{prompt}{prompt}'"),
-    ("CHIMERA_PROMPT_MAX_CHARS", "0", "E004", "'0'"),
-    ("CHIMERA_PROMPT_MAX_CHARS", True, "E004", "True"),
-    ("CHIMERA_PROVIDER_GOOGLE_URL", "ftp://example.com", "E010", "'ftp://example.com/...'"),
-    ("CHIMERA_PROVIDER_OPENAI_URL", "not a url", "E010", "'<not a URL>'"),
-    ("CHIMERA_PROVIDER_GOOGLE_TIMEOUT", "nan", "E011", "'nan'"),
-    ("CHIMERA_PROVIDER_OPENAI_TIMEOUT", "-1", "E011", "'-1'"),
-    ("CHIMERA_PROVIDER_OPENAI_TIMEOUT", "601", "E011", "'601'"),
+    ("CHIMERA_DEFAULT_PROVIDER", "anthropic", "chimera.E001", "'anthropic'"),
+    ("CHIMERA_THROTTLE_RATE", "fast", "chimera.E002", "'fast'"),
+    ("CHIMERA_THROTTLE_RATE", "10/fortnight", "chimera.E002", "'10/fortnight'"),
+    ("CHIMERA_PROMPT_TEMPLATE", "no placeholder", "chimera.E003", "'no placeholder'"),
+    ("CHIMERA_PROMPT_TEMPLATE", "{prompt}{prompt}", "chimera.E003", "'{prompt}{prompt}'"),
+    ("CHIMERA_PROMPT_MAX_CHARS", "0", "chimera.E004", "'0'"),
+    ("CHIMERA_PROMPT_MAX_CHARS", True, "chimera.E004", "True"),
+    ("CHIMERA_PROVIDER_GOOGLE_URL", "ftp://example.com", "chimera.E010", "'ftp://example.com'"),
+    ("CHIMERA_PROVIDER_OPENAI_URL", "not a url", "chimera.E010", "'not a url'"),
+    ("CHIMERA_PROVIDER_GOOGLE_TIMEOUT", "nan", "chimera.E011", "'nan'"),
+    ("CHIMERA_PROVIDER_OPENAI_TIMEOUT", "-1", "chimera.E011", "'-1'"),
+    ("CHIMERA_PROVIDER_OPENAI_TIMEOUT", "601", "chimera.E011", "'601'"),
 ])
 def test_each_problem_names_the_variable_and_the_value(variable, value, problem_id, shown):
     config, problems = parse_service({variable: value})
@@ -71,7 +71,7 @@ def test_each_problem_names_the_variable_and_the_value(variable, value, problem_
     assert config == ServiceConfig()  # the invalid value keeps its default
 
 
-def test_url_problem_never_shows_credentials_or_the_path():
+def test_url_problem_never_shows_credentials_or_query_values():
     url = "gopher://user:hunter2@example.com/v1?key=sekrit"
     _, problems = parse_service({"CHIMERA_PROVIDER_GOOGLE_URL": url})
     assert "hunter2" not in problems[0].message and "sekrit" not in problems[0].message
@@ -80,7 +80,7 @@ def test_url_problem_never_shows_credentials_or_the_path():
 def test_every_problem_is_collected():
     _, problems = parse_service({"CHIMERA_DEFAULT_PROVIDER": "x", "CHIMERA_THROTTLE_RATE": "x",
                                  "CHIMERA_PROVIDER_GOOGLE_TIMEOUT": "x"})
-    assert [p.id for p in problems] == ["E001", "E002", "E011"]
+    assert [p.id for p in problems] == ["chimera.E001", "chimera.E002", "chimera.E011"]
 
 
 def test_api_key_is_never_in_a_repr():
@@ -94,7 +94,7 @@ def test_running_configuration_is_dropped_when_settings_change(settings):
     assert get_service_config().default_provider == "openai"
     settings.CHIMERA_SERVICE = {"CHIMERA_DEFAULT_PROVIDER": "nope"}
     assert get_service_config().default_provider == "local"
-    assert [p.id for p in service_problems()] == ["E001"]
+    assert [p.id for p in service_problems()] == ["chimera.E001"]
     settings.CHIMERA_SERVICE = "not a dict"
     assert get_service_config() == ServiceConfig()
 

@@ -124,17 +124,15 @@ def test_running_service_follows_settings(settings):
     assert get_llm_service().default == "local"
 
 
-def test_one_client_per_process_and_tracer_provider(monkeypatch):
-    from opentelemetry import trace
+def test_one_client_per_process_and_tracer_provider(monkeypatch, global_tracer_provider):
     from opentelemetry.sdk.trace import TracerProvider
 
     from chimera.llm import http
 
-    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)  # tracing off: no provider installed
-    client = http.get_client()
+    client = http.get_client()  # tracing off: no provider installed
     assert http.get_client() is client
     assert not getattr(client, "_is_instrumented_by_opentelemetry", False)  # no-op spans cost nothing
-    monkeypatch.setattr(trace, "_TRACER_PROVIDER", TracerProvider())
+    global_tracer_provider(TracerProvider())
     assert http.get_client() is not client  # spans must reach the provider now installed
     after_swap = http.get_client()
     assert getattr(after_swap, "_is_instrumented_by_opentelemetry", False)

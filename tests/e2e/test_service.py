@@ -102,7 +102,7 @@ def test_invalid_service_variable_stops_gunicorn_with_one_message(tmp_path):
         assert gunicorn.wait(timeout=30) == 1
     finally:
         gunicorn.stop()
-    assert ("Configuration error: Invalid service configuration:\n"
+    assert ("Configuration error: Invalid configuration:\n"
             "  chimera.E002 CHIMERA_THROTTLE_RATE must be a rate such as 60/min, got 'lots'.") in gunicorn.stderr()
     assert "Traceback" not in gunicorn.output() and "Booting worker" not in gunicorn.output()
     assert GOOGLE_KEY not in gunicorn.output()
