@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import signal
 import stat
 import subprocess
@@ -16,6 +15,7 @@ import time
 
 import pytest
 
+from tests.support.packaging import copy_checkout
 from tests.support.processes import ROOT, free_port, http_get, project_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -37,17 +37,7 @@ def test_readme_opens_with_exactly_two_commands():
 @pytest.fixture(scope="module")
 def fresh_copy(tmp_path_factory):
     """The project's files as a clone would have them (tracked and new, never ignored ones)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
-    copy = tmp_path_factory.mktemp("clone") / "chimera"
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / name)
-    return copy
+    return copy_checkout(tmp_path_factory.mktemp("clone") / "chimera")
 
 
 def test_first_command_sets_up_and_serves(fresh_copy):

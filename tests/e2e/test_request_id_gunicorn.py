@@ -70,10 +70,7 @@ def raw_request(server: Gunicorn, header_value: bytes) -> bytes:
 
 def log_lines(server: Gunicorn, wanted: str, count: int = 1, timeout: float = 10) -> list[str]:
     """stdout lines once `count` lines containing `wanted` have been written."""
-    deadline = time.monotonic() + timeout
-    while server.stdout().count(wanted) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return server.stdout().splitlines()
+    return server.wait_for_stdout(wanted, count, timeout).splitlines()
 
 
 @pytest.mark.parametrize(("method", "path", "status"), RESPONSE_KINDS)

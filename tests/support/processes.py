@@ -83,6 +83,9 @@ class Gunicorn:
     log_dir: Path
     args: list[str] = field(default_factory=list)
     cwd: Path = ROOT
+    # Another project's server: its virtualenv's interpreter and its own configuration file.
+    python: str = sys.executable
+    config: Path = ROOT / "gunicorn.conf.py"
     port: int = field(default_factory=free_port)
     # False: no --bind flag, so the server listens where its configuration says (on `port`).
     bind_flag: bool = True
@@ -98,7 +101,7 @@ class Gunicorn:
         self._stdout = open(self.log_dir / "stdout.log", "wb")  # noqa: SIM115 - closed in stop()
         self._stderr = open(self.log_dir / "stderr.log", "wb")  # noqa: SIM115 - closed in stop()
         command = [
-            sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+            self.python, "-m", "gunicorn", "--config", str(self.config),
             *(["--bind", f"127.0.0.1:{self.port}"] if self.bind_flag else []), *self.args,
         ]
         self.process = subprocess.Popen(
@@ -153,6 +156,13 @@ class Gunicorn:
 
     def stdout(self) -> str:
         return (self.log_dir / "stdout.log").read_text(errors="replace")
+
+    def wait_for_stdout(self, wanted: str, count: int = 1, timeout: float = 10) -> str:
+        """stdout once it holds `wanted` `count` times, or when `timeout` has passed (log lines come late)."""
+        deadline = time.monotonic() + timeout
+        while self.stdout().count(wanted) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.stdout()
 
     def stderr(self) -> str:
         return (self.log_dir / "stderr.log").read_text(errors="replace")

@@ -1,0 +1,189 @@
+"""The wheel in a new Django project, as docs/install.md tells a user to set it up.
+
+The wheel is built from a clean copy of the repository and installed alone (with its gunicorn
+extra) into a fresh virtualenv; ``django-admin startproject`` makes the project, which gets the
+public lines of docs/install.md and is served by that virtualenv's gunicorn with the guide's
+gunicorn.conf.py. Slow (a virtualenv is filled from the package index, or pip's cache), so the
+tests share one project and one server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.packaging import Virtualenv, build_wheel, copy_checkout
+from tests.support.processes import ROOT, Gunicorn
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
+
+APPS = ("observability", "healthdash")
+# Files of the apps that must reach the wheel: code, and what Django finds next to it.
+SHIPPED = re.compile(r"\.py$|/(?:templates|static|locale)/")
+STAFF_USER = "staff"
+STAFF_PASSWORD = "a-staff-password-for-install-tests"
+# What docs/install.md has a user paste, in the shape startproject's lists allow; the key, DEBUG
+# and hosts a deployment sets.
+SETTINGS = """
+INSTALLED_APPS = [
+    "healthdash.admin_site.HealthAdminConfig" if app == "django.contrib.admin" else app for app in INSTALLED_APPS
+] + ["rest_framework", "observability", "healthdash"]
+MIDDLEWARE = ["observability.middleware.RequestIDMiddleware", *MIDDLEWARE]
+SECRET_KEY = "install-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1"]
+"""
+URLS = """
+from django.urls import include  # noqa: E402
+
+urlpatterns = [path("", include("healthdash.urls")), *urlpatterns]
+"""
+
+
+def guide_gunicorn_conf() -> str:
+    """The gunicorn.conf.py that docs/install.md shows."""
+    blocks = re.findall(r"```python\n(# gunicorn\.conf\.py\n.*?)```", (ROOT / "docs" / "install.md").read_text(),
+                        flags=re.DOTALL)
+    assert len(blocks) == 1, "docs/install.md shows no gunicorn.conf.py block (or several)"
+    return blocks[0]
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    return copy_checkout(tmp_path_factory.mktemp("source") / "chimera")
+
+
+@pytest.fixture(scope="module")
+def wheel(source, tmp_path_factory) -> Path:
+    return build_wheel(source, tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="module")
+def venv(wheel, tmp_path_factory) -> Virtualenv:
+    env = Virtualenv.create(tmp_path_factory.mktemp("install") / "venv")
+    env.pip_install(f"{wheel}[gunicorn]")
+    return env
+
+
+def manage(venv: Virtualenv, project: Path, *args: str, **env: str):
+    """Run the new project's ``manage.py`` with the virtualenv's Python."""
+    return venv.run("python", "manage.py", *args, cwd=project, env=venv.env(**env), timeout=120)
+
+
+@pytest.fixture(scope="module")
+def project(venv, tmp_path_factory) -> Path:
+    """A new project with the apps wired in, migrated, with a staff user."""
+    folder = tmp_path_factory.mktemp("newproject")
+    result = venv.run("django-admin", "startproject", "mysite", str(folder), cwd=folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with (folder / "mysite" / "settings.py").open("a") as settings:
+        settings.write(SETTINGS)
+    with (folder / "mysite" / "urls.py").open("a") as urls:
+        urls.write(URLS)
+    (folder / "gunicorn.conf.py").write_text(guide_gunicorn_conf())
+    result = manage(venv, folder, "migrate", "--noinput", "-v0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = manage(venv, folder, "createsuperuser", "--noinput", "--username", STAFF_USER,
+                    "--email", "staff@example.com", DJANGO_SUPERUSER_PASSWORD=STAFF_PASSWORD)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(venv, project, tmp_path_factory):
+    """The new project under its virtualenv's gunicorn, configured by the guide's file."""
+    gunicorn = Gunicorn(env=venv.env(), log_dir=tmp_path_factory.mktemp("gunicorn-install"), cwd=project,
+                        python=venv.python, config=project / "gunicorn.conf.py")
+    with gunicorn:
+        yield gunicorn
+
+
+def test_wheel_holds_the_two_apps_and_nothing_else(wheel, source):
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    metadata = {name for name in names if name.split("/")[0].endswith(".dist-info")}
+    assert {name.split("/")[0] for name in names - metadata} == set(APPS)
+    expected = {
+        path.relative_to(source).as_posix()
+        for app in APPS for path in (source / app).rglob("*")
+        if path.is_file() and SHIPPED.search(path.relative_to(source).as_posix())
+    }
+    assert expected - names == set(), "files of the apps missing from the wheel"
+    assert any(name.endswith("templates/healthdash/admin/health.html") for name in names)
+
+
+def test_installed_dependencies_agree(venv):
+    result = venv.run("python", "-m", "pip", "check", "--disable-pip-version-check", cwd=venv.path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_new_environment_cannot_import_the_project(venv, project):
+    result = venv.run("python", "-c", "import importlib.util, sys; sys.exit(importlib.util.find_spec('chimera') "
+                      "is not None)", cwd=project)
+    assert result.returncode == 0, "chimera is importable in the new virtualenv:\n" + result.stderr
+    result = venv.run("python", "-c", "import healthdash, observability; print(observability.__file__); "
+                      "print(healthdash.__file__)", cwd=project)
+    assert result.returncode == 0, result.stderr
+    site_packages = venv.site_packages()
+    assert all(Path(line).is_relative_to(site_packages) for line in result.stdout.split()), result.stdout
+    importing = re.compile(r"^\s*(?:from|import)\s+chimera\b", flags=re.MULTILINE)
+    offenders = [str(path.relative_to(site_packages)) for path in site_packages.rglob("*.py")
+                 if importing.search(path.read_text(errors="replace"))]
+    assert offenders == []
+
+
+def test_management_commands(venv, project):
+    for command in ("check", "check_tracing"):
+        result = manage(venv, project, command)
+        assert result.returncode == 0, f"manage.py {command}:\n{result.stdout}\n{result.stderr}"
+    result = manage(venv, project, "health")
+    assert result.returncode in (0, 1), f"manage.py health:\n{result.stdout}\n{result.stderr}"
+    assert re.search(r"^database\s+up", result.stdout, flags=re.MULTILINE), result.stdout
+
+
+def test_request_ids(server):
+    response = requests.get(f"{server.url}/health", headers={"X-Request-ID": "install-test-42"}, timeout=10)
+    assert response.headers["X-Request-ID"] == "install-test-42"
+    generated = requests.get(f"{server.url}/health", timeout=10).headers["X-Request-ID"]
+    assert uuid.UUID(generated).version == 4
+    replaced = requests.get(f"{server.url}/health", headers={"X-Request-ID": "not valid"}, timeout=10)
+    assert uuid.UUID(replaced.headers["X-Request-ID"]).version == 4
+    # The guide's access logger writes the response's ID on the request's line.
+    assert "request_id=install-test-42" in server.wait_for_stdout("request_id=install-test-42"), server.output()
+
+
+def test_liveness_and_readiness(server):
+    response = requests.get(f"{server.url}/health", timeout=10)
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert requests.get(f"{server.url}/health/ready", timeout=10).status_code == 200
+
+
+def test_dashboard(server):
+    response = requests.get(f"{server.url}/api/v1/health/dashboard", timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    services = json.loads(response.text)["services"]
+    assert {"database", "cache", "migrations", "tracing"} <= set(services)
+
+
+def test_admin_health_page(server):
+    anonymous = requests.get(f"{server.url}/admin/health/", allow_redirects=False, timeout=10)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/admin/login/?next=/admin/health/")
+
+    with requests.Session() as staff:
+        login = staff.get(f"{server.url}/admin/login/?next=/admin/health/", timeout=10)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
+        page = staff.post(f"{server.url}/admin/login/?next=/admin/health/", timeout=30, data={
+            "csrfmiddlewaretoken": token, "username": STAFF_USER, "password": STAFF_PASSWORD,
+            "next": "/admin/health/",
+        })
+    assert (page.status_code, page.url) == (200, f"{server.url}/admin/health/"), page.text[:2000]
+    assert "Service health" in page.text
+
