@@ -8,8 +8,8 @@
 
 ``--quick`` runs each with fewer rounds (minutes instead of about half an hour: for checking
 that they run, not for figures); ``--instructions`` adds callgrind instruction counts of the
-in-process rows (slow: about a quarter of an hour). Each prints its own table; the README's
-Performance section shows them with the machine and date.
+in-process rows (slow: about a quarter of an hour). Each prints its own table;
+docs/performance.md shows them with the machine and date.
 """
 
 from __future__ import annotations

@@ -90,6 +90,12 @@ def up():
     return "up"
 
 
+def test_the_reference_lists_every_id_and_no_other():
+    listed = set(re.findall(r"^\| `((?:observability|healthdash|chimera)\.[EW]\d{3})` \|",
+                            (ROOT / "docs" / "configuration.md").read_text(), flags=re.MULTILINE))
+    assert listed == set(id_constants())
+
+
 def test_every_id_in_the_code_has_a_case():
     assert set(id_constants()) == set(CASES) | CHECK_FUNCTION_IDS
 
