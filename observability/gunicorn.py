@@ -16,6 +16,8 @@ import os
 import sys
 import traceback
 
+from observability import processes
+
 # Time left to the worker for exiting after the flush, out of gunicorn's graceful timeout.
 EXIT_MARGIN_SECONDS = 1.0
 
@@ -65,24 +67,17 @@ def _configuration_report() -> str:
 
 
 def post_fork(server, worker) -> None:
-    """Give a worker forked from a preloading master an exporter of its own."""
-    from django.apps import apps
-
-    if apps.ready:
-        from observability.tracing.setup import setup_tracing
-
-        setup_tracing()
+    """Give a worker forked from a preloading master exporters of its own."""
+    processes.after_fork()
 
 
 def worker_exit(server, worker) -> None:
-    """Flush this worker's spans, bounded by TRACING_SHUTDOWN_TIMEOUT_SECONDS and the graceful timeout."""
+    """Flush this worker's telemetry, bounded by TRACING_SHUTDOWN_TIMEOUT_SECONDS and the graceful timeout."""
     from django.apps import apps
 
     if not apps.ready:
         return
     from observability.tracing.configuration import get_tracing_config
-    from observability.tracing.setup import shutdown_tracing
 
     graceful = float(getattr(server.cfg, "graceful_timeout", 30))
-    bound = min(get_tracing_config().shutdown_timeout, max(graceful - EXIT_MARGIN_SECONDS, 0.5))
-    shutdown_tracing(bound)
+    processes.before_exit(min(get_tracing_config().shutdown_timeout, max(graceful - EXIT_MARGIN_SECONDS, 0.5)))
