@@ -14,7 +14,9 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghij
 
 from chimera.settings import *  # noqa: E402, F403
 
-# Tasks run eagerly here (no broker): their results go to a directory of this run's own, not data/.
-_task_results = tempfile.mkdtemp(prefix="chimera-task-results-")
-atexit.register(shutil.rmtree, _task_results, True)
-CELERY_RESULT_BACKEND = f"file://{_task_results}"
+# Tasks run eagerly here unless a test's environment names a broker: their results go to a
+# directory of this process's own, not the project's data/.
+if CELERY_TASK_ALWAYS_EAGER and not os.environ.get("CELERY_RESULT_BACKEND"):  # noqa: F405
+    _task_results = tempfile.mkdtemp(prefix="chimera-task-results-")
+    atexit.register(shutil.rmtree, _task_results, True)
+    CELERY_RESULT_BACKEND = f"file://{_task_results}"

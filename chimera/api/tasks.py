@@ -98,4 +98,6 @@ class TaskView(APIView):
         meta = generate.backend.get_task_meta(task_id)
         if meta.get("task_id") is None:  # nothing stored: an ID this API never issued, or expired
             raise NotFound("No task has this ID.")
+        if meta["status"] == states.SUCCESS and not isinstance(meta["result"], dict):
+            raise NotFound("No task has this ID.")  # another kind of task's result, in the same store
         return Response(TaskStatusSerializer(task_status(task_id, meta)).data)

@@ -41,9 +41,6 @@ def enter_task(task_id: str | None = None, task: Any = None, **kwargs: Any) -> N
     if request_id is None:
         request_id = get_request_id_config().generator()
     setattr(request, _TOKENS, (request_id_var.set(request_id), task_var.set((task_id, task.name))))
-    span = trace.get_current_span()
-    if span.is_recording():
-        span.set_attribute(SPAN_ATTRIBUTE, request_id)
 
 
 def leave_task(task: Any = None, **kwargs: Any) -> None:
@@ -52,6 +49,12 @@ def leave_task(task: Any = None, **kwargs: Any) -> None:
     if tokens is None:
         return
     setattr(task.request, _TOKENS, None)
+    # These receivers are connected before the tracing instrumentation's, which opens the task's
+    # span after this module's task_prerun and ends it after its task_postrun: the span is
+    # current here, not there.
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute(SPAN_ATTRIBUTE, request_id_var.get())
     request_token, task_token = tokens
     task_var.reset(task_token)
     request_id_var.reset(request_token)
