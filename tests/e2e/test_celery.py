@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 
@@ -205,3 +207,13 @@ def test_no_worker_is_degraded_within_the_check_timeout(server, worker):
     assert celery["details"]["workers"] == 0
     assert "no worker answered" in celery["reason"]
     assert took < 2.5
+
+
+def test_a_worker_without_a_broker_refuses_to_start(tmp_path):
+    from tests.support.processes import ROOT
+
+    env = project_env(DJANGO_SETTINGS_MODULE="tests.e2e.celery_settings")
+    result = subprocess.run([sys.executable, "-m", "celery", "-A", "chimera", "worker", "--pool", "solo"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0
+    assert "Configuration error: CELERY_BROKER_URL is not set" in result.stderr
