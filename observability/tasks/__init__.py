@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from celery import Celery
 
 _UID = "observability.tasks."
+_RECEIVERS = (  # (signal, receiver's module, receiver, dispatch_uid suffix)
+    ("before_task_publish", "propagation", "add_request_id", "publish"),
+    ("task_prerun", "propagation", "enter_task", "prerun"),
+    ("task_postrun", "propagation", "leave_task", "postrun"),
+    ("worker_process_init", "worker", "after_fork", "process_init"),
+    ("worker_process_shutdown", "worker", "before_exit", "process_shutdown"),
+    ("worker_shutdown", "worker", "before_exit", "shutdown"),
+)
 
 
 def instrument(app: Celery, *, keep_logging: bool = True) -> Celery:
@@ -32,12 +40,9 @@ def instrument(app: Celery, *, keep_logging: bool = True) -> Celery:
 
     from observability.tasks import propagation, worker
 
-    signals.before_task_publish.connect(propagation.add_request_id, weak=False, dispatch_uid=_UID + "publish")
-    signals.task_prerun.connect(propagation.enter_task, weak=False, dispatch_uid=_UID + "prerun")
-    signals.task_postrun.connect(propagation.leave_task, weak=False, dispatch_uid=_UID + "postrun")
-    signals.worker_process_init.connect(worker.after_fork, weak=False, dispatch_uid=_UID + "process_init")
-    signals.worker_process_shutdown.connect(worker.before_exit, weak=False, dispatch_uid=_UID + "process_shutdown")
-    signals.worker_shutdown.connect(worker.before_exit, weak=False, dispatch_uid=_UID + "shutdown")
+    modules = {"propagation": propagation, "worker": worker}
+    for signal, module, receiver, uid in _RECEIVERS:
+        getattr(signals, signal).connect(getattr(modules[module], receiver), weak=False, dispatch_uid=_UID + uid)
     if keep_logging:
         signals.setup_logging.connect(worker.keep_project_logging, weak=False, dispatch_uid=_UID + "logging")
     if apps.ready:  # else ObservabilityConfig.ready() does it, once tracing is set up
@@ -45,3 +50,12 @@ def instrument(app: Celery, *, keep_logging: bool = True) -> Celery:
 
         instrument_tracing()
     return app
+
+
+def uninstrument() -> None:
+    """Disconnect what instrument() connected (tests, benchmarks); the tracing instrumentation stays."""
+    from celery import signals
+
+    for signal, _, _, uid in _RECEIVERS:
+        getattr(signals, signal).disconnect(dispatch_uid=_UID + uid)
+    signals.setup_logging.disconnect(dispatch_uid=_UID + "logging")
