@@ -3,6 +3,7 @@
 1. bench.overhead: per-request cost in-process (request IDs, django-guid, tracing rows);
 2. bench.health_dashboard: dashboard latency, 20 services of 100 ms each;
 3. bench.provider_client: a provider call through each HTTP client;
+3b. bench.task_propagation: request IDs and tracing per Celery task published and run;
 4. bench.load: gunicorn with wrk: throughput, export settings, collector faults, the dashboard
    under 100 clients, worker memory over 100k requests (needs Debian's wrk).
 
@@ -26,6 +27,7 @@ def commands(quick: bool, instructions: bool) -> list[list[str]]:
         [*python, "bench.overhead", *(["--rounds", "3", "--number", "200"] if quick else [])],
         [*python, "bench.health_dashboard", *(["--rounds", "3"] if quick else [])],
         [*python, "bench.provider_client", *(["--rounds", "3"] if quick else [])],
+        [*python, "bench.task_propagation", *(["--rounds", "3", "--number", "100"] if quick else [])],
         [*python, "bench.load", *(["--rounds", "1", "--duration", "3", "--memory-requests", "5000"] if quick else [])],
     ]
     if instructions:

@@ -17,7 +17,7 @@ class ChimeraConfig(AppConfig):
         from chimera import checks as chimera_checks
 
         for check in (chimera_checks.check_service_settings, chimera_checks.check_default_provider,
-                      chimera_checks.check_api_keys):
+                      chimera_checks.check_api_keys, chimera_checks.check_task_time_limit):
             checks.register(check, "chimera")
         register_health()
 
@@ -44,3 +44,23 @@ def register_health() -> None:
         description="The prompt pipeline (normalise, limit, template), run on a fixed input.",
     )
     register_section("providers", health.providers_section, replace=True)
+    register_task_queue_health()
+
+
+def register_task_queue_health() -> None:
+    """``celery`` (not critical: the web serves without workers), when a broker is configured."""
+    from django.conf import settings
+
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
+        return
+    from chimera.celery import app
+    from healthdash.probes.celery import CeleryProbe
+    from healthdash.registry import service_registry
+
+    # The probe gives up on a silent broker before the runner would, so its reason says what hung.
+    service_registry.register(
+        "celery", CeleryProbe(app, timeout=1.5), critical=False, timeout=2.0, replace=True,
+        component_type="system",
+        description="Background tasks: the broker answers (else down) and a worker answers a ping (else "
+                    "degraded); the number of workers and the default queue's length.",
+    )

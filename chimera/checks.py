@@ -1,6 +1,7 @@
 """Django system checks of the service layer, built from conf's Problems.
 
-IDs are stable and never reused: 001-009 general settings, 010-019 providers, 020-029 keys.
+IDs are stable and never reused: 001-009 general settings, 010-019 providers, 020-029 keys,
+030-039 background tasks.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import checks
 
-from chimera.conf import get_service_config, service_problems
+from chimera.conf import get_service_config, service_problems, variable
 
 MIN_KEY_LENGTH = 16
 
@@ -48,3 +49,21 @@ def check_api_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                                hint="Use random keys, for example from: python -c \"import secrets; "
                                     "print(secrets.token_urlsafe(32))\"", id="chimera.W022")]
     return []
+
+
+def check_task_time_limit(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """With a broker, a background generation may wait for its provider's whole timeout before its time limit."""
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
+        return []  # tasks run in the request: no time limit applies
+    limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
+    slow = [remote for remote in get_service_config().remotes.values() if remote.configured and remote.timeout >= limit]
+    if not slow:
+        return []
+    names = ", ".join(f"{variable(remote.name, 'TIMEOUT')}={remote.timeout:g}" for remote in slow)
+    return [checks.Warning(
+        f"CELERY_TASK_TIME_LIMIT={settings.CELERY_TASK_TIME_LIMIT:g} does not leave the task more than its "
+        f"provider's timeout ({names}): a slow provider's background generation fails with task_time_limit "
+        "instead of provider_timeout.",
+        hint="Raise CELERY_TASK_TIME_LIMIT above the provider timeouts (by a few seconds), or lower those.",
+        id="chimera.W030",
+    )]

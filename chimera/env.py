@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -27,6 +28,10 @@ class ConfigurationError(ImproperlyConfigured):
 
 class Env(environ.Env):
     """``environ.Env`` that records the name of every variable it is asked for."""
+
+    # Celery's brokers and result stores this project can reach with its pinned clients.
+    BROKER_SCHEMES = frozenset({"redis", "rediss", "redis+socket", "sentinel", "amqp", "amqps", "pyamqp"})
+    RESULT_SCHEMES = frozenset({"redis", "rediss", "redis+socket", "sentinel", "file"})
 
     def __init__(self, **scheme):
         super().__init__(**scheme)
@@ -118,6 +123,24 @@ class Env(environ.Env):
             return environ.Env.cache_url_config(url)
         except (ValueError, ImproperlyConfigured) as exc:
             raise ConfigurationError(f"{name} is not a valid cache URL ({mask_url(url)!r}): {exc}") from None
+
+    def url(self, name: str, default: str | None, *, schemes: frozenset[str], example: str) -> str | None:
+        """A URL with one of `schemes` (a broker's, a result store's), or `default` when unset; the message masks it."""
+        if not self.is_set(name):
+            return default
+        url = os.environ[name].strip()
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        try:
+            urlsplit(url).port  # noqa: B018 - raises ValueError for a port that is not a number
+            valid = scheme in schemes
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ConfigurationError(
+                f"{name} must be a URL such as {example} (known schemes: {', '.join(sorted(schemes))}); "
+                f"got {mask_url(url)!r}."
+            )
+        return url
 
 
 def _require_scheme(name: str, url: str, schemes) -> None:

@@ -213,3 +213,34 @@ SPECTACULAR_SETTINGS = {
         "chimera.api.schema.prompt_constraints",
     ],
 }
+
+# --- Background tasks (Celery, chimera/celery.py) ---------------------------------------------
+# Celery reads every CELERY_* setting (Celery's Django layout). Without a broker, tasks run
+# eagerly in the web process and their results are kept in files under data/, so nothing else
+# has to run; docs/tasks.md says why each fixed value below is what it is.
+
+CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", None, schemes=Env.BROKER_SCHEMES, example="redis://127.0.0.1:6379/0")
+CELERY_RESULT_BACKEND = env.url("CELERY_RESULT_BACKEND", CELERY_BROKER_URL, schemes=Env.RESULT_SCHEMES,
+                                example="redis://127.0.0.1:6379/1") or (DATA_DIR / "task-results").as_uri()
+CELERY_TASK_TIME_LIMIT = env.strict_float("CELERY_TASK_TIME_LIMIT", default=60.0, minimum=1.0)
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+CELERY_TASK_STORE_EAGER_RESULT = True
+if CELERY_TASK_ALWAYS_EAGER:
+    CELERY_BROKER_URL = "memory://"  # publishing eagerly still builds a producer, never connected
+if CELERY_RESULT_BACKEND.startswith("file://"):
+    Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+# The task gets a moment to fail cleanly (its spans end, its error is stored) before the hard kill.
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 1.0, CELERY_TASK_TIME_LIMIT * 0.9)
+CELERY_TASK_TRACK_STARTED = True
+# Acknowledged when done: a worker killed mid-task leaves the message to be delivered again...
+CELERY_TASK_ACKS_LATE = True
+# ...unless only its pool process died (out of memory, hard time limit): then the task fails,
+# so a task that kills its process cannot loop forever.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged message out again after this long: longer than a task may wait
+# in a worker and run, so a running task is never delivered twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(2 * CELERY_TASK_TIME_LIMIT + 30)}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that publishes while the broker is down gets its error within about a second.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}

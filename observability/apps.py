@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.apps import AppConfig
 from django.core import checks
 
@@ -22,6 +24,11 @@ class ObservabilityConfig(AppConfig):
             checks.register(check, "observability")
         refuse_invalid_configuration()
         set_up_tracing()
+        if "observability.tasks" in sys.modules:  # a Celery app was instrumented before Django was set up
+            from observability.tasks.tracing import instrument_tracing
+
+            instrument_tracing()
+        start_command_context()
 
     def configuration_problems(self) -> list:
         """Problems of REQUEST_ID_*, API_KEYS and TRACING_* (observability.startup collects them)."""
@@ -39,3 +46,22 @@ def set_up_tracing() -> None:
         from observability.tracing.setup import setup_tracing
 
         setup_tracing()
+
+
+# Commands that serve or wait for others' work: their requests and tasks get IDs of their own.
+COMMANDS_WITHOUT_RUN_ID = frozenset({"runserver", "testserver", "shell"})
+
+
+def start_command_context(argv: list[str] | None = None) -> str | None:
+    """One request ID for a run of a management command: its log lines and the tasks it publishes share it."""
+    from observability.context import request_id_var
+    from observability.startup import command_name
+
+    name = command_name(sys.argv if argv is None else argv)
+    if name is None or name in COMMANDS_WITHOUT_RUN_ID or request_id_var.get() is not None:
+        return None
+    from observability.conf import get_request_id_config
+
+    request_id = get_request_id_config().generator()
+    request_id_var.set(request_id)
+    return request_id

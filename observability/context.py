@@ -1,8 +1,9 @@
 """The current request ID, kept in a contextvar: one value per thread and per asyncio task.
 
 Work outside a request (management commands, threads, task queues) can set its own ID with
-``request_id_context()``; work handed to a thread pool keeps the caller's ID when submitted
-through ``ContextThreadPoolExecutor`` or wrapped with ``in_current_context()``.
+``request_id_context()`` (``observability.tasks`` does it for Celery tasks); work handed to a
+thread pool keeps the caller's ID when submitted through ``ContextThreadPoolExecutor`` or
+wrapped with ``in_current_context()``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+# The background task being run, (task ID, task name), or None: set by observability.tasks.
+task_var: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("task", default=None)
 
 P = ParamSpec("P")
 R = TypeVar("R")

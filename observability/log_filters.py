@@ -1,4 +1,4 @@
-"""RequestContextFilter: request_id, trace_id and span_id on every log record."""
+"""RequestContextFilter: request_id, trace_id and span_id on every log record; task_id and task_name in tasks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 from opentelemetry import trace
 
-from observability.context import request_id_var
+from observability.context import request_id_var, task_var
 
 MISSING = "-"
 
@@ -15,7 +15,8 @@ class RequestContextFilter(logging.Filter):
     """Add the current request ID and span to each record (``-`` outside a request or span).
 
     Put it on handlers, not loggers: a logger's filters miss records of its children.
-    Values already on a record (set with ``extra=``) are kept.
+    Values already on a record (set with ``extra=``) are kept. Records of a background task also
+    get ``task_id`` and ``task_name``, which JSON formatters show as extra fields.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -31,4 +32,7 @@ class RequestContextFilter(logging.Filter):
                 fields["span_id"] = format(context.span_id, "016x")
             else:
                 fields["trace_id"] = fields["span_id"] = MISSING
+        task = task_var.get()
+        if task is not None and "task_id" not in fields:
+            fields["task_id"], fields["task_name"] = task
         return True

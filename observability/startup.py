@@ -62,15 +62,21 @@ def refuse_invalid_configuration() -> None:
         raise ImproperlyConfigured(refusal(errors))
 
 
+def command_name(argv: Sequence[str]) -> str | None:
+    """The management command `argv` runs (``manage.py migrate`` -> ``migrate``), or None for any other program."""
+    program = PurePath(argv[0]) if argv else PurePath()
+    if len(argv) < 2 or not {program.name, "/".join(program.parts[-2:])} & COMMAND_LINE_PROGRAMS:
+        return None
+    return argv[1]
+
+
 def reports_configuration(argv: Sequence[str] | None = None) -> bool:
     """Whether this process runs a command that reports configuration instead of refusing it."""
     if _reporting:
         return True
-    argv = sys.argv if argv is None else argv
-    program = PurePath(argv[0]) if argv else PurePath()
-    if len(argv) < 2 or not {program.name, "/".join(program.parts[-2:])} & COMMAND_LINE_PROGRAMS:
+    name = command_name(sys.argv if argv is None else argv)
+    if name is None:
         return False
-    name = argv[1]
     return name in REPORTING_COMMANDS or bool(getattr(_command_class(name), "reports_configuration", False))
 
 

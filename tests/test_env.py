@@ -145,3 +145,27 @@ class TestEnvFile:
         monkeypatch.setenv("CHIMERA_ENV_FILE", str(tmp_path / "nope.env"))
         with pytest.raises(ConfigurationError, match="^CHIMERA_ENV_FILE names a file that does not exist"):
             read_env_file(env, tmp_path)
+
+
+class TestTaskQueueUrl:
+    def read(self, env, monkeypatch, value):
+        monkeypatch.setenv("CELERY_BROKER_URL", value)
+        return env.url("CELERY_BROKER_URL", None, schemes=Env.BROKER_SCHEMES, example="redis://127.0.0.1:6379/0")
+
+    def test_unset_is_the_default(self, env, monkeypatch):
+        monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+        assert env.url("CELERY_BROKER_URL", "fallback", schemes=Env.BROKER_SCHEMES, example="x") == "fallback"
+
+    @pytest.mark.parametrize("url", ["redis://:pw@cache:6379/0", "rediss://cache:6380/1", "amqp://guest@mq//"])
+    def test_known_schemes_are_taken_as_written(self, env, monkeypatch, url):
+        assert self.read(env, monkeypatch, url) == url
+
+    @pytest.mark.parametrize("url", ["kafka://broker:9092", "127.0.0.1:6379", "redis://cache:port/0", "file:///tmp/q"])
+    def test_other_urls_stop_start_up_naming_the_variable(self, env, monkeypatch, url):
+        with pytest.raises(ConfigurationError, match=r"^CELERY_BROKER_URL must be a URL such as redis://"):
+            self.read(env, monkeypatch, url)
+
+    def test_the_message_masks_the_password(self, env, monkeypatch):
+        with pytest.raises(ConfigurationError) as refused:
+            self.read(env, monkeypatch, "kafka://user:s3cret-pw@broker:9092")
+        assert "s3cret-pw" not in str(refused.value) and "'kafka://user:***@broker:9092'" in str(refused.value)

@@ -43,6 +43,9 @@ def test_nothing_set_refuses_start_up_with_the_secret_key_message():
     ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of"),
     ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of text, json"),
     ("SECRET_KEY", "change-me", "SECRET_KEY is a placeholder value"),
+    ("CELERY_BROKER_URL", "kafka://u:hunter2@broker:9092", "CELERY_BROKER_URL must be a URL such as redis://"),
+    ("CELERY_RESULT_BACKEND", "amqp://broker//", "CELERY_RESULT_BACKEND must be a URL such as redis://"),
+    ("CELERY_TASK_TIME_LIMIT", "soon", "CELERY_TASK_TIME_LIMIT must be a number of at least 1"),
 ])
 def test_malformed_variable_stops_start_up_naming_it(variable, value, message):
     result = run_manage("check", env=project_env(**{variable: value}))

@@ -22,7 +22,11 @@ CATALOGUE = MappingProxyType({
     "provider_not_configured": status.HTTP_503_SERVICE_UNAVAILABLE,
     "provider_error": status.HTTP_502_BAD_GATEWAY,
     "provider_timeout": status.HTTP_504_GATEWAY_TIMEOUT,
+    "queue_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
 })
+# Codes only a background task's status shows, next to the provider codes above: the task
+# failed, not the call asking for its status (which answers 200).
+TASK_CODES = ("task_time_limit", "worker_lost", "task_error")
 
 
 class ServiceError(APIException):

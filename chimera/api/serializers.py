@@ -28,12 +28,29 @@ class ProviderField(StrictCharField):
     """A provider's name; unknown names are refused by the view with their own error code."""
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false: "yes" or 1 is refused, not taken for true."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class GenerateRequestSerializer(serializers.Serializer):
-    """``{"prompt": "...", "provider": "..."}``; provider defaults to CHIMERA_DEFAULT_PROVIDER."""
+    """``{"prompt": "...", "provider": "...", "async": false}``; provider defaults to CHIMERA_DEFAULT_PROVIDER."""
 
     # Limits and emptiness are the transformation engine's (the schema shows them, see schema.py).
     prompt = StrictCharField(trim_whitespace=False, allow_blank=True)
     provider = ProviderField(required=False, max_length=64)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "async" is a Python keyword, so it cannot be declared as a class attribute.
+        fields["async"] = StrictBooleanField(
+            required=False, default=False,
+            help_text="true: answer 202 at once and run the generation as a background task.")
+        return fields
 
 
 class GenerateResponseSerializer(serializers.Serializer):
@@ -58,3 +75,27 @@ class ErrorSerializer(serializers.Serializer):
     """``{"error": {"code", "message", "request_id"}}``, the shape of every API error."""
 
     error = ErrorDetailSerializer()
+
+
+class TaskAcceptedSerializer(serializers.Serializer):
+    """The answer to an asynchronous generate: where to ask for the result."""
+
+    task_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending"])
+    request_id = serializers.CharField(allow_null=True)
+
+
+class TaskErrorSerializer(serializers.Serializer):
+    """Why a task failed: a code of the synchronous call's (or a task's own), and a message."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class TaskStatusSerializer(serializers.Serializer):
+    """A background generation: its status, then its result or its error."""
+
+    task_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "started", "success", "failure"])
+    result = GenerateResponseSerializer(required=False, help_text="With status success.")
+    error = TaskErrorSerializer(required=False, help_text="With status failure.")

@@ -9,8 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chimera import transform
-from chimera.api import exceptions
-from chimera.api.serializers import ErrorSerializer, GenerateRequestSerializer, GenerateResponseSerializer
+from chimera.api import exceptions, tasks
+from chimera.api.serializers import (
+    ErrorSerializer,
+    GenerateRequestSerializer,
+    GenerateResponseSerializer,
+    TaskAcceptedSerializer,
+)
 from chimera.api.throttles import GenerateRateThrottle
 from chimera.conf import get_service_config
 from chimera.llm.base import ProviderFailure
@@ -37,11 +42,12 @@ class GenerateView(APIView):
         request=GenerateRequestSerializer,
         responses={
             200: GenerateResponseSerializer,
+            202: OpenApiResponse(TaskAcceptedSerializer, description='"async": true; Location names the task.'),
             400: _error("Invalid body, unknown provider, or a prompt that is empty or too long."),
             401: _error("Missing or wrong X-API-Key."),
             429: _error("Too many requests for this API key; see Retry-After."),
             502: _error("The provider failed or answered something unusable."),
-            503: _error("The provider is not configured."),
+            503: _error("The provider is not configured (or, with async, the task queue cannot be reached)."),
             504: _error("The provider did not answer in time."),
         },
     )
@@ -54,6 +60,8 @@ class GenerateView(APIView):
         try:
             provider = service.provider(serializer.validated_data.get("provider"))
             prompt = engine.run(serializer.validated_data["prompt"])
+            if serializer.validated_data["async"]:
+                return tasks.accept(prompt, provider)
             generation = service.generate(prompt, provider.name)
         except ProviderFailure as failure:
             raise exceptions.from_failure(failure) from None

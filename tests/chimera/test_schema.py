@@ -21,7 +21,7 @@ def test_schema_describes_generate(client, remote):
     assert response.status_code == 200
     schema = response.json()
     operation = schema["paths"]["/api/v1/generate"]["post"]
-    assert set(operation["responses"]) == {"200", "400", "401", "429", "502", "503", "504"}
+    assert set(operation["responses"]) == {"200", "202", "400", "401", "429", "502", "503", "504"}
     assert operation["security"] == [{"ApiKeyAuth": []}]
     assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {"type": "apiKey", "in": "header",
                                                                      "name": "X-API-Key"}
@@ -74,4 +74,4 @@ def test_api_conforms_to_its_schema_and_never_fails_with_a_server_error(api_sche
 
 def test_schemathesis_finds_every_operation(api_schema):
     labels = [operation.ok().label for operation in api_schema.get_all_operations()]
-    assert sorted(labels) == ["GET /api/v1/health/dashboard", "POST /api/v1/generate"]
+    assert sorted(labels) == ["GET /api/v1/health/dashboard", "GET /api/v1/tasks/{task_id}", "POST /api/v1/generate"]

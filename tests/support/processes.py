@@ -23,6 +23,7 @@ TEST_SECRET_KEY = "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 # into a subprocess a test starts.
 PROJECT_PREFIXES = (
     "TRACING_", "OTEL_", "REQUEST_ID_", "HEALTH", "CHIMERA_", "GUNICORN_", "LOG_",
+    "CELERY_",
 )
 PROJECT_NAMES = (
     "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DATABASE_URL", "CACHE_URL",
