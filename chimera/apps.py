@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 from django.core import checks
+from django.core.signals import request_started
 
 
 class ChimeraConfig(AppConfig):
@@ -13,13 +14,15 @@ class ChimeraConfig(AppConfig):
     verbose_name = "Chimera"
 
     def ready(self) -> None:
-        """Register the checks and join the health dashboard."""
+        """Register the checks, join the health dashboard, read chunked request bodies."""
         from chimera import checks as chimera_checks
+        from chimera.request_body import read_chunked_body
 
         for check in (chimera_checks.check_service_settings, chimera_checks.check_default_provider,
                       chimera_checks.check_api_keys):
             checks.register(check, "chimera")
         register_health()
+        request_started.connect(read_chunked_body, dispatch_uid="chimera.read_chunked_body")
 
     def configuration_problems(self) -> list:
         """Problems of the CHIMERA_* values (observability.startup refuses start-up on them)."""

@@ -147,7 +147,8 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a size limit, and a 400 for JSON nested too deeply.
+    "DEFAULT_PARSER_CLASSES": ["chimera.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "observability.errors.exception_handler",
 }
 

@@ -22,6 +22,8 @@ CATALOGUE = MappingProxyType({
     "provider_not_configured": status.HTTP_503_SERVICE_UNAVAILABLE,
     "provider_error": status.HTTP_502_BAD_GATEWAY,
     "provider_timeout": status.HTTP_504_GATEWAY_TIMEOUT,
+    "unsupported_format": status.HTTP_406_NOT_ACCEPTABLE,
+    "length_required": status.HTTP_411_LENGTH_REQUIRED,
 })
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -38,6 +39,9 @@ class GenerateView(APIView):
         responses={
             200: GenerateResponseSerializer,
             400: _error("Invalid body, unknown provider, or a prompt that is empty or too long."),
+            406: _error("A ?format= other than json."),
+            411: _error("A chunked body the server cannot read."),
+            413: _error("A body larger than the server accepts."),
             401: _error("Missing or wrong X-API-Key."),
             429: _error("Too many requests for this API key; see Retry-After."),
             502: _error("The provider failed or answered something unusable."),
@@ -45,6 +49,14 @@ class GenerateView(APIView):
             504: _error("The provider did not answer in time."),
         },
     )
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        """DRF's negotiation; a ``?format=`` no renderer offers is ``unsupported_format``, not a bare 404."""
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            message = "The only format this endpoint answers in is json; leave out ?format= or use format=json."
+            raise exceptions.ServiceError("unsupported_format", message) from None
+
     def post(self, request: Request) -> Response:
         """Run the prompt through the transformation engine, then the provider."""
         serializer = GenerateRequestSerializer(data=request.data)
