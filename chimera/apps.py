@@ -47,3 +47,17 @@ def register_health() -> None:
         description="The prompt pipeline (normalise, limit, template), run on a fixed input.",
     )
     register_section("providers", health.providers_section, replace=True)
+    _cache_is_not_critical(service_registry)
+
+
+def _cache_is_not_critical(registry) -> None:
+    """The ``cache`` service, kept but not critical: what uses the cache here (throttling, the limit
+    on failed authentication) fails open, so a cache outage must not take instances out of service."""
+    from healthdash.probes.database import service_name
+
+    name = service_name("cache", "default")
+    if name in registry and registry.get(name).critical:
+        cache = registry.get(name)
+        registry.register(name, cache.check, critical=False, timeout=cache.timeout, replace=True,
+                          description=f"{cache.description} (not critical: throttling fails open without it)",
+                          component_type=cache.component_type)

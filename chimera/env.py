@@ -19,6 +19,10 @@ from observability.redaction import mask_url
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 FALSE_VALUES = frozenset({"0", "false", "no", "off"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+# Seconds; a cache call is usually well under a millisecond, and the features that use the cache
+# fail open, so a short bound costs nothing but a skipped cache while Redis is unwell.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
 
 
 class ConfigurationError(ImproperlyConfigured):
@@ -110,14 +114,23 @@ class Env(environ.Env):
         return config
 
     def cache(self, name: str, default: str) -> dict:
-        """A cache URL in django-environ's syntax; the message never shows the password."""
+        """A cache URL in django-environ's syntax; the message never shows the password.
+
+        Redis gets socket timeouts unless the URL sets its own (``?socket_timeout=0.5``): without
+        them a server that accepts connections and never answers holds a request forever.
+        """
         url = os.environ[name] if self.is_set(name) else default
         self.names_read.add(name)
         _require_scheme(name, url, environ.Env.CACHE_SCHEMES)
         try:
-            return environ.Env.cache_url_config(url)
+            config = environ.Env.cache_url_config(url)
         except (ValueError, ImproperlyConfigured) as exc:
             raise ConfigurationError(f"{name} is not a valid cache URL ({mask_url(url)!r}): {exc}") from None
+        if config["BACKEND"] == REDIS_CACHE:
+            options = config.setdefault("OPTIONS", {})
+            for option, seconds in REDIS_TIMEOUTS.items():
+                options.setdefault(option, seconds)
+        return config
 
 
 def _require_scheme(name: str, url: str, schemes) -> None:

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "observability.middleware.RequestIDMiddleware",
+    # The client's address behind TRUSTED_PROXIES, before anything logs or throttles by it.
+    "observability.proxies.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,6 +152,9 @@ REST_FRAMEWORK = {
     # DRF's JSON parser with a size limit, and a 400 for JSON nested too deeply.
     "DEFAULT_PARSER_CLASSES": ["chimera.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "observability.errors.exception_handler",
+    # Throttles key anonymous callers by REMOTE_ADDR, which ClientAddressMiddleware sets from
+    # X-Forwarded-For for TRUSTED_PROXIES only; DRF's default would believe any caller's header.
+    "NUM_PROXIES": 0,
 }
 
 # --- Request IDs (observability) --------------------------------------------------------------
@@ -176,6 +181,12 @@ OBSERVABILITY = {
     **{name: env.raw(name) for name in TRACING_VARIABLES if env.is_set(name)},
     "API_KEYS": CHIMERA_API_KEYS,
 }
+
+# --- Client addresses and failed authentication (observability) ---------------------------------
+# TRUSTED_PROXIES: the proxies whose X-Forwarded-For names the client (none by default);
+# API_KEY_FAILURE_RATE: wrong API keys one address may send before 429 (default 10/min).
+OBSERVABILITY.update({name: env.raw(name) for name in ("TRUSTED_PROXIES", "API_KEY_FAILURE_RATE")
+                      if env.is_set(name)})
 
 # --- Health dashboard (healthdash) ------------------------------------------------------------
 # Defaults live in healthdash.conf; only what the operator set is forwarded, and healthdash validates.

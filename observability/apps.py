@@ -18,17 +18,20 @@ class ObservabilityConfig(AppConfig):
         from observability.startup import refuse_invalid_configuration
 
         for check in (observability_checks.check_request_id_settings, observability_checks.check_middleware,
-                      observability_checks.check_tracing_settings):
+                      observability_checks.check_tracing_settings, observability_checks.check_access_settings):
             checks.register(check, "observability")
         refuse_invalid_configuration()
         set_up_tracing()
 
     def configuration_problems(self) -> list:
-        """Problems of REQUEST_ID_*, API_KEYS and TRACING_* (observability.startup collects them)."""
+        """Problems of every setting of observability (observability.startup collects them)."""
+        from observability.auth_failures import failure_rate_problems
         from observability.conf import api_key_problems, request_id_problems
+        from observability.proxies import trusted_proxy_problems
         from observability.tracing.configuration import tracing_problems
 
-        return request_id_problems() + api_key_problems() + tracing_problems()
+        return (request_id_problems() + api_key_problems() + tracing_problems() + trusted_proxy_problems()
+                + failure_rate_problems())
 
 
 def set_up_tracing() -> None:

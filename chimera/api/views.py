@@ -32,23 +32,6 @@ class GenerateView(APIView):
     throttle_classes = [GenerateRateThrottle]
     service: LLMService | None = None  # None: the running configuration's; tests may inject one
 
-    @extend_schema(
-        operation_id="generate",
-        tags=["generate"],
-        request=GenerateRequestSerializer,
-        responses={
-            200: GenerateResponseSerializer,
-            400: _error("Invalid body, unknown provider, or a prompt that is empty or too long."),
-            406: _error("A ?format= other than json."),
-            411: _error("A chunked body the server cannot read."),
-            413: _error("A body larger than the server accepts."),
-            401: _error("Missing or wrong X-API-Key."),
-            429: _error("Too many requests for this API key; see Retry-After."),
-            502: _error("The provider failed or answered something unusable."),
-            503: _error("The provider is not configured."),
-            504: _error("The provider did not answer in time."),
-        },
-    )
     def perform_content_negotiation(self, request: Request, force: bool = False):
         """DRF's negotiation; a ``?format=`` no renderer offers is ``unsupported_format``, not a bare 404."""
         try:
@@ -57,6 +40,24 @@ class GenerateView(APIView):
             message = "The only format this endpoint answers in is json; leave out ?format= or use format=json."
             raise exceptions.ServiceError("unsupported_format", message) from None
 
+    @extend_schema(
+        operation_id="generate",
+        tags=["generate"],
+        request=GenerateRequestSerializer,
+        responses={
+            200: GenerateResponseSerializer,
+            400: _error("Invalid body, unknown provider, or a prompt that is empty or too long."),
+            401: _error("Missing or wrong X-API-Key."),
+            406: _error("A ?format= other than json."),
+            411: _error("A chunked body the server cannot read."),
+            413: _error("A body larger than the server accepts."),
+            429: _error("Too many requests for this API key, or too many wrong keys from this address; "
+                        "see Retry-After."),
+            502: _error("The provider failed or answered something unusable."),
+            503: _error("The provider is not configured."),
+            504: _error("The provider did not answer in time."),
+        },
+    )
     def post(self, request: Request) -> Response:
         """Run the prompt through the transformation engine, then the provider."""
         serializer = GenerateRequestSerializer(data=request.data)
