@@ -14,15 +14,18 @@ class ChimeraConfig(AppConfig):
     verbose_name = "Chimera"
 
     def ready(self) -> None:
-        """Register the checks, join the health dashboard, read chunked request bodies."""
+        """Register the checks, join the health dashboard, read chunked request bodies, mask provider keys."""
         from chimera import checks as chimera_checks
+        from chimera.conf import SETTINGS_NAME, provider_api_keys
         from chimera.request_body import read_chunked_body
+        from observability.redaction import add_secret_source
 
         for check in (chimera_checks.check_service_settings, chimera_checks.check_default_provider,
                       chimera_checks.check_api_keys):
             checks.register(check, "chimera")
         register_health()
         request_started.connect(read_chunked_body, dispatch_uid="chimera.read_chunked_body")
+        add_secret_source(provider_api_keys, SETTINGS_NAME)
 
     def configuration_problems(self) -> list:
         """Problems of the CHIMERA_* values (observability.startup refuses start-up on them)."""

@@ -118,6 +118,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_context": {"()": "observability.log_filters.RequestContextFilter"},
+        # Secrets masked in every record, whichever library wrote it.
+        "redact": {"()": "observability.log_filters.RedactionFilter"},
+        # A bad Host (or any django.security record): one WARNING line, no traceback.
+        "security_events": {"()": "observability.log_filters.SecurityEventFilter"},
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -132,7 +136,7 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context"],
+            "filters": ["request_context", "security_events", "redact"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

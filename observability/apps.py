@@ -21,6 +21,7 @@ class ObservabilityConfig(AppConfig):
                       observability_checks.check_tracing_settings, observability_checks.check_access_settings):
             checks.register(check, "observability")
         refuse_invalid_configuration()
+        register_secrets()
         set_up_tracing()
 
     def configuration_problems(self) -> list:
@@ -32,6 +33,14 @@ class ObservabilityConfig(AppConfig):
 
         return (request_id_problems() + api_key_problems() + tracing_problems() + trusted_proxy_problems()
                 + failure_rate_problems())
+
+
+def register_secrets() -> None:
+    """The exporter's header values and endpoint credentials are masked in every log line too."""
+    from observability.redaction import add_secret_source
+    from observability.tracing.configuration import tracing_secrets
+
+    add_secret_source(tracing_secrets, "OBSERVABILITY")
 
 
 def set_up_tracing() -> None:

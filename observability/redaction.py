@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from django.conf import settings
 
@@ -77,13 +77,33 @@ def add_secret_source(source: Callable[[], Iterable[object]], *setting_names: st
     """Mask what `source()` returns too; it is asked again when one of `setting_names` changes."""
     if source not in _sources:
         _sources.append(source)
-        on_setting_change(setting_names, configured_secrets.cache_clear)
-    configured_secrets.cache_clear()
+        on_setting_change(setting_names, _secrets_of_settings.cache_clear)
+    _secrets_of_settings.cache_clear()
+
+
+def url_secrets(url: object) -> list[str]:
+    """The secrets a URL carries: its password and its query values (as written and decoded)."""
+    try:
+        parts = urlsplit(str(url or "").strip())
+        password = parts.password
+    except ValueError:
+        return []
+    found = [password, unquote(password)] if password else []
+    for _, value in parse_qsl(parts.query, keep_blank_values=False):
+        found += [value, quote(value, safe="")]
+    return found
+
+
+def configured_secrets() -> tuple[str, ...]:
+    """Secret values found in the settings, longest first; asked again when those settings change.
+
+    Before Django's settings are loaded (gunicorn's master) there are none: only the patterns apply.
+    """
+    return _secrets_of_settings() if settings.configured else ()
 
 
 @functools.cache
-def configured_secrets() -> tuple[str, ...]:
-    """Secret values found in the settings, longest first; asked again when those settings change."""
+def _secrets_of_settings() -> tuple[str, ...]:
     found: list[object] = [getattr(settings, "SECRET_KEY", "")]
     for database in getattr(settings, "DATABASES", {}).values():
         found.append(database.get("PASSWORD"))
@@ -101,7 +121,7 @@ def configured_secrets() -> tuple[str, ...]:
     return tuple(sorted(secrets, key=len, reverse=True))
 
 
-on_setting_change(SETTINGS_WITH_SECRETS, configured_secrets.cache_clear)
+on_setting_change(SETTINGS_WITH_SECRETS, _secrets_of_settings.cache_clear)
 
 
 def _url_passwords(location: object) -> Iterable[str]:
