@@ -21,8 +21,7 @@ DEBUG = env.strict_bool("DEBUG", default=False)
 SECRET_KEY = secret_key(env, debug=DEBUG)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# HTTPS behind a proxy or load balancer: Django's own settings, off by default (docs/deployment.md
-# has a production example that passes manage.py check --deploy).
+# HTTPS: Django's own settings, off by default (docs/deployment.md has a production example).
 SECURE_SSL_REDIRECT = env.strict_bool("SECURE_SSL_REDIRECT", default=False)
 # Load balancers probe over plain HTTP: the probes are never redirected.
 SECURE_REDIRECT_EXEMPT = [r"^health$", r"^health/ready$"]
@@ -31,7 +30,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.strict_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env.strict_bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = env.strict_bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.strict_bool("CSRF_COOKIE_SECURE", default=False)
-# "X-Forwarded-Proto,https": the header (set by the proxy, never passed on from clients) and its HTTPS value.
 SECURE_PROXY_SSL_HEADER = env.proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 # Keys accepted in X-API-Key (or Authorization: Bearer): by the API, for the health dashboard's
 # details and for the metrics; forwarded to observability below.
@@ -137,10 +135,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_context": {"()": "observability.log_filters.RequestContextFilter"},
-        # Secrets masked in every record, whichever library wrote it.
-        "redact": {"()": "observability.log_filters.RedactionFilter"},
-        # A bad Host (or any django.security record): one WARNING line, no traceback.
-        "security_events": {"()": "observability.log_filters.SecurityEventFilter"},
+        "redact": {"()": "observability.log_filters.RedactionFilter"},  # secrets masked in every record
+        "security_events": {"()": "observability.log_filters.SecurityEventFilter"},  # bad Host: one line
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -155,7 +151,8 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context", "security_events", "redact"],
+            # Security records shortened first, then redacted, then given the request's context.
+            "filters": ["security_events", "redact", "request_context"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -172,8 +169,7 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # DRF's JSON parser with a size limit, and a 400 for JSON nested too deeply.
-    "DEFAULT_PARSER_CLASSES": ["chimera.api.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["chimera.api.parsers.JSONParser"],  # a 400 for JSON nested too deeply
     "EXCEPTION_HANDLER": "observability.errors.exception_handler",
     # Throttles key anonymous callers by REMOTE_ADDR, which ClientAddressMiddleware sets from
     # X-Forwarded-For for TRUSTED_PROXIES only; DRF's default would believe any caller's header.

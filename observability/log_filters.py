@@ -22,6 +22,9 @@ MISSING = "-"
 # Attributes every LogRecord has; anything else was added with extra= (and JSON lines show it).
 RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message", "asctime", "taskName", "request_id", "trace_id", "span_id"}
+# How many attributes a record has before any filter adds some: more means extra= fields (put
+# RedactionFilter before RequestContextFilter, so that ordinary records skip the search).
+PLAIN_RECORD_SIZE = len(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
 SECURITY_LOGGERS = "django.security."
 MAX_SECURITY_MESSAGE = 300
 _formatter = logging.Formatter()
@@ -72,9 +75,10 @@ class RedactionFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         fields = record.__dict__
-        for name in fields.keys() - RECORD_ATTRIBUTES:
-            if isinstance(fields[name], str):
-                fields[name] = redact(fields[name])
+        if len(fields) > PLAIN_RECORD_SIZE:  # fields added with extra=, which JSON lines show
+            for name in fields.keys() - RECORD_ATTRIBUTES:
+                if isinstance(fields[name], str):
+                    fields[name] = redact(fields[name])
         return True
 
 

@@ -101,9 +101,9 @@ def test_text_format_includes_the_request_id():
 def test_project_logging_puts_the_filter_on_the_handler():
     from django.conf import settings
 
-    assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_context", "security_events", "redact"]
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["security_events", "redact", "request_context"]
     handler = next(h for h in logging.getLogger().handlers if getattr(h, "name", "") == "console")
-    assert [type(f) for f in handler.filters] == [RequestContextFilter, SecurityEventFilter, RedactionFilter]
+    assert [type(f) for f in handler.filters] == [SecurityEventFilter, RedactionFilter, RequestContextFilter]
 
 
 SECRET = "marker-secret-value-51d2"
