@@ -20,6 +20,9 @@ try:
     read_env_file(env, BASE_DIR)
     bind = [env.str("GUNICORN_BIND", default="127.0.0.1:8000")]
     workers = env.strict_int("WEB_CONCURRENCY", default=2, minimum=1)
+    # Threads per worker: each serves one connection at a time, so slow or idle clients hold
+    # threads, not whole workers (docs/deployment.md, "Workers and slow clients").
+    threads = env.strict_int("GUNICORN_THREADS", default=64, minimum=1)
     timeout = env.strict_int("GUNICORN_TIMEOUT", default=30, minimum=1)
     graceful_timeout = env.strict_int("GUNICORN_GRACEFUL_TIMEOUT", default=30, minimum=1)
     log_format = env.choice("LOG_FORMAT", default="text", choices=("text", "json"))
@@ -33,6 +36,13 @@ from observability import gunicorn as observability_hooks  # noqa: E402
 observability_hooks.refuse_invalid_configuration("chimera.settings")
 
 wsgi_app = "chimera.wsgi:application"
+# Threaded workers: a connection that sends nothing or trickles its headers holds one thread,
+# and the worker's main loop (which answers gunicorn's heartbeat) is never blocked by a request.
+worker_class = "gthread"
+# gunicorn believes no peer's X-Forwarded-Proto/-Ssl (its default trusts 127.0.0.1): the scheme
+# is Django's SECURE_PROXY_SSL_HEADER's to decide, and the client's address TRUSTED_PROXIES'.
+forwarded_allow_ips = ""
+secure_scheme_headers = {}
 accesslog = "-"
 errorlog = "-"
 # Access lines carry the response's request ID (and trace ID); JSON lines under LOG_FORMAT=json.

@@ -1,6 +1,6 @@
 """Load benchmarks under real gunicorn (2 workers) with wrk on 127.0.0.1.
 
-    .venv/bin/python -m bench.load [throughput] [tuning] [faults] [dashboard] [memory]
+    .venv/bin/python -m bench.load [throughput] [tuning] [faults] [dashboard] [memory] [workers]
                                    [--rounds 3] [--duration 10] [--connections 8]
 
 - throughput: bare Django+DRF against the full stack with tracing off, sampled at 1.0 and at
@@ -13,6 +13,8 @@
 - dashboard: 100 concurrent clients on /api/v1/health/dashboard (gthread workers); how often
   the backing services were really probed, against one run per cache window per worker.
 - memory: worker RSS while 100k requests are served, collector up against collector down.
+- workers: the worker model gunicorn.conf.py runs (gthread, GUNICORN_THREADS threads) against
+  the sync workers it ran before, on the trivial endpoint and on the dashboard, at -c8 and -c64.
 
 wrk comes from Debian (``apt-get install wrk``). Nothing here is a test: it prints figures.
 """
@@ -42,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.processes import Gunicorn, free_port, project_env, run_manage  # noqa: E402
 from tests.support.receivers import SilentListener  # noqa: E402
 
-SECTIONS = ("throughput", "tuning", "faults", "dashboard", "memory")
+SECTIONS = ("throughput", "tuning", "faults", "dashboard", "memory", "workers")
 WORK = Path(tempfile.mkdtemp(prefix="chimera-bench-"))
 
 
@@ -70,7 +72,7 @@ def wrk(url: str, duration: float, connections: int, threads: int = 2) -> WrkRes
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(round(duration), 1)}s", "--timeout", "10s",
                "--latency", url]
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=duration + 60).stdout
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, flags=re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, flags=re.MULTILINE))
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return WrkResult(
@@ -302,8 +304,23 @@ def wrk_requests(url: str, count: int, connections: int) -> int:
     return served
 
 
+def workers(args, collector: Collector) -> None:
+    print("\n## Worker model (tracing off; sync: gunicorn's sync workers, as before; gthread: gunicorn.conf.py's)")
+    # --threads 1 as well: gunicorn turns sync workers with more threads into gthread ones.
+    sync = ["--worker-class", "sync", "--threads", "1"]
+    for path, connections in (("/bench", args.connections), ("/bench", 64), ("/api/v1/health/dashboard", 8)):
+        print(f"\n{path}, wrk -c{connections}")
+        servers = [start("sync workers (before)", args=sync, path=path),
+                   start("gthread workers (gunicorn.conf.py)", path=path)]
+        try:
+            alternate(servers, args.rounds, args.duration, connections)
+        finally:
+            stop_all(servers)
+        throughput_table(servers)
+
+
 SECTION_FUNCTIONS = {"throughput": throughput, "tuning": tuning, "faults": faults, "dashboard": dashboard,
-                     "memory": memory}
+                     "memory": memory, "workers": workers}
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 from django.core import checks
+from django.core.signals import request_started
 
 
 class ChimeraConfig(AppConfig):
@@ -13,13 +14,18 @@ class ChimeraConfig(AppConfig):
     verbose_name = "Chimera"
 
     def ready(self) -> None:
-        """Register the checks and join the health dashboard."""
+        """Register the checks, join the health dashboard, read chunked request bodies, mask provider keys."""
         from chimera import checks as chimera_checks
+        from chimera.conf import SETTINGS_NAME, provider_api_keys
+        from chimera.request_body import read_chunked_body
+        from observability.redaction import add_secret_source
 
         for check in (chimera_checks.check_service_settings, chimera_checks.check_default_provider,
                       chimera_checks.check_api_keys, chimera_checks.check_task_time_limit):
             checks.register(check, "chimera")
         register_health()
+        request_started.connect(read_chunked_body, dispatch_uid="chimera.read_chunked_body")
+        add_secret_source(provider_api_keys, SETTINGS_NAME)
 
     def configuration_problems(self) -> list:
         """Problems of the CHIMERA_* values (observability.startup refuses start-up on them)."""
@@ -45,6 +51,7 @@ def register_health() -> None:
     )
     register_section("providers", health.providers_section, replace=True)
     register_task_queue_health()
+    _cache_is_not_critical(service_registry)
 
 
 def register_task_queue_health() -> None:
@@ -64,3 +71,16 @@ def register_task_queue_health() -> None:
         description="Background tasks: the broker answers (else down) and a worker answers a ping (else "
                     "degraded); the number of workers and the default queue's length.",
     )
+
+
+def _cache_is_not_critical(registry) -> None:
+    """The ``cache`` service, kept but not critical: what uses the cache here (throttling, the limit
+    on failed authentication) fails open, so a cache outage must not take instances out of service."""
+    from healthdash.probes.database import service_name
+
+    name = service_name("cache", "default")
+    if name in registry and registry.get(name).critical:
+        cache = registry.get(name)
+        registry.register(name, cache.check, critical=False, timeout=cache.timeout, replace=True,
+                          description=f"{cache.description} (not critical: throttling fails open without it)",
+                          component_type=cache.component_type)

@@ -181,6 +181,11 @@ def get_service_config() -> ServiceConfig:
     return _parsed()[0]
 
 
+def provider_api_keys() -> list[str]:
+    """The remote providers' API keys, for observability.redaction to mask wherever they appear."""
+    return [remote.api_key for remote in get_service_config().remotes.values() if remote.api_key]
+
+
 def service_problems() -> list[Problem]:
     """Problems found in the running configuration."""
     return list(_parsed()[1])

@@ -9,6 +9,7 @@ tests can compare it with ``.env.template``.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,6 +21,11 @@ from observability.redaction import mask_url
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 FALSE_VALUES = frozenset({"0", "false", "no", "off"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Seconds; a cache call is usually well under a millisecond, and the features that use the cache
+# fail open, so a short bound costs nothing but a skipped cache while Redis is unwell.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
 
 
 class ConfigurationError(ImproperlyConfigured):
@@ -101,6 +107,20 @@ class Env(environ.Env):
                 return choice
         raise ConfigurationError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
 
+    def proxy_ssl_header(self, name: str) -> tuple[str, str] | None:
+        """Django's ``SECURE_PROXY_SSL_HEADER`` from ``Header-Name,value`` (``X-Forwarded-Proto,https``)."""
+        if not self.is_set(name):
+            return None
+        header, _, value = os.environ[name].partition(",")
+        header, value = header.strip(), value.strip()
+        if not HEADER_NAME.fullmatch(header) or not value or "," in value:
+            raise ConfigurationError(
+                f"{name} must be a header name and the value that means HTTPS, such as "
+                f"X-Forwarded-Proto,https; got {os.environ[name]!r}."
+            )
+        meta = header.upper().replace("-", "_")
+        return (meta if meta.startswith("HTTP_") else f"HTTP_{meta}", value)
+
     def database(self, name: str, default: str) -> dict:
         """A database URL in django-environ's syntax; the message never shows the password."""
         url = os.environ[name] if self.is_set(name) else default
@@ -115,14 +135,23 @@ class Env(environ.Env):
         return config
 
     def cache(self, name: str, default: str) -> dict:
-        """A cache URL in django-environ's syntax; the message never shows the password."""
+        """A cache URL in django-environ's syntax; the message never shows the password.
+
+        Redis gets socket timeouts unless the URL sets its own (``?socket_timeout=0.5``): without
+        them a server that accepts connections and never answers holds a request forever.
+        """
         url = os.environ[name] if self.is_set(name) else default
         self.names_read.add(name)
         _require_scheme(name, url, environ.Env.CACHE_SCHEMES)
         try:
-            return environ.Env.cache_url_config(url)
+            config = environ.Env.cache_url_config(url)
         except (ValueError, ImproperlyConfigured) as exc:
             raise ConfigurationError(f"{name} is not a valid cache URL ({mask_url(url)!r}): {exc}") from None
+        if config["BACKEND"] == REDIS_CACHE:
+            options = config.setdefault("OPTIONS", {})
+            for option, seconds in REDIS_TIMEOUTS.items():
+                options.setdefault(option, seconds)
+        return config
 
     def url(self, name: str, default: str | None, *, schemes: frozenset[str], example: str) -> str | None:
         """A URL with one of `schemes` (a broker's, a result store's), or `default` when unset; the message masks it."""
@@ -151,6 +180,20 @@ def _require_scheme(name: str, url: str, schemes) -> None:
             f"{name} must be a URL such as postgres://user:password@host:5432/name or "
             f"sqlite:////path/db.sqlite3 (known schemes: {known}); got {mask_url(url)!r}."
         )
+
+
+def private_sqlite_file(path: Path, *, folder_too: bool) -> None:
+    """Make `path` (a SQLite database: password hashes, sessions) readable by its owner only.
+
+    The file is created empty with mode 0600 when missing, so SQLite opens it as it is (its
+    journal files follow the database's mode); an existing file is set to 0600. With
+    `folder_too` (the project's own data/), the folder is made, or set, 0700 as well.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder_too:
+        path.parent.chmod(0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
 
 
 def read_env_file(env: Env, base_dir: Path) -> Path | None:

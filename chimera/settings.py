@@ -7,7 +7,7 @@ variable with its default. A malformed value stops start-up with a message namin
 
 from pathlib import Path
 
-from chimera.env import LOG_LEVELS, Env, read_env_file, secret_key
+from chimera.env import LOG_LEVELS, Env, private_sqlite_file, read_env_file, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "data"
@@ -21,6 +21,16 @@ DEBUG = env.strict_bool("DEBUG", default=False)
 SECRET_KEY = secret_key(env, debug=DEBUG)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# HTTPS: Django's own settings, off by default (docs/deployment.md has a production example).
+SECURE_SSL_REDIRECT = env.strict_bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe over plain HTTP: the probes are never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^health/ready$"]
+SECURE_HSTS_SECONDS = env.strict_int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.strict_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.strict_bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.strict_bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.strict_bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_PROXY_SSL_HEADER = env.proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 # Keys accepted in X-API-Key (or Authorization: Bearer): by the API, for the health dashboard's
 # details and for the metrics; forwarded to observability below.
 CHIMERA_API_KEYS = env.list("CHIMERA_API_KEYS", default=[])
@@ -41,7 +51,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "observability.middleware.RequestIDMiddleware",
+    # The client's address behind TRUSTED_PROXIES, before anything logs or throttles by it.
+    "observability.proxies.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp, CONTENT_SECURITY_POLICY below) on the admin's pages.
+    "chimera.admin_csp.AdminContentSecurityPolicy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +84,9 @@ TEMPLATES = [
     },
 ]
 
+# The admin (and its health page) runs no inline script or style and loads nothing from elsewhere.
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"]}}
+
 # --- Data -------------------------------------------------------------------------------------
 
 DATABASES = {"default": env.database("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}")}
@@ -77,8 +94,10 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3") and DATABASES["default"]["NAME"] != ":memory:":
-    # The embedded default lives in data/, which may not exist on a fresh clone.
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # The embedded default lives in data/, which may not exist on a fresh clone. The file holds
+    # password hashes and sessions: 0600, and data/ 0700.
+    _sqlite = Path(DATABASES["default"]["NAME"])
+    private_sqlite_file(_sqlite, folder_too=_sqlite.parent == DATA_DIR)
 
 # --- Authentication, internationalisation -----------------------------------------------------
 
@@ -116,6 +135,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_context": {"()": "observability.log_filters.RequestContextFilter"},
+        "redact": {"()": "observability.log_filters.RedactionFilter"},  # secrets masked in every record
+        "security_events": {"()": "observability.log_filters.SecurityEventFilter"},  # bad Host: one line
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -130,7 +151,8 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context"],
+            # Security records shortened first, then redacted, then given the request's context.
+            "filters": ["security_events", "redact", "request_context"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -147,8 +169,11 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["chimera.api.parsers.JSONParser"],  # a 400 for JSON nested too deeply
     "EXCEPTION_HANDLER": "observability.errors.exception_handler",
+    # Throttles key anonymous callers by REMOTE_ADDR, which ClientAddressMiddleware sets from
+    # X-Forwarded-For for TRUSTED_PROXIES only; DRF's default would believe any caller's header.
+    "NUM_PROXIES": 0,
 }
 
 # --- Request IDs (observability) --------------------------------------------------------------
@@ -175,6 +200,12 @@ OBSERVABILITY = {
     **{name: env.raw(name) for name in TRACING_VARIABLES if env.is_set(name)},
     "API_KEYS": CHIMERA_API_KEYS,
 }
+
+# --- Client addresses and failed authentication (observability) ---------------------------------
+# TRUSTED_PROXIES: the proxies whose X-Forwarded-For names the client (none by default);
+# API_KEY_FAILURE_RATE: wrong API keys one address may send before 429 (default 10/min).
+OBSERVABILITY.update({name: env.raw(name) for name in ("TRUSTED_PROXIES", "API_KEY_FAILURE_RATE")
+                      if env.is_set(name)})
 
 # --- Health dashboard (healthdash) ------------------------------------------------------------
 # Defaults live in healthdash.conf; only what the operator set is forwarded, and healthdash validates.

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from gunicorn.glogging import Logger
 from pythonjsonlogger.json import JsonFormatter
 
-MISSING = "-"
+from observability.log_filters import RedactionFilter
 
+MISSING = "-"
 
 
 def request_id_header() -> str:
@@ -37,7 +38,16 @@ def trace_id_from(traceresponse: str | None) -> str:
 
 
 class AccessLogger(Logger):
-    """gunicorn's logger with ``request_id`` and ``trace_id`` atoms taken from the response."""
+    """gunicorn's logger with ``request_id`` and ``trace_id`` atoms taken from the response.
+
+    Its error and access lines go through ``RedactionFilter`` like the application's own.
+    """
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for handler in (*self.error_log.handlers, *self.access_log.handlers):
+            if not any(isinstance(f, RedactionFilter) for f in handler.filters):
+                handler.addFilter(RedactionFilter())
 
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)

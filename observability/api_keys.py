@@ -3,7 +3,9 @@
 A key comes in ``X-API-Key: <key>`` or ``Authorization: Bearer <key>`` (what Prometheus and most
 HTTP clients send); an empty header counts as no key at all. Keys are compared as SHA-256
 digests, each against every configured key, so the time taken tells nothing about a key.
-The keys are ``OBSERVABILITY["API_KEYS"]``.
+The keys are ``OBSERVABILITY["API_KEYS"]``. Wrong keys are limited per client address
+(``observability.auth_failures``): past ``API_KEY_FAILURE_RATE`` they get 429 with
+``Retry-After`` instead of 401; a valid key always passes.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import hmac
 from dataclasses import dataclass
 
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
+from observability import auth_failures
 from observability.conf import api_key_digests, key_digest
 
 HEADER = "X-API-Key"
@@ -64,18 +67,26 @@ def key_is_valid(candidate: str) -> bool:
     return valid
 
 
+def check_key(request) -> ApiKey | None:
+    """The request's valid key, None without one; a wrong key raises 401, or 429 past the failure limit."""
+    candidate = presented_key(request)
+    if candidate is None:
+        return None
+    if not key_is_valid(candidate):
+        wait = auth_failures.record_failure(request)
+        if wait is not None:
+            raise Throttled(wait, detail=f"Too many wrong API keys from this address; try again in {wait} seconds.")
+        raise AuthenticationFailed("Invalid API key.")
+    return ApiKey(key_digest(candidate).hex()[:KEY_ID_LENGTH])
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     """DRF authentication by API key; a key that is sent and wrong is a 401, never anonymous access."""
 
     def authenticate(self, request) -> tuple[ApiKeyUser, ApiKey] | None:
-        """(user, auth) for a valid key, None without a key, 401 for a wrong one."""
-        candidate = presented_key(request)
-        if candidate is None:
-            return None
-        if not key_is_valid(candidate):
-            raise AuthenticationFailed("Invalid API key.")
-        key_id = key_digest(candidate).hex()[:KEY_ID_LENGTH]
-        return ApiKeyUser(key_id), ApiKey(key_id)
+        """(user, auth) for a valid key, None without a key, 401 (or 429) for a wrong one."""
+        key = check_key(request)
+        return None if key is None else (ApiKeyUser(key.key_id), key)
 
     def authenticate_header(self, request) -> str:
         """Makes DRF answer 401 (not 403) and say which header to send."""

@@ -20,9 +20,10 @@ class ObservabilityConfig(AppConfig):
         from observability.startup import refuse_invalid_configuration
 
         for check in (observability_checks.check_request_id_settings, observability_checks.check_middleware,
-                      observability_checks.check_tracing_settings):
+                      observability_checks.check_tracing_settings, observability_checks.check_access_settings):
             checks.register(check, "observability")
         refuse_invalid_configuration()
+        register_secrets()
         set_up_tracing()
         if "observability.tasks" in sys.modules:  # a Celery app was instrumented before Django was set up
             from observability.tasks.tracing import instrument_tracing
@@ -31,11 +32,22 @@ class ObservabilityConfig(AppConfig):
         start_command_context()
 
     def configuration_problems(self) -> list:
-        """Problems of REQUEST_ID_*, API_KEYS and TRACING_* (observability.startup collects them)."""
+        """Problems of every setting of observability (observability.startup collects them)."""
+        from observability.auth_failures import failure_rate_problems
         from observability.conf import api_key_problems, request_id_problems
+        from observability.proxies import trusted_proxy_problems
         from observability.tracing.configuration import tracing_problems
 
-        return request_id_problems() + api_key_problems() + tracing_problems()
+        return (request_id_problems() + api_key_problems() + tracing_problems() + trusted_proxy_problems()
+                + failure_rate_problems())
+
+
+def register_secrets() -> None:
+    """The exporter's header values and endpoint credentials are masked in every log line too."""
+    from observability.redaction import add_secret_source
+    from observability.tracing.configuration import tracing_secrets
+
+    add_secret_source(tracing_secrets, "OBSERVABILITY")
 
 
 def set_up_tracing() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -57,8 +58,11 @@ def _json_error(request: HttpRequest, status: int, code: str, message: str) -> J
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """400 (bad request, suspicious operation)."""
+    """400 (bad request, suspicious operation); 413 for a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
     if is_api_request(request):
+        if isinstance(exception, RequestDataTooBig):
+            return _json_error(request, 413, "request_too_large", "The request body is larger than the server "
+                                                                  "accepts.")
         return _json_error(request, 400, "bad_request", "The request could not be understood.")
     return defaults.bad_request(request, exception)
 

@@ -1,4 +1,14 @@
-"""RequestContextFilter: request_id, trace_id and span_id on every log record; task_id and task_name in tasks."""
+"""Logging filters for the handlers that write log lines.
+
+- ``RequestContextFilter``: request_id, trace_id and span_id on every record; task_id and task_name
+  in background tasks.
+- ``RedactionFilter``: the configured secrets, URL credentials and query values masked in every
+  record (message, traceback, extra fields), whichever library wrote it.
+- ``SecurityEventFilter``: Django's ``django.security.*`` records (a bad Host, a body too large)
+  as one WARNING line without the traceback, so a scanner cannot flood the logs.
+
+Put them on handlers, not loggers: a logger's filters miss records of its children.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +17,23 @@ import logging
 from opentelemetry import trace
 
 from observability.context import request_id_var, task_var
+from observability.redaction import redact
 
 MISSING = "-"
+# Attributes every LogRecord has; anything else was added with extra= (and JSON lines show it).
+RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message", "asctime", "taskName", "request_id", "trace_id", "span_id"}
+# How many attributes a record has before any filter adds some: more means extra= fields (put
+# RedactionFilter before RequestContextFilter, so that ordinary records skip the search).
+PLAIN_RECORD_SIZE = len(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
+SECURITY_LOGGERS = "django.security."
+MAX_SECURITY_MESSAGE = 300
+_formatter = logging.Formatter()
 
 
 class RequestContextFilter(logging.Filter):
     """Add the current request ID and span to each record (``-`` outside a request or span).
 
-    Put it on handlers, not loggers: a logger's filters miss records of its children.
     Values already on a record (set with ``extra=``) are kept. Records of a background task also
     get ``task_id`` and ``task_name``, which JSON formatters show as extra fields.
     """
@@ -36,3 +55,52 @@ class RequestContextFilter(logging.Filter):
         if task is not None and "task_id" not in fields:
             fields["task_id"], fields["task_name"] = task
         return True
+
+
+class RedactionFilter(logging.Filter):
+    """Mask secrets in each record before any formatter sees it (``observability.redaction.redact``).
+
+    The message is formatted here; the traceback too, then kept as text only, so that no
+    formatter (plain or JSON) formats the exception again from the unredacted original.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit the format: logging reports it itself
+            return True
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        if record.exc_info:
+            record.exc_text = redact(_formatter.formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        fields = record.__dict__
+        if len(fields) > PLAIN_RECORD_SIZE:  # fields added with extra=, which JSON lines show
+            for name in fields.keys() - RECORD_ATTRIBUTES:
+                if isinstance(fields[name], str):
+                    fields[name] = redact(fields[name])
+        return True
+
+
+class SecurityEventFilter(logging.Filter):
+    """Django's security records as one WARNING line: no traceback, the message shortened."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(SECURITY_LOGGERS):
+            return True
+        try:
+            message = " ".join(record.getMessage().split())
+        except Exception:
+            message = record.name
+        if len(message) > MAX_SECURITY_MESSAGE:
+            message = message[:MAX_SECURITY_MESSAGE - 3] + "..."
+        record.msg, record.args = message, ()
+        record.exc_info = record.exc_text = record.stack_info = None
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        return logging.getLogger(record.name).isEnabledFor(record.levelno)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -81,6 +82,18 @@ def as_choice(value: object, choices: Iterable[str]) -> str | None:
     """One of `choices`, compared without case or surrounding spaces; None otherwise."""
     text = value.strip().lower() if isinstance(value, str) else None
     return text if text in choices else None
+
+
+RATE = re.compile(r"(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)s?", re.IGNORECASE)
+PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def as_rate(value: object) -> tuple[int, int] | None:
+    """``(count, seconds)`` of a rate such as ``10/min`` (also s, hour, day); None otherwise."""
+    match = RATE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    return int(match[1]), PERIOD_SECONDS[match[2][0].lower()]
 
 
 def setting_dict(name: str) -> Mapping[str, object]:

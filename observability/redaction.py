@@ -9,10 +9,9 @@ credentials and query values, and ``password=...``-shaped assignments, whatever 
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from django.conf import settings
 
@@ -27,6 +26,8 @@ SECRET_KEY_NAMES = re.compile(r"(^|[_-])(pass(word|wd)?|pwd|secret|token|api[_-]
 URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()]+", re.IGNORECASE)
 ASSIGNED_SECRET = re.compile(r"\b(?P<name>password|passwd|pwd|api[_-]?key|token|secret)(?P<sep>\s*[=:]\s*)"
                              r"(?P<value>'[^']*'|\"[^\"]*\"|[^\s,;&]+)", re.IGNORECASE)
+# Every name ASSIGNED_SECRET matches contains one of these (lower case).
+ASSIGNMENT_WORDS = ("pass", "pwd", "key", "token", "secret")
 SETTINGS_WITH_SECRETS = ("SECRET_KEY", "DATABASES", "CACHES", "OBSERVABILITY", "HEALTHDASH")
 
 _sources: list[Callable[[], Iterable[object]]] = []
@@ -53,10 +54,15 @@ def mask_url(url: str) -> str:
 
 def redact(text: str) -> str:
     """`text` without any configured secret, URL credential, query value or assigned secret."""
+    # Every log line passes through here: the patterns run only on text that could match them.
     for secret in configured_secrets():
-        text = text.replace(secret, MASK)
-    text = URL.sub(lambda match: mask_url(match[0]), text)
-    return ASSIGNED_SECRET.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
+        if secret in text:
+            text = text.replace(secret, MASK)
+    if "://" in text:
+        text = URL.sub(lambda match: mask_url(match[0]), text)
+    if ("=" in text or ":" in text) and any(word in text.lower() for word in ASSIGNMENT_WORDS):
+        text = ASSIGNED_SECRET.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
+    return text
 
 
 def redact_tree(value: object, depth: int = 0) -> object:
@@ -77,13 +83,51 @@ def add_secret_source(source: Callable[[], Iterable[object]], *setting_names: st
     """Mask what `source()` returns too; it is asked again when one of `setting_names` changes."""
     if source not in _sources:
         _sources.append(source)
-        on_setting_change(setting_names, configured_secrets.cache_clear)
-    configured_secrets.cache_clear()
+        on_setting_change(setting_names, _forget)
+    _forget()
 
 
-@functools.cache
+def url_secrets(url: object) -> list[str]:
+    """The secrets a URL carries: its password and its query values (as written and decoded)."""
+    try:
+        parts = urlsplit(str(url or "").strip())
+        password = parts.password
+    except ValueError:
+        return []
+    found = [password, unquote(password)] if password else []
+    for _, value in parse_qsl(parts.query, keep_blank_values=False):
+        found += [value, quote(value, safe="")]
+    return found
+
+
 def configured_secrets() -> tuple[str, ...]:
-    """Secret values found in the settings, longest first; asked again when those settings change."""
+    """Secret values found in the settings, longest first; asked again when those settings change.
+
+    Before Django's settings are loaded (gunicorn's master) there are none: only the patterns apply.
+    """
+    secrets = _found
+    if secrets is None:
+        if not settings.configured:
+            return ()
+        secrets = _remember(_secrets_of_settings())
+    return secrets
+
+
+_found: tuple[str, ...] | None = None
+
+
+def _remember(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    global _found
+    _found = secrets
+    return secrets
+
+
+def _forget() -> None:
+    global _found
+    _found = None
+
+
+def _secrets_of_settings() -> tuple[str, ...]:
     found: list[object] = [getattr(settings, "SECRET_KEY", "")]
     for database in getattr(settings, "DATABASES", {}).values():
         found.append(database.get("PASSWORD"))
@@ -101,7 +145,7 @@ def configured_secrets() -> tuple[str, ...]:
     return tuple(sorted(secrets, key=len, reverse=True))
 
 
-on_setting_change(SETTINGS_WITH_SECRETS, configured_secrets.cache_clear)
+on_setting_change(SETTINGS_WITH_SECRETS, _forget)
 
 
 def _url_passwords(location: object) -> Iterable[str]:

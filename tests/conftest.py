@@ -8,6 +8,15 @@ from tests.support.processes import project_env, run_manage
 from tests.support.services import service_url
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """An empty default cache for every test: throttles and failed-authentication counts start at zero."""
+    from django.core.cache import cache
+
+    yield
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def migrated_db_url(tmp_path_factory) -> str:
     """A migrated SQLite database file for subprocesses (gunicorn, manage.py), made once."""

@@ -79,6 +79,17 @@ def test_database_url_errors_name_variable_and_hide_password(env, monkeypatch, u
     assert "hunter2" not in str(info.value)
 
 
+def test_redis_gets_socket_timeouts_unless_the_url_sets_them(env, monkeypatch):
+    monkeypatch.setenv("CACHE_URL", "redis://127.0.0.1:6379/0")
+    options = env.cache("CACHE_URL", default="locmemcache://")["OPTIONS"]
+    assert options == {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
+    monkeypatch.setenv("CACHE_URL", "redis://127.0.0.1:6379/0?socket_timeout=0.25&socket_connect_timeout=2")
+    options = env.cache("CACHE_URL", default="locmemcache://")["OPTIONS"]
+    assert options == {"socket_connect_timeout": 2, "socket_timeout": 0.25}
+    monkeypatch.delenv("CACHE_URL")
+    assert "socket_timeout" not in env.cache("CACHE_URL", default="locmemcache://").get("OPTIONS", {})
+
+
 @pytest.mark.parametrize("url", ["bogus", "foo://x", "redis//nohost"])
 def test_cache_url_errors(env, monkeypatch, url):
     monkeypatch.setenv("CACHE_URL", url)

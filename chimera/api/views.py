@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -36,6 +37,14 @@ class GenerateView(APIView):
     throttle_classes = [GenerateRateThrottle]
     service: LLMService | None = None  # None: the running configuration's; tests may inject one
 
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        """DRF's negotiation; a ``?format=`` no renderer offers is ``unsupported_format``, not a bare 404."""
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            message = "The only format this endpoint answers in is json; leave out ?format= or use format=json."
+            raise exceptions.ServiceError("unsupported_format", message) from None
+
     @extend_schema(
         operation_id="generate",
         tags=["generate"],
@@ -45,7 +54,11 @@ class GenerateView(APIView):
             202: OpenApiResponse(TaskAcceptedSerializer, description='"async": true; Location names the task.'),
             400: _error("Invalid body, unknown provider, or a prompt that is empty or too long."),
             401: _error("Missing or wrong X-API-Key."),
-            429: _error("Too many requests for this API key; see Retry-After."),
+            406: _error("A ?format= other than json."),
+            411: _error("A chunked body the server cannot read."),
+            413: _error("A body larger than the server accepts."),
+            429: _error("Too many requests for this API key, or too many wrong keys from this address; "
+                        "see Retry-After."),
             502: _error("The provider failed or answered something unusable."),
             503: _error("The provider is not configured (or, with async, the task queue cannot be reached)."),
             504: _error("The provider did not answer in time."),

@@ -14,6 +14,7 @@ import httpx
 from opentelemetry import trace
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+from chimera.llm.deadline import DeadlineTransport
 from observability.http import httpx_client
 
 _current: tuple[int, object, httpx.Client] | None = None  # (pid, tracer provider, client)
@@ -23,10 +24,12 @@ _lock = threading.Lock()
 def build_client() -> httpx.Client:
     """A new client, instrumented when a tracer provider is installed; timeouts are given per call.
 
+    Its connections honour the deadline of the call under way (``chimera.llm.deadline``).
+
     Without one (tracing off) every span would be a no-op, yet the instrumentation would still
     cost about a third of a local round trip per call (bench/provider_client.py): leave it out.
     """
-    client = httpx_client(follow_redirects=False)
+    client = httpx_client(follow_redirects=False, transport=DeadlineTransport())
     if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         HTTPXClientInstrumentor.instrument_client(client)
     return client

@@ -11,6 +11,7 @@ import httpx
 
 from chimera.conf import RemoteProviderConfig
 from chimera.llm.base import Generation, ProviderError, ProviderTimeout
+from chimera.llm.deadline import within
 from chimera.llm.http import get_client
 
 logger = logging.getLogger(__name__)
@@ -41,10 +42,14 @@ class ChatCompletionsProvider:
         return None if self.configured else f"{self.config.key_variable} is not set"
 
     def generate(self, prompt: str) -> Generation:
-        """POST the prompt to ``<url>/chat/completions`` and return the first choice."""
+        """POST the prompt to ``<url>/chat/completions`` and return the first choice.
+
+        The timeout bounds the whole call: a provider trickling its answer is cut off in time.
+        """
         started = time.monotonic()
         try:
-            status, body = self._post(prompt)
+            with within(self.config.timeout):
+                status, body = self._post(prompt)
         except httpx.TimeoutException:
             logger.warning("Provider %s timed out after %.1fs", self.name, time.monotonic() - started)
             raise ProviderTimeout(self.name, f"Provider {self.name} did not answer within "
@@ -70,7 +75,8 @@ class ChatCompletionsProvider:
             data = json.loads(body)
             text = data["choices"][0]["message"]["content"]
             model = data.get("model") or self.model
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        # RecursionError: JSON nested deeper than the parser can follow ([[[[... from a broken provider).
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
             text = model = None
         if not isinstance(text, str) or not isinstance(model, str):
             logger.warning("Provider %s answered something that is not a chat completion", self.name)

@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from observability.conf import SETTINGS_NAME, TracingConfig
 from observability.parsing import Problem, cached_until_changed, setting_dict
+from observability.redaction import url_secrets
 from observability.tracing import values as v
 
 
@@ -52,6 +53,12 @@ def tracing_problems() -> list[Problem]:
     """Problems of the running configuration: errors with tracing on, warnings with it off."""
     config, problems = _parsed()
     return list(problems) if problems_are_errors(config, problems) else [p.as_warning() for p in problems]
+
+
+def tracing_secrets() -> list[str]:
+    """What the exporter's configuration holds that is secret: header values, the endpoint's password and query."""
+    config = get_tracing_config()
+    return [*config.headers.values(), *url_secrets(config.endpoint)]
 
 
 def problems_are_errors(config: TracingConfig, problems: list[Problem]) -> bool:

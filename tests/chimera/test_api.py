@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from tests.chimera.conftest import API_KEY, GOOGLE_KEY, OPENAI_KEY
+from tests.support.processes import ROOT
 
 URL = "/api/v1/generate"
 
@@ -86,6 +87,40 @@ def test_invalid_body_is_400(client, configure, body, code):
     assert error(post(client, body)) == (400, code)
 
 
+@pytest.mark.parametrize("depth", [2_000, 100_000])
+def test_deeply_nested_body_is_400_parse_error(client, configure, depth):
+    body = '{"prompt": "x", "a": ' + "[" * depth + "]" * depth + "}"
+    response = post(client, body)
+    assert error(response) == (400, "parse_error")
+    assert response.json()["error"]["message"] == "JSON parse error - the document is nested too deeply."
+
+
+def test_body_over_the_upload_limit_is_413(client, configure, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post(client, {"prompt": "x" * 2000})
+    assert error(response) == (413, "request_too_large")
+    assert response.json()["error"]["message"] == "The request body is larger than the server accepts."
+    assert post(client, {"prompt": "x" * 900}).status_code == 200
+
+
+def test_an_unknown_format_has_its_own_code(client, configure):
+    response = client.post(URL + "?format=xml", json.dumps({"prompt": "hi"}), content_type="application/json",
+                           HTTP_X_API_KEY=API_KEY)
+    assert error(response) == (406, "unsupported_format")
+    assert "format=json" in response.json()["error"]["message"]
+    assert client.post(URL + "?format=json", json.dumps({"prompt": "hi"}), content_type="application/json",
+                       HTTP_X_API_KEY=API_KEY).status_code == 200
+
+
+def test_a_lone_surrogate_is_refused_as_the_docs_say(client, configure):
+    response = post(client, '{"prompt": "a\\ud800b"}')
+    assert error(response) == (400, "invalid")
+    assert response.json()["error"]["details"] == {"prompt": ["Surrogate characters are not allowed: U+D800."]}
+    service_doc = (ROOT / "docs" / "service.md").read_text()
+    assert "lone surrogate (`\\ud800`) is refused" in service_doc
+    assert "lone surrogates and" not in service_doc
+
+
 def test_invalid_body_lists_the_fields(client, configure):
     assert post(client, {}).json()["error"]["details"] == {"prompt": ["This field is required."]}
 
@@ -132,7 +167,7 @@ def test_provider_timeout_is_504(client, remote):
     assert error(response) == (504, "provider_timeout")
 
 
-@pytest.mark.parametrize("mode", ["error", "garbage", "huge"])
+@pytest.mark.parametrize("mode", ["error", "garbage", "huge", "nested"])
 def test_provider_error_is_502(client, remote, mode):
     remote(mode)
     assert error(post(client, {"prompt": "hi", "provider": "google"})) == (502, "provider_error")

@@ -87,3 +87,15 @@ def test_registration_may_run_twice():
     assert {"llm_service", "transformation_engine"} <= set(service_registry.names())
     assert "providers" in section_registry.names()
     assert service_registry.get("llm_service").check is health.check_llm_service
+
+
+def test_the_cache_is_shown_but_not_critical():
+    # Throttling and the failed-authentication limit fail open: a cache outage degrades, never downs.
+    from chimera.apps import register_health
+    from healthdash.registry import service_registry
+
+    register_health()
+    register_health()  # ready() may run twice
+    cache = service_registry.get("cache")
+    assert cache.critical is False
+    assert cache.description.count("not critical") == 1

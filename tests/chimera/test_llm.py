@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -41,6 +42,8 @@ def test_remote_provider_speaks_chat_completions(chat_server):
     ("error", base.ProviderError, "Provider google answered HTTP 500."),
     ("garbage", base.ProviderError, "Provider google answered something that is not a chat completion."),
     ("huge", base.ProviderError, "Provider google answered more than 2097152 bytes."),
+    # JSON nested 200,000 deep overflows the parser: a provider's failure like any other bad answer.
+    ("nested", base.ProviderError, "Provider google answered something that is not a chat completion."),
 ])
 def test_remote_failures(chat_server, mode, failure, message):
     with pytest.raises(failure) as caught:
@@ -52,6 +55,20 @@ def test_remote_failures(chat_server, mode, failure, message):
 def test_remote_timeout(chat_server):
     with pytest.raises(base.ProviderTimeout, match="did not answer within 0.3 seconds"):
         remote(chat_server.url("slow"), timeout=0.3).generate("hi")
+
+
+def test_the_timeout_bounds_a_trickled_answer(chat_server):
+    # One byte every half second: no read ever waits 1.5 s, yet the call must end after 1.5 s.
+    started = time.monotonic()
+    with pytest.raises(base.ProviderTimeout, match="did not answer within 1.5 seconds"):
+        remote(chat_server.url("trickle"), timeout=1.5).generate("hi")
+    assert 1.4 < time.monotonic() - started < 2.5
+
+
+def test_a_deadline_leaves_pooled_connections_usable(chat_server):
+    provider = remote(chat_server.url("ok"), timeout=1.0)
+    for _ in range(3):
+        assert provider.generate("again").text == "echo: again"
 
 
 def test_unreachable_provider():

@@ -1,14 +1,14 @@
 """Settings for the gunicorn behind the health page's browser tests.
 
 The project's settings, plus two services the test switches up and down through files in
-``HEALTH_SWITCH_DIR`` (``search_index``, not critical; ``payments``, critical) and a strict
-Content-Security-Policy on every response.
+``HEALTH_SWITCH_DIR`` (``search_index``, not critical; ``payments``, critical). The strict
+Content-Security-Policy is the project's own (django-csp on the admin's pages).
 """
 
 import os
 
 from tests.settings import *  # noqa: F403
-from tests.settings import HEALTHDASH, MIDDLEWARE
+from tests.settings import HEALTHDASH
 
 HEALTH_SWITCH_DIR = os.environ["HEALTH_SWITCH_DIR"]
 HEALTHDASH = {
@@ -20,4 +20,3 @@ HEALTHDASH = {
                      "description": "Payments gateway, switched by the test"},
     },
 }
-MIDDLEWARE = [*MIDDLEWARE, "tests.support.csp.StrictContentSecurityPolicy"]

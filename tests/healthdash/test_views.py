@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from django.test import Client
 
 from healthdash.probe_hosts import is_ip_literal, probe_paths, replacement_host
 
@@ -74,6 +75,23 @@ def test_readiness_ignores_non_critical_failures(client, project_services):
 
 def test_readiness_refuses_writes(client):
     assert client.post("/health/ready").status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/ready"])
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch", "options"])
+def test_probes_answer_other_methods_405_in_json_without_csrf(path, method):
+    # A browser-like client that enforces CSRF, as a real request meets it: no HTML 403 page.
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)(path, HTTP_X_REQUEST_ID="probe-405")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": {"code": "method_not_allowed", "request_id": "probe-405",
+                                         "message": f"{method.upper()} is not allowed here; use GET or HEAD."}}
+
+
+def test_probes_answer_head(client):
+    assert client.head("/health").status_code == 200
 
 
 class TestIpHostProbes:

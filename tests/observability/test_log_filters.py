@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 
 import pytest
 from django.test import Client
@@ -12,7 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from pythonjsonlogger.json import JsonFormatter
 
 from observability.context import request_id_context
-from observability.log_filters import RequestContextFilter
+from observability.log_filters import RedactionFilter, RequestContextFilter, SecurityEventFilter
 
 logger = logging.getLogger("tests.log_filters")
 
@@ -100,6 +101,74 @@ def test_text_format_includes_the_request_id():
 def test_project_logging_puts_the_filter_on_the_handler():
     from django.conf import settings
 
-    assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_context"]
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["security_events", "redact", "request_context"]
     handler = next(h for h in logging.getLogger().handlers if getattr(h, "name", "") == "console")
-    assert any(isinstance(f, RequestContextFilter) for f in handler.filters)
+    assert [type(f) for f in handler.filters] == [SecurityEventFilter, RedactionFilter, RequestContextFilter]
+
+
+SECRET = "marker-secret-value-51d2"
+
+
+def record(message: str, *args, exc_info=None, name: str = "library", level: int = logging.WARNING, **extra):
+    made = logging.LogRecord(name, level, __file__, 1, message, args, exc_info)
+    made.__dict__.update(extra)
+    return made
+
+
+@pytest.fixture
+def secret(use_api_keys):
+    use_api_keys(SECRET)
+
+
+def test_redaction_masks_message_arguments_and_urls(secret):
+    made = record("export to %s failed with key %s", "http://u:pw-7781@collector:4318/v1/traces?token=tok-9931",
+                  SECRET)
+    assert RedactionFilter().filter(made) is True
+    text = made.getMessage()
+    assert SECRET not in text and "pw-7781" not in text and "tok-9931" not in text
+    assert "http://u:***@collector:4318/v1/traces?token=***" in text
+
+
+def test_redaction_masks_tracebacks_for_every_formatter(secret):
+    try:
+        raise ConnectionError(f"could not reach http://cache/?key={SECRET}")
+    except ConnectionError:
+        made = record("it failed", exc_info=sys.exc_info())
+    RedactionFilter().filter(made)
+    assert made.exc_info is None and "ConnectionError" in made.exc_text
+    from pythonjsonlogger.json import JsonFormatter
+
+    for formatter in (logging.Formatter(), JsonFormatter("%(message)s")):
+        output = formatter.format(made)
+        assert "ConnectionError" in output and SECRET not in output
+
+
+def test_redaction_masks_extra_fields(secret):
+    made = record("call", url=f"https://provider/v1?api_key={SECRET}", attempt=3)
+    RedactionFilter().filter(made)
+    assert SECRET not in made.url and made.attempt == 3
+
+
+def test_a_record_without_secrets_is_left_as_it_was(secret):
+    made = record("served %d requests", 5)
+    RedactionFilter().filter(made)
+    assert (made.msg, made.args) == ("served %d requests", (5,))
+
+
+def test_security_records_become_one_warning_line_without_traceback():
+    host = "evil.example" + "x" * 1000
+    try:
+        raise ValueError("DisallowedHost")
+    except ValueError:
+        made = record("Invalid HTTP_HOST header: %r.\nYou may need to add %r to ALLOWED_HOSTS.", host, host,
+                      exc_info=sys.exc_info(), name="django.security.DisallowedHost", level=logging.ERROR)
+    assert SecurityEventFilter().filter(made) is True
+    assert (made.levelname, made.exc_info, made.exc_text) == ("WARNING", None, None)
+    assert "\n" not in made.getMessage() and len(made.getMessage()) <= 300
+    assert made.getMessage().startswith("Invalid HTTP_HOST header: 'evil.example")
+
+
+def test_other_records_keep_their_level():
+    made = record("boom", name="django.request", level=logging.ERROR)
+    SecurityEventFilter().filter(made)
+    assert made.levelname == "ERROR"

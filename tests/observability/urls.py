@@ -30,6 +30,13 @@ def plain(request):
     return HttpResponse("ok")
 
 
+def echo(request):
+    """What the application saw of the request: client address, scheme, request ID, trace header."""
+    return JsonResponse({"remote_addr": request.META.get("REMOTE_ADDR"), "scheme": request.scheme,
+                         "request_id": get_request_id(), "traceparent": request.headers.get("traceparent"),
+                         "host": request.get_host()})
+
+
 def redirect(request):
     return HttpResponseRedirect("/ok")
 
@@ -130,6 +137,7 @@ class ApiNotFound(ApiOk):
 
 urlpatterns = [
     path("ok", plain),
+    path("echo", echo),
     path("redirect", redirect),
     path("boom", boom),
     path("missing", missing),

@@ -3,7 +3,10 @@
 The first path segment picks the behaviour, so one server serves every case of a module:
 ``url("ok")`` answers, ``url("slow")`` answers after SLOW_SECONDS, ``url("error")`` answers 500,
 ``url("garbage")`` answers 200 with something that is not a chat completion, ``url("huge")``
-answers more than a provider may. Every request is recorded with its headers and body.
+answers more than a provider may, ``url("nested")`` answers JSON nested deeper than any parser
+follows, and ``url("trickle")`` sends a chat completion one byte every TRICKLE_SECONDS, status
+line and headers included, so no single read ever waits long. Every request is recorded with
+its headers and body.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SLOW_SECONDS = 3.0
 HUGE_BYTES = 3 * 1024 * 1024
+TRICKLE_SECONDS = 0.5
+NESTING = 200_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, b"<html>not json</html>", "text/html")
         if mode == "huge":
             return self._send(200, b"x" * HUGE_BYTES)
+        if mode == "nested":
+            return self._send(200, b"[" * NESTING)
+        if mode == "trickle":
+            return self._trickle(json.dumps(completion(body)).encode())
         self._send(200, json.dumps(completion(body)).encode())
 
     def _send(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
@@ -59,6 +68,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def _trickle(self, payload: bytes) -> None:
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(payload)}\r\n\r\n").encode()
+        self.close_connection = True
+        for byte in head + payload:
+            if self.server.owner.stopping.wait(TRICKLE_SECONDS):
+                return
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:  # the client gave up, as it should
+                return
 
     def log_message(self, format, *args) -> None:  # noqa: A002 - the signature is the base class's
         """Quiet: the tests look at what was recorded."""

@@ -121,7 +121,8 @@ class _HTTPReceiver(_Receiver):
 
     path = "/"
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """Listen on `port` (0: a free one); a stopped receiver comes back on its port with ``type(r)(r.port)``."""
         super().__init__()
         receiver = self
 
@@ -148,7 +149,7 @@ class _HTTPReceiver(_Receiver):
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.endpoint = f"http://127.0.0.1:{self.port}{self.path}"

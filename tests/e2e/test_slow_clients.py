@@ -1,0 +1,56 @@
+"""Slow and idle clients never take the service down (gunicorn as bin/serve runs it: gunicorn.conf.py).
+
+50 connections held open for 30 s, half idle, half sending one header byte every 2 s: /health
+and a normal dashboard request each answer 20 times out of 20 within 1 s, and no worker is killed.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.hostile import SlowClients
+from tests.support.processes import Gunicorn, http_get, project_env
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ATTACK_SECONDS = 30
+PROBES = 20
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, migrated_db_url):
+    # Nothing but what bin/serve has: the configuration file's defaults (workers, threads, timeouts).
+    env = project_env(DATABASE_URL=migrated_db_url, CHIMERA_API_KEYS="k0123456789abcdef0")
+    with Gunicorn(env=env, log_dir=tmp_path_factory.mktemp("gunicorn-slow-clients")) as gunicorn:
+        yield gunicorn
+
+
+def timed_get(url: str) -> tuple[int | str, float]:
+    started = time.monotonic()
+    try:
+        status = http_get(url, timeout=1)[0]
+    except OSError as exc:
+        status = type(exc).__name__
+    return status, time.monotonic() - started
+
+
+def test_fifty_hostile_connections_for_thirty_seconds(server):
+    results: dict[str, list[tuple[int | str, float]]] = {"/health": [], "/api/v1/health/dashboard": []}
+    with SlowClients(server.port, 50) as attack:
+        time.sleep(3)  # every hostile connection is open before the first probe
+        started = time.monotonic()
+        for number in range(PROBES):
+            for path, answers in results.items():
+                answers.append(timed_get(server.url + path))
+            # Probes spread over the rest of the attack.
+            time.sleep(max(0.0, started + (number + 1) * (ATTACK_SECONDS - 3) / PROBES - time.monotonic()))
+        opened = attack.connections
+    assert opened >= 50
+    for path, answers in results.items():
+        slow_or_failed = [(status, round(took, 2)) for status, took in answers if status != 200 or took >= 1]
+        assert slow_or_failed == [], f"{path}: {slow_or_failed}"
+    log = server.stderr()
+    assert "WORKER TIMEOUT" not in log and "SIGKILL" not in log
+    assert log.count("Booting worker") == 2  # the two of start-up, none booted to replace a killed one
