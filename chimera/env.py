@@ -56,6 +56,10 @@ class Env(environ.Env):
         """The value as written, or None when unset or empty; for values parsed elsewhere."""
         return os.environ[name] if self.is_set(name) else None
 
+    def forward(self, *names: str) -> dict[str, str]:
+        """The variables of `names` the operator set, as written: an app's settings dict, which parses them."""
+        return {name: os.environ[name] for name in names if self.is_set(name)}
+
     def strict_bool(self, name: str, default: bool) -> bool:
         """A boolean that must be spelled as one: true/false, yes/no, on/off, 1/0."""
         if not self.is_set(name):

@@ -8,6 +8,7 @@ variable with its default. A malformed value stops start-up with a message namin
 from pathlib import Path
 
 from chimera.env import LOG_LEVELS, Env, private_sqlite_file, read_env_file, secret_key
+from chimera.log_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "data"
@@ -130,40 +131,7 @@ WHITENOISE_MANIFEST_STRICT = False
 LOG_LEVEL = env.choice("LOG_LEVEL", default="INFO", choices=LOG_LEVELS)
 LOG_FORMAT = env.choice("LOG_FORMAT", default="text", choices=("text", "json"))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_context": {"()": "observability.log_filters.RequestContextFilter"},
-        "redact": {"()": "observability.log_filters.RedactionFilter"},  # secrets masked in every record
-        "security_events": {"()": "observability.log_filters.SecurityEventFilter"},  # bad Host: one line
-    },
-    "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(trace_id)s %(span_id)s",
-            "rename_fields": {"asctime": "timestamp", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": LOG_FORMAT,
-            # Security records shortened first, then redacted, then given the request's context.
-            "filters": ["security_events", "redact", "request_context"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # Django's own handlers are dropped: its records reach the console through the root.
-    "loggers": {
-        "django": {"level": LOG_LEVEL, "handlers": [], "propagate": True},
-        # One INFO line per outgoing call (with its URL) is noise, and URLs can hold secrets.
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
 
 # --- REST framework ---------------------------------------------------------------------------
 
@@ -176,60 +144,31 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": 0,
 }
 
-# --- Request IDs (observability) --------------------------------------------------------------
+# --- The apps: only what the operator set is forwarded; each app holds the defaults and validates
+# (errors name the variable; observability reads the standard OTEL_* variables where TRACING_*
+# ones are not set).
 
-# Only what the operator set goes in: the defaults live in observability.conf.
 OBSERVABILITY = {
-    name: env.raw(name)
-    for name in ("REQUEST_ID_HEADER", "REQUEST_ID_TRUST_INCOMING", "REQUEST_ID_GENERATOR")
-    if env.is_set(name)
-}
-
-
-# --- Tracing (observability) ------------------------------------------------------------------
-# Forwarded as written: observability validates them (errors name the variable) and reads the
-# standard OTEL_* variables where these are not set. Defaults live in observability.conf.
-
-TRACING_VARIABLES = (
-    "TRACING_ENABLED", "TRACING_EXPORTER", "TRACING_ENDPOINT", "TRACING_SERVICE_NAME",
-    "TRACING_SERVICE_VERSION", "TRACING_DEPLOYMENT_ENVIRONMENT", "TRACING_SAMPLE_RATE", "TRACING_HEADERS",
-    "TRACING_EXCLUDED_URLS", "TRACING_EXPORT_TIMEOUT_SECONDS", "TRACING_SHUTDOWN_TIMEOUT_SECONDS",
-)
-OBSERVABILITY = {
-    **globals().get("OBSERVABILITY", {}),  # what the request-ID section forwards
-    **{name: env.raw(name) for name in TRACING_VARIABLES if env.is_set(name)},
+    **env.forward("REQUEST_ID_HEADER", "REQUEST_ID_TRUST_INCOMING", "REQUEST_ID_GENERATOR"),
+    **env.forward(
+        "TRACING_ENABLED", "TRACING_EXPORTER", "TRACING_ENDPOINT", "TRACING_SERVICE_NAME",
+        "TRACING_SERVICE_VERSION", "TRACING_DEPLOYMENT_ENVIRONMENT", "TRACING_SAMPLE_RATE", "TRACING_HEADERS",
+        "TRACING_EXCLUDED_URLS", "TRACING_EXPORT_TIMEOUT_SECONDS", "TRACING_SHUTDOWN_TIMEOUT_SECONDS",
+    ),
+    # The proxies whose X-Forwarded-For names the client; wrong API keys one address may send.
+    **env.forward("TRUSTED_PROXIES", "API_KEY_FAILURE_RATE"),
     "API_KEYS": CHIMERA_API_KEYS,
 }
-
-# --- Client addresses and failed authentication (observability) ---------------------------------
-# TRUSTED_PROXIES: the proxies whose X-Forwarded-For names the client (none by default);
-# API_KEY_FAILURE_RATE: wrong API keys one address may send before 429 (default 10/min).
-OBSERVABILITY.update({name: env.raw(name) for name in ("TRUSTED_PROXIES", "API_KEY_FAILURE_RATE")
-                      if env.is_set(name)})
-
-# --- Health dashboard (healthdash) ------------------------------------------------------------
-# Defaults live in healthdash.conf; only what the operator set is forwarded, and healthdash validates.
-
-HEALTHDASH = {
-    name: env.raw(name)
-    for name in ("HEALTH_CACHE_SECONDS", "HEALTH_DEADLINE", "HEALTH_ANONYMOUS", "HEALTH_MAX_WORKERS")
-    if env.is_set(name)
-}
-
+HEALTHDASH = env.forward("HEALTH_CACHE_SECONDS", "HEALTH_DEADLINE", "HEALTH_ANONYMOUS", "HEALTH_MAX_WORKERS")
 
 # --- Service layer (chimera) ------------------------------------------------------------------
 
-# Providers, throttling and the prompt pipeline: only what the operator set, keyed by variable;
-# chimera/conf.py holds the defaults and validates (system checks chimera.E0xx).
-CHIMERA_SERVICE = {
-    name: env.raw(name)
-    for name in (
-        "CHIMERA_DEFAULT_PROVIDER", "CHIMERA_THROTTLE_RATE", "CHIMERA_PROMPT_TEMPLATE", "CHIMERA_PROMPT_MAX_CHARS",
-        *(f"CHIMERA_PROVIDER_{provider}_{part}"
-          for provider in ("GOOGLE", "OPENAI") for part in ("URL", "API_KEY", "MODEL", "TIMEOUT")),
-    )
-    if env.is_set(name)
-}
+# Providers, throttling and the prompt pipeline; chimera/conf.py holds the defaults and validates.
+CHIMERA_SERVICE = env.forward(
+    "CHIMERA_DEFAULT_PROVIDER", "CHIMERA_THROTTLE_RATE", "CHIMERA_PROMPT_TEMPLATE", "CHIMERA_PROMPT_MAX_CHARS",
+    *(f"CHIMERA_PROVIDER_{provider}_{part}"
+      for provider in ("GOOGLE", "OPENAI") for part in ("URL", "API_KEY", "MODEL", "TIMEOUT")),
+)
 
 # The OpenAPI schema at /api/schema/ (drf-spectacular) describes every DRF view.
 INSTALLED_APPS += ["drf_spectacular"]
