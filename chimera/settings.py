@@ -176,6 +176,15 @@ OBSERVABILITY = {
     "API_KEYS": CHIMERA_API_KEYS,
 }
 
+# --- Metrics (observability) ------------------------------------------------------------------
+# Forwarded as written, like tracing's; defaults live in observability.metrics.configuration.
+
+METRICS_VARIABLES = (
+    "METRICS_ENABLED", "METRICS_EXPORTER", "METRICS_ENDPOINT", "METRICS_EXPORT_INTERVAL_SECONDS",
+    "METRICS_ANONYMOUS", "METRICS_EXCLUDED_URLS", "METRICS_MULTIPROC_DIR",
+)
+OBSERVABILITY = {**OBSERVABILITY, **{name: env.raw(name) for name in METRICS_VARIABLES if env.is_set(name)}}
+
 # --- Health dashboard (healthdash) ------------------------------------------------------------
 # Defaults live in healthdash.conf; only what the operator set is forwarded, and healthdash validates.
 

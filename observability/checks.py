@@ -1,7 +1,7 @@
 """Django system checks of observability, built from the configuration's Problems.
 
 IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing, 040-049
-middleware. A configuration problem is an error (``observability.E0xx``) when it breaks a
+middleware, 050-069 metrics. A configuration problem is an error (``observability.E0xx``) when it breaks a
 feature that is on, and a warning (``observability.W0xx``, same number) when the feature is off.
 """
 
@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core import checks
 
 from observability.conf import api_key_problems, request_id_problems
+from observability.metrics.configuration import metrics_problems
 from observability.tracing import middleware as tracing_middleware
 from observability.tracing.configuration import tracing_problems
 from observability.tracing.sdk import official_middleware_path
@@ -26,6 +27,11 @@ def check_request_id_settings(app_configs=None, **kwargs) -> list[checks.CheckMe
 def check_tracing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """TRACING_* (and OTEL_*) values that cannot be used: errors with tracing on, else warnings."""
     return [problem.check_message() for problem in tracing_problems()]
+
+
+def check_metrics_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """METRICS_* (and OTEL_*) values that cannot be used: errors with metrics on, else warnings."""
+    return [problem.check_message() for problem in metrics_problems()]
 
 
 def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
