@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -28,6 +29,8 @@ def prepare(configured: str | None) -> str:
         folder = Path(tempfile.mkdtemp(prefix="chimera-metrics-"))
     os.environ[FOLDER_VARIABLE] = str(folder)
     atexit.register(_clean_up, folder, not configured, os.getpid())
+    # Before gunicorn's logging is set up: a plain line on stderr, where gunicorn writes its own.
+    print(f"Metrics: the workers share their values in {folder}", file=sys.stderr, flush=True)
     return str(folder)
 
 

@@ -48,7 +48,7 @@ class PrometheusBackend:
 
     def __init__(self, folder: str | None) -> None:
         self.folder = folder
-        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry = CollectorRegistry(auto_describe=False)  # no reading of the files until a scrape
         if folder is not None:
             use_folder(folder)
             MultiProcessCollector(self.registry, path=folder)
