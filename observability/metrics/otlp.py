@@ -110,7 +110,7 @@ def build_provider(config: MetricsConfig, tracing: TracingConfig) -> MeterProvid
 
     from observability.tracing.setup import build_resource
 
-    resource = build_resource(tracing).merge(_instance(str(uuid.uuid4())))
+    resource = build_resource(tracing).merge(_instance(str(uuid.uuid4()), os.getpid()))
     reader = PeriodicExportingMetricReader(build_exporter(config, tracing),
                                            export_interval_millis=config.export_interval * 1000,
                                            export_timeout_millis=tracing.export_timeout * 1000)
@@ -118,10 +118,10 @@ def build_provider(config: MetricsConfig, tracing: TracingConfig) -> MeterProvid
                          shutdown_on_exit=False)
 
 
-def _instance(instance_id: str):
+def _instance(instance_id: str, pid: int):
     from opentelemetry.sdk.resources import Resource
 
-    return Resource({"service.instance.id": instance_id})
+    return Resource({"service.instance.id": instance_id, "process.pid": pid})
 
 
 def build_exporter(config: MetricsConfig, tracing: TracingConfig) -> MetricExporter:
