@@ -2,7 +2,8 @@
 
 Each worker pushes its own cumulative points with a resource of its own (service.instance.id,
 process.pid) next to tracing's; the master pushes nothing, even when it preloads the app;
-duration points of sampled requests carry exemplars naming spans the trace receiver got; a
+duration points of sampled requests carry exemplars naming spans the trace receiver got (half the
+requests are sampled, all of them are counted); a
 stopping worker pushes its last interval.
 """
 
@@ -78,7 +79,7 @@ def wait_until(condition, timeout: float = 20):
 def test_each_worker_pushes_its_own_points_with_exemplars(grpc_receiver, tmp_path, preload):
     grpc_receiver.clear()
     env = otlp_env(TRACING_ENABLED="true", TRACING_EXPORTER="otlp", TRACING_ENDPOINT=grpc_receiver.endpoint,
-                   OTEL_BSP_SCHEDULE_DELAY="100", METRICS_EXPORTER="prometheus,otlp",
+                   OTEL_BSP_SCHEDULE_DELAY="100", TRACING_SAMPLE_RATE="0.5", METRICS_EXPORTER="prometheus,otlp",
                    METRICS_ENDPOINT=grpc_receiver.endpoint, METRICS_EXPORT_INTERVAL_SECONDS="0.5")
     with Gunicorn(env=env, log_dir=tmp_path, args=["--preload"] if preload else []) as server:
         workers = child_pids(server.process.pid)
