@@ -48,6 +48,8 @@ class OTLPBackend:
 
     def bind(self, instrument: Instrument) -> Record:
         """A function recording `instrument` with one attribute dict per label set."""
+        if instrument.kind == "updown_counter":
+            return self._bind_observed(instrument)
         method = {"histogram": "record", "gauge": "set"}.get(instrument.kind, "add")
         names = instrument.attributes
         attributes: dict[tuple[str, ...], dict[str, str]] = {}
@@ -62,13 +64,33 @@ class OTLPBackend:
             getattr(target, method)(value, attrs)
         return record
 
+    def _bind_observed(self, instrument: Instrument) -> Record:
+        """An up-down counter kept in a dict and read by the SDK at each collection: a request that
+        adds 1 and then -1 costs two dict updates instead of two passes through the SDK."""
+        from opentelemetry.metrics import Observation
+
+        values: dict[tuple[str, ...], float] = {}
+        lock = threading.Lock()
+        names = instrument.attributes
+
+        def observe(options) -> list[Observation]:
+            with lock:
+                return [Observation(value, dict(zip(names, labels, strict=True))) for labels, value in values.items()]
+
+        def record(value: float, labels: tuple[str, ...]) -> None:
+            with lock:
+                values[labels] = values.get(labels, 0.0) + value
+            if instrument.name not in self._instruments:
+                self._create(instrument, observe)
+        return record
+
     def start(self) -> None:
         """Build this process's provider now rather than on the first recording."""
         with self._lock:
             if self.provider is None and not self._closed:
                 self.provider = build_provider(self.config, self.tracing)
 
-    def _create(self, instrument: Instrument):
+    def _create(self, instrument: Instrument, observe=None):
         with self._lock:
             if self._closed:
                 return None
@@ -77,8 +99,11 @@ class OTLPBackend:
                     self.provider = build_provider(self.config, self.tracing)
                 meter = self.provider.get_meter("observability")
                 create = {"histogram": meter.create_histogram, "counter": meter.create_counter,
-                          "updown_counter": meter.create_up_down_counter, "gauge": meter.create_gauge}[instrument.kind]
+                          "updown_counter": meter.create_observable_up_down_counter,
+                          "gauge": meter.create_gauge}[instrument.kind]
                 extra = {"explicit_bucket_boundaries_advisory": list(instrument.buckets)} if instrument.buckets else {}
+                if observe is not None:
+                    extra = {"callbacks": [observe]}
                 self._instruments[instrument.name] = create(instrument.name, unit=instrument.unit,
                                                             description=instrument.description, **extra)
             return self._instruments[instrument.name]

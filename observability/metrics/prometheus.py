@@ -49,6 +49,7 @@ class PrometheusBackend:
     def __init__(self, folder: str | None) -> None:
         self.folder = folder
         self.registry = CollectorRegistry(auto_describe=False)  # no reading of the files until a scrape
+        self._own: dict[tuple[str | None, str], object] = {}  # in memory: this backend's metrics
         if folder is not None:
             use_folder(folder)
             MultiProcessCollector(self.registry, path=folder)
@@ -70,14 +71,12 @@ class PrometheusBackend:
         return record
 
     def _metric(self, instrument: Instrument):
-        key = (self.folder, instrument.name)
         with _shared_lock:
-            metric = _shared.get(key) if self.folder is not None else None
-            if metric is None:
-                metric = _new_metric(instrument, None if self.folder is not None else self.registry)
-                if self.folder is not None:
-                    _shared[key] = metric
-        return metric
+            metrics = _shared if self.folder is not None else self._own
+            key = (self.folder, instrument.name)
+            if key not in metrics:
+                metrics[key] = _new_metric(instrument, None if self.folder is not None else self.registry)
+            return metrics[key]
 
     def collect(self) -> Iterable[Metric]:
         """Every metric family, aggregated over the processes sharing the folder."""
