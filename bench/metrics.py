@@ -1,6 +1,7 @@
 """What metrics cost: recording in-process (metrics on against off), and /metrics under gunicorn.
 
     .venv/bin/python -m bench.metrics [--rounds 30] [--number 1000] [--scrapes 50] [in_process] [scrape]
+    .venv/bin/python -m bench.metrics --instructions [--requests 2000]
 
 ``in_process``: Django's WSGIHandler called directly (bench.wsgi_timing), the trivial DRF view
 of bench.urls behind RequestIDMiddleware, with and without MetricsMiddleware, recording into
@@ -18,7 +19,9 @@ import argparse
 import os
 import platform
 import random
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,14 +52,7 @@ ROUTES = 50
 
 
 def in_process(args) -> None:
-    folder = tempfile.mkdtemp(prefix="bench-metrics-")
-    otlp_config = MetricsConfig(exporters=("prometheus", "otlp"), endpoint="http://127.0.0.1:9", export_interval=3600)
-    backends = {
-        OFF: [],
-        "metrics on, in memory": [PrometheusBackend(None)],
-        "metrics on, multiprocess files": [PrometheusBackend(folder)],
-        "metrics on, files + OTLP SDK": [PrometheusBackend(folder), OTLPBackend(otlp_config, TracingConfig())],
-    }
+    backends = recording_backends()
     variants = []
     for name, installed in backends.items():
         with override_settings(MIDDLEWARE=[REQUEST_ID] + ([MIDDLEWARE_PATH] if installed else [])):
@@ -84,6 +80,39 @@ def recording_alone(backends: dict[str, list], args) -> None:
                 REQUEST_DURATION.record(0.004, "GET", route, "200")
             samples[name].append((time.perf_counter() - started) / args.number * 1e6)
     print(f"\n## the recording alone (2 active-request updates, 1 duration), µs per request\n{table(samples, OFF)}")
+
+
+def recording_backends() -> dict[str, list]:
+    folder = tempfile.mkdtemp(prefix="bench-metrics-")
+    otlp_config = MetricsConfig(exporters=("prometheus", "otlp"), endpoint="http://127.0.0.1:9", export_interval=3600)
+    return {
+        OFF: [],
+        "metrics on, in memory": [PrometheusBackend(None)],
+        "metrics on, multiprocess files": [PrometheusBackend(folder)],
+        "metrics on, files + OTLP SDK": [PrometheusBackend(folder), OTLPBackend(otlp_config, TracingConfig())],
+    }
+
+
+def record_requests(name: str, count: int) -> None:
+    """Child process of --instructions: warm up, then record `count` requests into row `name`'s backends."""
+    recording.install(recording_backends()[name])
+    for number in range(200 + count):
+        ACTIVE_REQUESTS.add(1, "GET")
+        ACTIVE_REQUESTS.add(-1, "GET")
+        REQUEST_DURATION.record(0.004 + number % 7 / 1000, "GET", "/bench/items/<int:pk>/", "200")
+
+
+def instructions(args) -> None:
+    """CPU instructions per recorded request (callgrind): what a busy machine cannot disturb."""
+    def count(name: str, requests: int) -> int:
+        command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m",
+                   "bench.metrics", "--child", name, str(requests)]
+        result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+        return int(re.search(r"Collected : (\d+)", result.stderr).group(1))
+    print(f"\n## the recording alone, CPU instructions per request (callgrind, {args.requests} requests)")
+    for name in recording_backends():
+        per_request = (count(name, args.requests) - count(name, 0)) / args.requests
+        print(f"{name:<48} {per_request:>10.0f}")
 
 
 def scrape(args) -> None:
@@ -120,7 +149,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--number", type=int, default=1000, help="requests per row per round")
     parser.add_argument("--scrapes", type=int, default=50)
+    parser.add_argument("--instructions", action="store_true", help="count the recording's CPU instructions")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per row for --instructions")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        record_requests(args.child[0], int(args.child[1]))
+        return
+    if args.instructions:
+        instructions(args)
+        return
     print(f"Python {platform.python_version()}, Django {django.get_version()}, {os.cpu_count()} CPUs, "
           f"{platform.machine()}", file=sys.stderr)
     for part in args.parts or ["in_process", "scrape"]:
