@@ -45,8 +45,11 @@ def otlp_env(**overrides: str) -> dict[str, str]:
     })
 
 
+ROUTE = "/concurrent"
+
+
 def ok_points(receiver) -> list[ReceivedPoint]:
-    return [p for p in receiver.points(DURATION) if p.attributes.get("http.route") == "/ok"]
+    return [p for p in receiver.points(DURATION) if p.attributes.get("http.route") == ROUTE]
 
 
 def latest_count_per_instance(points: list[ReceivedPoint]) -> dict[str, float]:
@@ -59,9 +62,10 @@ def latest_count_per_instance(points: list[ReceivedPoint]) -> dict[str, float]:
 
 
 def send_concurrently(server: Gunicorn, count: int) -> None:
-    """`count` GETs of /ok from 4 clients at once, so that both workers take some."""
+    """`count` requests of 0.1 s each from 4 clients at once: one worker cannot take them all."""
+    url = server.url + ROUTE + "?sleep=0.1"
     with ThreadPoolExecutor(4) as pool:
-        statuses = list(pool.map(lambda _: http_get(server.url + "/ok", headers={"Connection": "close"})[0],
+        statuses = list(pool.map(lambda _: http_get(url, headers={"Connection": "close"}, timeout=30)[0],
                                  range(count)))
     assert statuses == [200] * count
 
@@ -96,7 +100,7 @@ def test_each_worker_pushes_its_own_points_with_exemplars(grpc_receiver, tmp_pat
             assert point.resource["service.name"] == "metrics-e2e"
             assert point.resource["service.version"] == "9.9.9"
             assert point.resource["deployment.environment"] == "e2e"
-            assert point.attributes == {"http.request.method": "GET", "http.route": "/ok",
+            assert point.attributes == {"http.request.method": "GET", "http.route": ROUTE,
                                         "http.response.status_code": "200"}
         traced = wait_until(lambda: {(s.trace_id, s.span_id) for s in grpc_receiver.spans()} or None)
         exemplars = {e for p in points for e in p.exemplars}

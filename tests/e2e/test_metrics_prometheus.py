@@ -154,3 +154,14 @@ def test_a_new_master_starts_from_zero_and_cleans_its_folder(tmp_path):
     assert fresh_folders[0] == configured and not (configured / "counter_999999.db").exists()
     assert list(configured.glob("*.db")) == []  # emptied when the master exited
     assert not fresh_folders[1].exists()  # a folder the master made is removed
+
+
+@pytest.mark.parametrize(("variable", "value", "check_id"), [
+    ("METRICS_EXPORTER", "statsd", "observability.E051"),
+    ("METRICS_EXPORT_INTERVAL_SECONDS", "soon", "observability.E053"),
+    ("METRICS_MULTIPROC_DIR", "relative/folder", "observability.E056"),
+])
+def test_an_invalid_metrics_value_stops_the_master_naming_the_variable(tmp_path, variable, value, check_id):
+    stderr = Gunicorn(env=metrics_env(**{variable: value}), log_dir=tmp_path).refused()
+    assert f"{check_id} {variable} " in stderr
+    assert "Traceback" not in stderr and "Booting worker" not in stderr
