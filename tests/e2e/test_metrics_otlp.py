@@ -121,7 +121,7 @@ def test_two_workers_each_push_over_http_and_flush_when_stopping(http_receiver, 
         assert http_get(server.url + "/metrics")[0] == 404  # prometheus is not an exporter here
     finally:
         seconds = server.stop()
-    assert seconds < 10
+    assert seconds < 20  # the last push waits for no interval: the flush is bounded, the collector answers
     counts = latest_count_per_instance(ok_points(http_receiver))
     assert sum(counts.values()) == 30, counts
     assert len({p.resource["process.pid"] for p in ok_points(http_receiver)}) == len(counts) == 2
