@@ -102,6 +102,11 @@ def test_each_worker_pushes_its_own_points_with_exemplars(grpc_receiver, tmp_pat
             assert point.resource["deployment.environment"] == "e2e"
             assert point.attributes == {"http.request.method": "GET", "http.route": ROUTE,
                                         "http.response.status_code": "200"}
+        assert http_get(server.url + "/api/v1/health/dashboard")[0] in (200, 503)  # a run sets the health gauges
+        health = wait_until(lambda: grpc_receiver.points("health.service.status"))
+        assert {p.attributes["status"] for p in health} == {"up", "degraded", "down"}
+        active = wait_until(lambda: grpc_receiver.points("http.server.active_requests"))
+        assert active and {p.attributes["http.request.method"] for p in active} == {"GET"}
         traced = wait_until(lambda: {(s.trace_id, s.span_id) for s in grpc_receiver.spans()} or None)
         exemplars = {e for p in points for e in p.exemplars}
         assert exemplars, "no exemplar on the duration points"

@@ -126,3 +126,13 @@ def test_span_counts_are_published_by_the_process_stats_only(metrics):
     ExportStats().record(50, True)  # a probe's own stats
     assert metrics("tracing_spans_exported_total") == 3
     assert metrics("tracing_spans_dropped_total") == 3
+
+
+@pytest.mark.urls("tests.observability.urls")
+async def test_requests_served_asynchronously_are_counted_too(metrics):
+    from django.test import AsyncClient
+
+    response = await AsyncClient().get("/concurrent?sleep=0")
+    assert response.status_code == 200
+    assert count(metrics, "/concurrent") == 1
+    assert metrics("http_server_active_requests", http_request_method="GET") == 0
