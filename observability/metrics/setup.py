@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 
-from observability.metrics import folder as shared_folder
 from observability.metrics import recording
 from observability.metrics.configuration import MetricsConfig, get_metrics_config
 from observability.metrics.middleware import MIDDLEWARE_PATH
@@ -82,11 +81,6 @@ def stop_pushing(timeout: float) -> None:
         thread.start()
     for thread in threads:
         thread.join(max(deadline - time.monotonic(), 0))
-
-
-def process_gone(pid: int) -> None:
-    """A process sharing the folder ended (however it ended): it no longer counts as running requests."""
-    shared_folder.forget_process(pid)
 
 
 def _replace(backends: list | None) -> None:
