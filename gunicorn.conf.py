@@ -30,7 +30,8 @@ except ImproperlyConfigured as exc:
     sys.exit(f"Configuration error: {exc}")
 
 # Every installed app's configuration errors stop the master here, one line each, before
-# --preload would load the app or any worker would boot.
+# --preload would load the app or any worker would boot; then the folder where the workers
+# share their metrics is made.
 from observability import gunicorn as observability_hooks  # noqa: E402
 
 observability_hooks.refuse_invalid_configuration("chimera.settings")
@@ -63,3 +64,8 @@ def post_fork(server, worker):
 def worker_exit(server, worker):
     """A stopping worker flushes its spans, within a bound shorter than graceful_timeout."""
     observability_hooks.worker_exit(server, worker)
+
+
+def child_exit(server, worker):
+    """A worker that ended, even killed outright, leaves the gauges of live workers."""
+    observability_hooks.child_exit(server, worker)

@@ -5,7 +5,8 @@
 3. bench.provider_client: a provider call through each HTTP client;
 3b. bench.task_propagation: request IDs and tracing per Celery task published and run;
 4. bench.load: gunicorn with wrk: throughput, export settings, collector faults, the dashboard
-   under 100 clients, worker memory over 100k requests (needs Debian's wrk).
+   under 100 clients, worker memory over 100k requests (needs Debian's wrk);
+5. bench.metrics: the metrics' recording cost in-process, /metrics with 50 routes and 2 workers.
 
 ``--quick`` runs each with fewer rounds (minutes instead of about half an hour: for checking
 that they run, not for figures); ``--instructions`` adds callgrind instruction counts of the
@@ -29,9 +30,11 @@ def commands(quick: bool, instructions: bool) -> list[list[str]]:
         [*python, "bench.provider_client", *(["--rounds", "3"] if quick else [])],
         [*python, "bench.task_propagation", *(["--rounds", "3", "--number", "100"] if quick else [])],
         [*python, "bench.load", *(["--rounds", "1", "--duration", "3", "--memory-requests", "5000"] if quick else [])],
+        [*python, "bench.metrics", *(["--rounds", "3", "--number", "200", "--scrapes", "10"] if quick else [])],
     ]
     if instructions:
         steps.insert(1, [*python, "bench.overhead", "--instructions", *(["--requests", "100"] if quick else [])])
+        steps.append([*python, "bench.metrics", "--instructions", *(["--requests", "200"] if quick else [])])
     return steps
 
 

@@ -15,6 +15,7 @@ if os.environ.get("BENCH_BARE") == "1":
     MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("observability.")]  # noqa: F405
     LOGGING["handlers"]["console"].pop("filters", None)  # noqa: F405
     LOGGING["formatters"]["text"]["format"] = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # noqa: F405
+    OBSERVABILITY = {**OBSERVABILITY, "METRICS_ENABLED": "false"}  # noqa: F405
 
 if os.environ.get("BENCH_COUNTING_SERVICE"):
     # A health service whose every run appends one byte to a file: runs can be counted

@@ -8,12 +8,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from healthdash.access import DashboardAccess, audience_for
+from healthdash.access import Audience, DashboardAccess, audience_for
 from healthdash.dashboard import dashboard_for
 from healthdash.documents import HealthJSONRenderer, health_json
 from healthdash.registry import service_registry
 from healthdash.sections import section_registry
 from healthdash.status import Status
+from healthdash.traffic import with_traffic
 from observability.api_keys import HEADER, ApiKeyAuthentication, is_authorized
 
 REFRESH_VALUES = frozenset({"1", "true", "yes"})
@@ -37,6 +38,8 @@ class DashboardView(APIView):
         run, payload = dashboard_for(self.registry, self.sections).answer(audience, refresh=refresh)
         if isinstance(request.accepted_renderer, HealthJSONRenderer):
             payload = health_json(run, audience)
+        elif audience is Audience.DETAILED:
+            payload = with_traffic(payload)  # read at each call: the admin page computes rates between them
         return Response(payload, status=503 if run.status is Status.DOWN else 200)
 
     def finalize_response(self, request, response, *args, **kwargs):

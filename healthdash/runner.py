@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from django.db import connections
 
 from healthdash.conf import get_settings
+from healthdash.gauges import record_run
 from healthdash.pool import CheckPool, shared_pool
 from healthdash.reasons import TIMEOUT, reason_for, safe_traceback
 from healthdash.registry import Service, ServiceRegistry
@@ -87,7 +88,9 @@ class Runner:
         executions = [self._start(service) for service in services]
         results = {e.service.name: self._collect(e, started + seconds) for e in executions}
         finished = time.monotonic()
-        return Run(results, checked_at, round((finished - started) * 1000, 2), finished)
+        run = Run(results, checked_at, round((finished - started) * 1000, 2), finished)
+        record_run(run)
+        return run
 
     def _start(self, service: Service) -> _Execution:
         with self._lock:

@@ -24,7 +24,7 @@ from healthdash.registry import AlreadyRegistered
 logger = logging.getLogger(__name__)
 
 Section = Callable[[bool], object]
-RESERVED = frozenset({"status", "checked_at", "services", "middleware", "duration_ms"})
+RESERVED = frozenset({"status", "checked_at", "services", "middleware", "duration_ms", "traffic"})
 
 
 class SectionRegistry:

@@ -15,16 +15,18 @@ class ObservabilityConfig(AppConfig):
     verbose_name = "Observability"
 
     def ready(self) -> None:
-        """Register the checks, refuse an invalid configuration of any app, set tracing up once."""
+        """Register the checks, refuse an invalid configuration of any app, set tracing and metrics up once."""
         from observability import checks as observability_checks
         from observability.startup import refuse_invalid_configuration
 
         for check in (observability_checks.check_request_id_settings, observability_checks.check_middleware,
-                      observability_checks.check_tracing_settings, observability_checks.check_access_settings):
+                      observability_checks.check_tracing_settings, observability_checks.check_access_settings,
+                      observability_checks.check_metrics_settings):
             checks.register(check, "observability")
         refuse_invalid_configuration()
         register_secrets()
         set_up_tracing()
+        set_up_metrics()
         if "observability.tasks" in sys.modules:  # a Celery app was instrumented before Django was set up
             from observability.tasks.tracing import instrument_tracing
 
@@ -35,11 +37,12 @@ class ObservabilityConfig(AppConfig):
         """Problems of every setting of observability (observability.startup collects them)."""
         from observability.auth_failures import failure_rate_problems
         from observability.conf import api_key_problems, request_id_problems
+        from observability.metrics.configuration import metrics_problems
         from observability.proxies import trusted_proxy_problems
         from observability.tracing.configuration import tracing_problems
 
-        return (request_id_problems() + api_key_problems() + tracing_problems() + trusted_proxy_problems()
-                + failure_rate_problems())
+        return (request_id_problems() + api_key_problems() + tracing_problems() + metrics_problems()
+                + trusted_proxy_problems() + failure_rate_problems())
 
 
 def register_secrets() -> None:
@@ -58,6 +61,16 @@ def set_up_tracing() -> None:
         from observability.tracing.setup import setup_tracing
 
         setup_tracing()
+
+
+def set_up_metrics() -> None:
+    """Metrics for this process, unless their configuration has errors (reported, not used)."""
+    from observability.metrics.configuration import metrics_problems
+
+    if not any(problem.is_error for problem in metrics_problems()):
+        from observability.metrics.setup import set_up_metrics as install
+
+        install()
 
 
 # Commands that serve or wait for others' work: their requests and tasks get IDs of their own.

@@ -1,9 +1,9 @@
 """Django system checks of observability, built from the configuration's Problems.
 
 IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing, 040-049
-middleware, 080-089 client addresses and the limit on failed authentication. A configuration
-problem is an error (``observability.E0xx``) when it breaks a feature that is on, and a warning
-(``observability.W0xx``, same number) when the feature is off.
+middleware, 050-069 metrics, 080-089 client addresses and the limit on failed authentication.
+A configuration problem is an error (``observability.E0xx``) when it breaks a feature that is on,
+and a warning (``observability.W0xx``, same number) when the feature is off.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.core import checks
 
 from observability.auth_failures import failure_rate_problems
 from observability.conf import api_key_problems, request_id_problems
+from observability.metrics.configuration import metrics_problems
 from observability.proxies import trusted_proxy_problems
 from observability.tracing import middleware as tracing_middleware
 from observability.tracing.configuration import tracing_problems
@@ -34,6 +35,11 @@ def check_tracing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessa
 def check_access_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """TRUSTED_PROXIES and API_KEY_FAILURE_RATE values that cannot be used."""
     return [problem.check_message() for problem in trusted_proxy_problems() + failure_rate_problems()]
+
+
+def check_metrics_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """METRICS_* (and OTEL_*) values that cannot be used: errors with metrics on, else warnings."""
+    return [problem.check_message() for problem in metrics_problems()]
 
 
 def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:

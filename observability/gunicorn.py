@@ -3,15 +3,19 @@
 - ``refuse_invalid_configuration()`` (as the configuration file loads, in the master): stop
   gunicorn with one line per configuration error of every installed app, before ``--preload``
   loads the application or any worker boots (either would fail in ``ready()`` with a
-  traceback, the workers in a loop).
+  traceback, the workers in a loop). With ``/metrics`` served, it then makes the folder where
+  the workers share their metric values (``observability.metrics.folder``), before any fork.
 - ``post_fork`` (worker): under ``--preload`` the app, and tracing, were set up in the master;
   the worker builds its own exporter. Without preload, ``ready()`` runs in the worker anyway.
-- ``worker_exit`` (worker): flush buffered spans within a bound shorter than gunicorn's
-  graceful timeout, whether or not the collector answers.
+- ``worker_exit`` (worker): flush buffered spans and the last metrics interval within a bound
+  shorter than gunicorn's graceful timeout, whether or not the collector answers.
+- ``child_exit`` (master): a worker that ended, even killed outright, stops counting among the
+  live workers' values (``http_server_active_requests``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -26,7 +30,8 @@ def refuse_invalid_configuration(settings_module: str | None = None) -> None:
     """Exit with ``Configuration error: ...`` when any installed app's configuration has errors.
 
     Django is set up in a forked child that only reports, so the master itself never imports
-    the application (code reloading and the choice of ``--preload`` stay the operator's).
+    the application (code reloading and the choice of ``--preload`` stay the operator's). The
+    child also says where the workers share metrics, so that the master makes that folder.
     """
     if settings_module:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
@@ -35,19 +40,25 @@ def refuse_invalid_configuration(settings_module: str | None = None) -> None:
     if pid == 0:  # the child: report, then leave without running any exit handler of the master's
         os.close(read)
         try:
-            os.write(write, _configuration_report().encode())
+            os.write(write, json.dumps(_configuration_report()).encode())
         finally:
             os._exit(0)
     os.close(write)
     with os.fdopen(read, "rb") as pipe:
-        report = pipe.read().decode()
+        answer = pipe.read().decode()
     os.waitpid(pid, 0)
+    report, metrics_folder = json.loads(answer) if answer else ("the configuration could not be checked", None)
     if report:
         sys.exit(f"Configuration error: {report}")
+    if metrics_folder is not None:
+        from observability.metrics import folder
+
+        folder.prepare(metrics_folder or None)
 
 
-def _configuration_report() -> str:
-    """In the child: the refusal message, or "" when the configuration holds."""
+def _configuration_report() -> tuple[str, str | None]:
+    """In the child: the refusal message ("" when the configuration holds), and the metrics folder
+    wanted ("" for a fresh one, None for none)."""
     from django.core.exceptions import ImproperlyConfigured
 
     try:
@@ -58,12 +69,17 @@ def _configuration_report() -> str:
         with startup.reporting():
             django.setup()
         errors = startup.configuration_errors()
-        return startup.refusal(errors) if errors else ""
+        if errors:
+            return startup.refusal(errors), None
+        from observability.metrics.configuration import get_metrics_config
+
+        config = get_metrics_config()
+        return "", (config.multiproc_dir or "") if config.serves_prometheus else None
     except ImproperlyConfigured as exc:  # the settings module itself refused a value
-        return str(exc)
+        return str(exc), None
     except Exception as exc:
         traceback.print_exc()
-        return f"the application could not be loaded: {type(exc).__name__}: {exc}"
+        return f"the application could not be loaded: {type(exc).__name__}: {exc}", None
 
 
 def post_fork(server, worker) -> None:
@@ -81,3 +97,8 @@ def worker_exit(server, worker) -> None:
 
     graceful = float(getattr(server.cfg, "graceful_timeout", 30))
     processes.before_exit(min(get_tracing_config().shutdown_timeout, max(graceful - EXIT_MARGIN_SECONDS, 0.5)))
+
+
+def child_exit(server, worker) -> None:
+    """A worker ended, however it ended: it no longer counts among the live workers."""
+    processes.process_gone(worker.pid)

@@ -3,9 +3,14 @@
 Exporters hold threads, sockets and gRPC channels, none of which survive a fork. Every server
 or worker model calls these two functions at the same points: gunicorn's ``post_fork`` and
 ``worker_exit`` (``observability.gunicorn``), a task queue's worker-process start and end.
+The parent calls ``process_gone()`` for each child that ended, however it ended (gunicorn's
+``child_exit``): a child killed outright runs nothing of its own.
 """
 
 from __future__ import annotations
+
+import threading
+import time
 
 
 def after_fork() -> None:
@@ -13,9 +18,11 @@ def after_fork() -> None:
     from django.apps import apps
 
     if apps.ready:
+        from observability.metrics.setup import start_pushing
         from observability.tracing.setup import setup_tracing
 
         setup_tracing()
+        start_pushing()
 
 
 def before_exit(bound: float) -> None:
@@ -24,6 +31,19 @@ def before_exit(bound: float) -> None:
 
     if not apps.ready:
         return
+    from observability.metrics.setup import stop_pushing
     from observability.tracing.setup import shutdown_tracing
 
+    # Spans and the last metrics interval are flushed side by side, both within the bound.
+    deadline = time.monotonic() + bound
+    metrics = threading.Thread(target=stop_pushing, args=(bound,), name="metrics-exit", daemon=True)
+    metrics.start()
     shutdown_tracing(bound)
+    metrics.join(max(deadline - time.monotonic(), 0))
+
+
+def process_gone(pid: int) -> None:
+    """In a parent: child `pid` ended, so it no longer counts among the live processes' values."""
+    from observability.metrics.folder import forget_process
+
+    forget_process(pid)

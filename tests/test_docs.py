@@ -18,8 +18,9 @@ FILE = re.compile(r"(?:observability|healthdash|chimera|bin|bench|tests|docs|\.c
                   r"|[\w.-]+\.(?:py|txt|toml|template)")
 DOTTED = re.compile(r"(?:observability|healthdash|chimera|bench|tests)(?:\.\w+)+")
 CHECK_ID = re.compile(r"\w+\.[EW][\dx]+")  # observability.E010, chimera.E0xx
-VARIABLE = re.compile(r"\b(?:(?:TRACING|CHIMERA|HEALTH|REQUEST_ID|GUNICORN|LOG)_[A-Z0-9_]*[A-Z0-9]|SECRET_KEY|DEBUG"
-                      r"|ALLOWED_HOSTS|CSRF_TRUSTED_ORIGINS|DATABASE_URL|CACHE_URL|STATIC_ROOT|WEB_CONCURRENCY)\b")
+VARIABLE = re.compile(r"\b(?:(?:TRACING|METRICS|CHIMERA|HEALTH|REQUEST_ID|GUNICORN|LOG)_[A-Z0-9_]*[A-Z0-9]"
+                      r"|SECRET_KEY|DEBUG|ALLOWED_HOSTS|CSRF_TRUSTED_ORIGINS|DATABASE_URL|CACHE_URL|STATIC_ROOT"
+                      r"|WEB_CONCURRENCY)\b")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 

@@ -22,9 +22,18 @@ from chimera.llm.base import (
 )
 from chimera.llm.local import LocalProvider
 from chimera.llm.remote import ChatCompletionsProvider
+from observability.metrics.recording import Instrument
 from observability.parsing import cached_until_changed
 
 FAILURE_WINDOW = 60.0
+OK = "ok"
+# OpenTelemetry's advice for gen_ai.client.operation.duration, in seconds: model calls take
+# from tens of milliseconds to over a minute.
+PROVIDER_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+PROVIDER_DURATION = Instrument(
+    "chimera.provider.request.duration", "histogram", "s", "Duration of calls to LLM providers, by outcome.",
+    ("provider", "outcome"), PROVIDER_BUCKETS,
+)
 
 
 class LLMService:
@@ -58,11 +67,16 @@ class LLMService:
         if not provider.configured:
             raise ProviderNotConfigured(provider.name, f"Provider {provider.name} is not configured "
                                                        f"({provider.not_configured_reason}).")
+        started, outcome = time.perf_counter(), ProviderFailure.kind  # whatever else it raises is an error
         try:
             generation = provider.generate(prompt)
+            outcome = OK
         except ProviderFailure as failure:
+            outcome = failure.kind
             self._record_failure(provider.name, failure.kind)
             raise
+        finally:
+            PROVIDER_DURATION.record(time.perf_counter() - started, provider.name, outcome)
         with self._lock:
             self._failures.pop(provider.name, None)
         return generation

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from healthdash.admin_site.sparkline import Sparkline, sparkline
+from healthdash.admin_site.sparkline import Sparkline, describe_rates, sparkline
 from healthdash.dashboard import LatencyHistory
 from healthdash.sections import RESERVED
 
@@ -173,3 +173,57 @@ def section_table(name: str, value: object) -> Table:
     if isinstance(value, Mapping):
         return Table(name, humanize(name), (), (), tuple((humanize(k), display(v)) for k, v in value.items()))
     return Table(name, humanize(name), (), (), (("Value", display(value)),))
+
+
+@dataclass(frozen=True)
+class TrafficRow:
+    """One route of the Traffic block."""
+
+    route: str
+    requests: str
+    error_share: str
+    p50: str
+    p95: str
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """The Traffic block: totals since the server started, rates between refreshes, the busiest routes."""
+
+    served: bool
+    at: str
+    requests: int
+    errors: int
+    totals: str
+    rate: str
+    chart: Sparkline
+    samples_json: str
+    rows: tuple[TrafficRow, ...]
+
+
+def share(value: float) -> str:
+    """``0.5 %``."""
+    return f"{value * 100:.1f} %"
+
+
+def traffic_totals(traffic: Mapping) -> str:
+    """``1200 requests, 0.5 % answered 5xx``."""
+    requests, errors = traffic["requests"], traffic["errors"]
+    return f"{requests} requests, {share(errors / requests if requests else 0.0)} answered 5xx"
+
+
+def rate_text(rates: list[tuple[float, float]]) -> str:
+    """``2.4 requests/s, 0.0 errors/s`` between the last two refreshes."""
+    return f"{rates[-1][0]:.1f} requests/s, {rates[-1][1]:.1f} errors/s" if rates else EMPTY
+
+
+def traffic(value: Mapping | None, rates: list[tuple[float, float]]) -> Traffic:
+    """The block from the dashboard's ``traffic`` (None: /metrics not served) and the rates seen so far."""
+    samples = [(round(requests, 3), "down" if errors > 0 else "up") for requests, errors in rates]
+    chart = sparkline(samples, describe=describe_rates, empty="No rates yet: they appear as the page refreshes")
+    if value is None:
+        return Traffic(False, "", 0, 0, EMPTY, EMPTY, chart, "[]", ())
+    rows = tuple(TrafficRow(route["route"], str(route["requests"]), share(route["error_share"]),
+                            latency(route["p50_ms"]), latency(route["p95_ms"])) for route in value["routes"])
+    return Traffic(True, repr(value["at"]), value["requests"], value["errors"], traffic_totals(value),
+                   rate_text(rates), chart, json.dumps(samples), rows)

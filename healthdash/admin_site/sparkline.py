@@ -7,7 +7,7 @@ the largest one, spread evenly over the width, the newest on the right.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 WIDTH = 120
@@ -36,10 +36,13 @@ class Sparkline:
     height: int = HEIGHT
 
 
-def sparkline(samples: Sequence[tuple[float, str]], width: int = WIDTH, height: int = HEIGHT) -> Sparkline:
-    """The chart of `samples` (latency in ms, status), oldest first."""
+def sparkline(samples: Sequence[tuple[float, str]], width: int = WIDTH, height: int = HEIGHT,
+              describe: Callable[[Sequence[tuple[float, str]]], str] | None = None,
+              empty: str = "No checks yet") -> Sparkline:
+    """The chart of `samples` (latency in ms, or another value, and a status), oldest first."""
+    describe = describe_latencies if describe is None else describe
     if not samples:
-        return Sparkline("", (), "No checks yet", width, height)
+        return Sparkline("", (), empty, width, height)
     top = max(latency for latency, _ in samples)
     step = (width - 2 * PAD) / (len(samples) - 1) if len(samples) > 1 else 0.0
     coordinates = []
@@ -57,7 +60,7 @@ def sparkline(samples: Sequence[tuple[float, str]], width: int = WIDTH, height: 
     return Sparkline(points, markers, describe(samples), width, height)
 
 
-def describe(samples: Sequence[tuple[float, str]]) -> str:
+def describe_latencies(samples: Sequence[tuple[float, str]]) -> str:
     """``Latency of the last 12 checks: 0.4 to 2.1 ms, latest 1.2 ms; 1 not up``."""
     latencies = [latency for latency, _ in samples]
     count = len(samples)
@@ -65,3 +68,13 @@ def describe(samples: Sequence[tuple[float, str]]) -> str:
             f"{min(latencies):.1f} to {max(latencies):.1f} ms, latest {latencies[-1]:.1f} ms")
     not_up = sum(1 for _, status in samples if status != "up")
     return f"{text}; {not_up} not up" if not_up else text
+
+
+def describe_rates(samples: Sequence[tuple[float, str]]) -> str:
+    """``Requests per second between the last 5 refreshes: 0.0 to 3.1, latest 2.4; 1 with 5xx answers``."""
+    rates = [rate for rate, _ in samples]
+    count = len(samples)
+    text = (f"Requests per second between the last {count} refresh{'es' if count != 1 else ''}: "
+            f"{min(rates):.1f} to {max(rates):.1f}, latest {rates[-1]:.1f}")
+    failing = sum(1 for _, status in samples if status != "up")
+    return f"{text}; {failing} with 5xx answers" if failing else text

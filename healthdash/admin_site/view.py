@@ -19,6 +19,7 @@ from healthdash.conf import get_settings
 from healthdash.dashboard import dashboard_for
 from healthdash.registry import service_registry
 from healthdash.sections import section_registry
+from healthdash.traffic import history, with_traffic
 
 TEMPLATE = "healthdash/admin/health.html"
 # Refreshing faster than the results are cached only fetches the same answer again.
@@ -45,6 +46,7 @@ class HealthPageView(View):
         dashboard = dashboard_for(self.registry, self.sections)
         refresh = request.GET.get("refresh", "").lower() in REFRESH_VALUES
         _, payload = dashboard.answer(Audience.DETAILED, refresh=refresh)
+        payload = with_traffic(payload)
         settings = get_settings()
         context = {
             **self.site.each_context(request),
@@ -58,6 +60,7 @@ class HealthPageView(View):
             "tracing": page.tracing(payload),
             "middleware": page.middleware(payload),
             "sections": page.sections(payload),
+            "traffic": page.traffic(payload["traffic"], history.rates()),
             "dashboard_url": reverse("healthdash:dashboard"),
             "refresh_seconds": f"{refresh_seconds(settings.cache_seconds):g}",
             "history_size": settings.history_size,

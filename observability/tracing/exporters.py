@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from observability.metrics.instruments import SPANS_DROPPED, SPANS_EXPORTED
 from observability.redaction import redact
 
 if TYPE_CHECKING:
@@ -29,10 +30,15 @@ MAX_ERROR_LENGTH = 300
 
 
 class ExportStats:
-    """What this process exported: counts and the last result. Cheap: updated once per batch."""
+    """What this process exported: counts and the last result. Cheap: updated once per batch.
 
-    def __init__(self) -> None:
+    With `publish`, the counts also go to the metrics ``tracing_spans_exported_total`` and
+    ``tracing_spans_dropped_total`` (the process's own exports; a probe's are not published).
+    """
+
+    def __init__(self, publish: bool = False) -> None:
         self._lock = threading.Lock()
+        self.publish = publish
         self.reset()
 
     def reset(self) -> None:
@@ -53,11 +59,15 @@ class ExportStats:
             self.last_result = "success" if success else "failure"
             self.last_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
             self.last_error = None if success else error
+        if self.publish:
+            (SPANS_EXPORTED if success else SPANS_DROPPED).add(count)
 
     def drop(self, count: int) -> None:
         """Count spans lost without an export: a full queue, or left over at shutdown."""
         with self._lock:
             self.dropped += count
+        if self.publish:
+            SPANS_DROPPED.add(count)
 
     def snapshot(self) -> dict:
         """The counters as the health dashboard shows them."""
@@ -68,7 +78,7 @@ class ExportStats:
         }
 
 
-STATS = ExportStats()
+STATS = ExportStats(publish=True)
 
 
 def clean_error(text: str) -> str:

@@ -11,25 +11,13 @@ business (CommonMiddleware checks it), and the work is saved three times per req
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from opentelemetry.util.http import parse_excluded_urls
 
+from observability.excluded_urls import compile_excluded  # noqa: F401 - setup.instrument_django() uses it from here
 from observability.tracing.sdk import EXCLUDED_URLS_ATTRIBUTE, OfficialDjangoMiddleware
 
 MIDDLEWARE_PATH = "observability.tracing.middleware.TracingMiddleware"
-
-
-def compile_excluded(patterns: Iterable[str]) -> re.Pattern[str] | None:
-    """One regex matching a path that starts with a pattern and ends there at a segment boundary.
-
-    ``/health`` matches ``/health`` and ``/health/ready`` but not ``/healthcare`` or
-    ``/api/health``; a pattern ending with ``/`` (``/static/``) matches everything below it.
-    """
-    patterns = list(patterns)
-    if not patterns:
-        return None
-    return re.compile(f"(?:{'|'.join(f'(?:{p})' for p in patterns)})(?:(?<=/)|(?![^/]))")
 
 
 def _no_url(location=None) -> str:

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from urllib.parse import unquote, urlsplit
 
 from observability.conf import DEFAULT_ENDPOINTS, EXPORTER_TYPES, GRPC_EXPORTERS, HEADER_NAME, TracingConfig
+from observability.excluded_urls import pattern_error, split_patterns
 from observability.parsing import SECRET, Problem, as_bool, as_number, shown
 from observability.redaction import mask_url
 
@@ -172,23 +173,14 @@ def headers(r: Reader, name: str, value: object) -> Mapping[str, str] | None:
 
 
 def excluded(r: Reader, name: str, value: object) -> tuple[str, ...] | None:
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, (list, tuple)):
-        items = [value]
     patterns, before = [], len(r.problems)
-    for item in items:
-        pattern = item.strip() if isinstance(item, str) else None
-        error = "" if pattern and pattern.startswith("/") else "does not start with /"
-        if not error:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                error = f"is not a valid regular expression ({exc})"
+    for item in split_patterns(value):
+        error = pattern_error(item)
         if error:
             r.problem("observability.E016", name, f"{name} pattern {shown(item)} {error}.",
                       "Give comma-separated path patterns matched from the start of the path, such as /health.")
         else:
-            patterns.append(pattern)
+            patterns.append(item.strip())
     return tuple(patterns) if len(r.problems) == before else None
 
 

@@ -155,3 +155,18 @@ def test_one_client_per_process_and_tracer_provider(monkeypatch, global_tracer_p
     assert getattr(after_swap, "_is_instrumented_by_opentelemetry", False)
     monkeypatch.setattr(http.os, "getpid", lambda: -1)
     assert http.get_client() is not after_swap  # a forked worker never reuses its parent's sockets
+
+
+def test_every_provider_call_is_timed_by_outcome(chat_server, settings):
+    from observability.metrics.setup import prometheus_backend
+
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY}  # a fresh in-memory registry for this test
+    svc = LLMService([LocalProvider(), remote(chat_server.url("slow"), timeout=0.3)], "local")
+    svc.generate("hello")
+    with pytest.raises(base.ProviderTimeout):
+        svc.generate("hello", "google")
+    registry = prometheus_backend().registry
+    name = "chimera_provider_request_duration_seconds"
+    assert registry.get_sample_value(f"{name}_count", {"provider": "local", "outcome": "ok"}) == 1
+    assert registry.get_sample_value(f"{name}_count", {"provider": "google", "outcome": "timeout"}) == 1
+    assert registry.get_sample_value(f"{name}_sum", {"provider": "google", "outcome": "timeout"}) >= 0.3

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
@@ -355,4 +356,47 @@ def test_the_tracing_block_shows_the_exporter_without_its_secrets(staff_page, re
     assert ENDPOINT_SECRET not in html and HEADER_SECRET not in html
     assert receiver.wait_for(1, predicate=lambda span: span.service_name == "chimera-health-page")
     assert any(headers.get("x-collector-key") == HEADER_SECRET for headers in receiver.requests)
+    assert_clean(page)
+
+
+def traffic_cell(page, route: str, column: int):
+    return page.locator(f'#healthdash-traffic tbody tr[data-route="{route}"] td').nth(column)
+
+
+def test_the_traffic_block_sums_both_workers_and_draws_rates_between_refreshes(staff_page, server, switch):
+    from playwright.sync_api import expect
+
+    from healthdash.admin_site.sparkline import describe_rates
+    from tests.support.processes import http_get
+
+    page = staff_page()
+    expect(page.locator("#healthdash-traffic caption")).to_have_text("Traffic")
+    route = "/admin/login/"
+    before = int(traffic_cell(page, route, 0).inner_text() or 0) if traffic_cell(page, route, 0).count() else 0
+    for _ in range(25):  # one connection each, so both workers take some
+        assert http_get(server.url + route, headers={"Connection": "close"})[0] == 200
+    # Whichever worker answers the page's refresh, it shows every worker's requests.
+    expect(traffic_cell(page, route, 0)).to_have_text(str(before + 25), timeout=UPDATE_TIMEOUT_MS)
+    assert re.fullmatch(r"\d+\.\d ms", traffic_cell(page, route, 2).inner_text())  # p50
+    assert re.fullmatch(r"\d+\.\d ms", traffic_cell(page, route, 3).inner_text())  # p95
+    switch.set("payments", "down")
+    failed = 0
+    for _ in range(100):  # each worker sees the switch once its cached run (1 s) is over
+        failed += http_get(server.url + "/api/v1/health/dashboard", headers={"Connection": "close"})[0] == 503
+        if failed == 4:
+            break
+        time.sleep(0.05)
+    assert failed == 4
+    dashboard = traffic_cell(page, "/api/v1/health/dashboard", 1)
+    expect(dashboard).not_to_have_text("0.0 %", timeout=UPDATE_TIMEOUT_MS)
+    assert re.fullmatch(r"\d+\.\d %", dashboard.inner_text())
+    expect(page.locator("#healthdash-traffic-rate")).to_have_text(re.compile(r"^\d+\.\d requests/s, \d+\.\d errors/s$"))
+    chart = page.locator("#healthdash-traffic svg")
+    expect(chart.locator("circle.healthdash-marker--down")).not_to_have_count(0, timeout=UPDATE_TIMEOUT_MS)
+    samples = [tuple(sample) for sample in json.loads(chart.get_attribute("data-samples"))]
+    expected = sparkline(samples, describe=describe_rates)
+    assert chart.locator("polyline").get_attribute("points") == expected.points
+    assert chart.get_attribute("aria-label") == expected.label
+    assert page.locator("#healthdash-traffic-totals").inner_text().endswith("answered 5xx")
+    page.screenshot(path=screenshot_path("health-page-traffic"), full_page=True)
     assert_clean(page)

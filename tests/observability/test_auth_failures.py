@@ -54,6 +54,15 @@ def test_the_same_limit_guards_generate(client, keys, settings):
 
 
 @pytest.mark.django_db
+def test_the_same_limit_guards_metrics(client, keys):
+    statuses = [client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong", REMOTE_ADDR="198.51.100.4")
+                for _ in range(6)]
+    assert [response.status_code for response in statuses] == [401] * 5 + [429]
+    assert statuses[-1]["Retry-After"] == "60"
+    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {KEY}", REMOTE_ADDR="198.51.100.4").status_code == 200
+
+
+@pytest.mark.django_db
 def test_an_empty_key_is_no_key_and_never_counts(client, keys):
     for _ in range(8):
         response = get(client, "")

@@ -22,7 +22,7 @@ TEST_SECRET_KEY = "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 # Variables of this project and of OpenTelemetry that must not leak from the developer's shell
 # into a subprocess a test starts.
 PROJECT_PREFIXES = (
-    "TRACING_", "OTEL_", "REQUEST_ID_", "HEALTH", "CHIMERA_", "GUNICORN_", "LOG_",
+    "TRACING_", "OTEL_", "REQUEST_ID_", "HEALTH", "CHIMERA_", "GUNICORN_", "LOG_", "METRICS_", "PROMETHEUS_",
     "CELERY_",
 )
 PROJECT_NAMES = (

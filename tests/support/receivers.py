@@ -1,13 +1,15 @@
-"""Real trace receivers for end-to-end tests, each on 127.0.0.1 with a free port.
+"""Real trace and metric receivers for end-to-end tests, each on 127.0.0.1 with a free port.
 
-- ``OTLPGrpcReceiver``: grpcio with the generated ``TraceServiceServicer`` of opentelemetry-proto.
-- ``OTLPHttpReceiver``: ``POST /v1/traces`` with a protobuf ``ExportTraceServiceRequest``.
+- ``OTLPGrpcReceiver``: grpcio with the generated ``TraceServiceServicer`` and
+  ``MetricsServiceServicer`` of opentelemetry-proto.
+- ``OTLPHttpReceiver``: ``POST /v1/traces`` with a protobuf ``ExportTraceServiceRequest``, and
+  ``POST /v1/metrics`` with an ``ExportMetricsServiceRequest``.
 - ``ZipkinReceiver``: ``POST /api/v2/spans`` with Zipkin v2 JSON.
 - ``SilentListener``: accepts connections and never answers (a hung collector).
 - ``console_spans()``: the spans the console exporter printed, one JSON object per line.
 
-Every receiver normalizes what it got into ``ReceivedSpan`` and records the request headers, so
-tests assert the same way whatever the protocol.
+Every receiver normalizes what it got into ``ReceivedSpan`` (and ``ReceivedPoint``) and records
+the request headers, so tests assert the same way whatever the protocol.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 
@@ -39,13 +42,34 @@ class ReceivedSpan:
     resource: dict = field(hash=False, default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ReceivedPoint:
+    """One data point of a metric as a receiver got it."""
+
+    metric: str  # http.server.request.duration
+    value: float  # a histogram's count, a sum's or gauge's value
+    attributes: dict = field(hash=False)
+    resource: dict = field(hash=False)
+    exemplars: tuple[tuple[str, str], ...] = ()  # (trace ID, span ID) in hex
+
+
 class _Receiver:
-    """Collected spans and request headers, with a bounded wait."""
+    """Collected spans, metric points and request headers, with a bounded wait."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._spans: list[ReceivedSpan] = []
+        self._points: list[ReceivedPoint] = []
         self.requests: list[dict[str, str]] = []  # headers of each export request, lower-case names
+
+    def _add_points(self, points: list[ReceivedPoint]) -> None:
+        with self._lock:
+            self._points.extend(points)
+
+    def points(self, metric: str | None = None) -> list[ReceivedPoint]:
+        """Every metric point received (of `metric`), in arrival order."""
+        with self._lock:
+            return [p for p in self._points if metric is None or p.metric == metric]
 
     def _add(self, spans: list[ReceivedSpan], headers: dict[str, str]) -> None:
         with self._lock:
@@ -59,6 +83,7 @@ class _Receiver:
     def clear(self) -> None:
         with self._lock:
             self._spans.clear()
+            self._points.clear()
             self.requests.clear()
 
     def wait_for(self, count: int, timeout: float = 15, predicate=None) -> list[ReceivedSpan]:
@@ -91,6 +116,36 @@ def otlp_spans(request: trace_service_pb2.ExportTraceServiceRequest) -> list[Rec
     return spans
 
 
+def otlp_points(request: metrics_service_pb2.ExportMetricsServiceRequest) -> list[ReceivedPoint]:
+    """Normalize an OTLP metrics export request."""
+    points = []
+    for resource_metrics in request.resource_metrics:
+        resource = {kv.key: _any_value(kv.value) for kv in resource_metrics.resource.attributes}
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                kind = metric.WhichOneof("data")
+                for point in getattr(metric, kind).data_points:
+                    if kind == "histogram":
+                        value = float(point.count)
+                    else:
+                        value = float(getattr(point, point.WhichOneof("value")))
+                    points.append(ReceivedPoint(
+                        metric=metric.name, value=value, resource=resource,
+                        attributes={kv.key: _any_value(kv.value) for kv in point.attributes},
+                        exemplars=tuple((e.trace_id.hex(), e.span_id.hex()) for e in point.exemplars),
+                    ))
+    return points
+
+
+class _MetricsService(metrics_service_pb2_grpc.MetricsServiceServicer):
+    def __init__(self, receiver: OTLPGrpcReceiver) -> None:
+        self.receiver = receiver
+
+    def Export(self, request, context):  # noqa: N802 - the generated service's method name
+        self.receiver._add_points(otlp_points(request))
+        return metrics_service_pb2.ExportMetricsServiceResponse()
+
+
 class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, receiver: OTLPGrpcReceiver) -> None:
         self.receiver = receiver
@@ -108,6 +163,7 @@ class OTLPGrpcReceiver(_Receiver):
         super().__init__()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(self), self.server)
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(_MetricsService(self), self.server)
         self.port = self.server.add_insecure_port("127.0.0.1:0")
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.server.start()
@@ -120,6 +176,7 @@ class _HTTPReceiver(_Receiver):
     """A threading HTTP server answering POSTs on one path."""
 
     path = "/"
+    metrics_path: str | None = None  # where metrics are received too, if anywhere
 
     def __init__(self, port: int = 0) -> None:
         """Listen on `port` (0: a free one); a stopped receiver comes back on its port with ``type(r)(r.port)``."""
@@ -134,6 +191,15 @@ class _HTTPReceiver(_Receiver):
                     body = gzip.decompress(body)
                 elif encoding == "deflate":
                     body = zlib.decompress(body)
+                if self.path == receiver.metrics_path:
+                    receiver._add_points(otlp_points(metrics_service_pb2.ExportMetricsServiceRequest.FromString(body)))
+                    answer = metrics_service_pb2.ExportMetricsServiceResponse().SerializeToString()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/x-protobuf")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                    return
                 if self.path != receiver.path:
                     self.send_response(404)
                     self.end_headers()
@@ -171,6 +237,11 @@ class OTLPHttpReceiver(_HTTPReceiver):
     """An OTLP/HTTP collector: protobuf on POST /v1/traces."""
 
     path = "/v1/traces"
+    metrics_path = "/v1/metrics"
+
+    @property
+    def metrics_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.metrics_path}"
 
     def parse(self, body: bytes) -> list[ReceivedSpan]:
         return otlp_spans(trace_service_pb2.ExportTraceServiceRequest.FromString(body))

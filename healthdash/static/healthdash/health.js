@@ -15,7 +15,7 @@
     const EMPTY = "\u2014";
     const SVG = "http://www.w3.org/2000/svg";
     const STATUS_LABELS = {up: "Up", degraded: "Degraded", down: "Down"};
-    const RESERVED = new Set(["status", "checked_at", "services", "middleware", "duration_ms"]);
+    const RESERVED = new Set(["status", "checked_at", "services", "middleware", "duration_ms", "traffic"]);
     const MIDDLEWARE_LABELS = {
         request_id: "Request IDs", tracing: "Tracing", authentication: "Authentication", sessions: "Sessions",
         csrf: "CSRF protection", security_headers: "Security headers", clickjacking: "Clickjacking protection",
@@ -159,10 +159,10 @@
         return notUp ? text + "; " + notUp + " not up" : text;
     }
 
-    function drawSparkline(svg, samples) {
+    function drawSparkline(svg, samples, describeSamples, empty) {
         svg.replaceChildren();
         if (!samples.length) {
-            svg.setAttribute("aria-label", "No checks yet");
+            svg.setAttribute("aria-label", empty || "No checks yet");
             svg.append(document.createElementNS(SVG, "polyline"));
             return;
         }
@@ -187,7 +187,7 @@
                 svg.append(dot);
             }
         });
-        svg.setAttribute("aria-label", describe(samples));
+        svg.setAttribute("aria-label", (describeSamples || describe)(samples));
     }
 
     function newSparkline() {
@@ -246,6 +246,56 @@
             tbody.append(row);  // keeps the dashboard's order; an existing row just moves
         });
         rows.forEach((row) => row.remove());
+    }
+
+    // --- Traffic (as in healthdash/admin_site/content.py): rates between this page's refreshes ---------
+
+    const traffic = document.getElementById("healthdash-traffic");
+    const rateSeries = [];
+    let lastTotals = null;
+
+    function share(value) {
+        return fixed1(value * 100) + " %";
+    }
+
+    function describeRates(samples) {
+        const rates = samples.map((sample) => sample[0]);
+        const failing = samples.filter((sample) => sample[1] !== "up").length;
+        const text = "Requests per second between the last " + samples.length + " refresh" +
+            (samples.length !== 1 ? "es" : "") + ": " + fixed1(Math.min(...rates)) + " to " +
+            fixed1(Math.max(...rates)) + ", latest " + fixed1(rates[rates.length - 1]);
+        return failing ? text + "; " + failing + " with 5xx answers" : text;
+    }
+
+    function renderTraffic(value) {
+        if (!traffic || !value) {
+            return;  // not served here: the first paint says so
+        }
+        const totals = [value.at, value.requests, value.errors];
+        if (lastTotals && totals[0] - lastTotals[0] >= 1) {
+            const seconds = totals[0] - lastTotals[0];
+            const requests = Math.max(totals[1] - lastTotals[1], 0) / seconds;
+            const errors = Math.max(totals[2] - lastTotals[2], 0) / seconds;
+            rateSeries.push([Math.round(requests * 1000) / 1000, errors > 0 ? "down" : "up"]);
+            rateSeries.splice(0, Math.max(rateSeries.length - historySize, 0));
+            setText(document.getElementById("healthdash-traffic-rate"),
+                fixed1(requests) + " requests/s, " + fixed1(errors) + " errors/s");
+            const chart = traffic.querySelector("svg");
+            chart.dataset.samples = JSON.stringify(rateSeries);
+            drawSparkline(chart, rateSeries, describeRates);
+        }
+        if (!lastTotals || totals[0] - lastTotals[0] >= 1) {
+            lastTotals = totals;
+        }
+        setText(document.getElementById("healthdash-traffic-totals"), value.requests + " requests, " +
+            share(value.requests ? value.errors / value.requests : 0) + " answered 5xx");
+        traffic.querySelector("tbody").replaceChildren(...value.routes.map((route) => {
+            const row = element("tr", {"data-route": route.route});
+            row.append(element("th", {scope: "row"}, route.route));
+            [String(route.requests), share(route.error_share), latency(route.p50_ms), latency(route.p95_ms)]
+                .forEach((text) => row.append(element("td", {class: "healthdash-numeric"}, text)));
+            return row;
+        }));
     }
 
     // --- Tracing, middleware, sections ------------------------------------------------------------
@@ -376,10 +426,12 @@
                 sessionEnded();  // answered as to an anonymous caller: the session is gone
                 return;
             }
-            // Several server processes answer in turn: never go back to an older run.
+            // Several server processes answer in turn: never go back to an older run. Traffic is read
+            // from every worker's values at each answer, so it is always current.
             if (payload.checked_at >= shownRun) {
                 render(payload);
             }
+            renderTraffic(payload.traffic);
             say("Updates every " + intervalMs / 1000 + " s.", false);
         } catch (error) {
             say("Could not update (" + error.message + "); showing the run of " + when(shownRun) + ".", true);
@@ -405,6 +457,12 @@
             series.set(row.dataset.service, svg ? JSON.parse(svg.dataset.samples) : []);
             lastChecked.set(row.dataset.service, row.querySelector("time").getAttribute("datetime") || "");
         });
+        if (traffic && traffic.dataset.served === "true") {
+            const svg = traffic.querySelector("svg[data-samples]");
+            rateSeries.push(...(svg ? JSON.parse(svg.dataset.samples) : []));
+            lastTotals = [parseFloat(traffic.dataset.at), parseInt(traffic.dataset.requests, 10),
+                parseInt(traffic.dataset.errors, 10)];
+        }
         button.form.addEventListener("submit", async (event) => {
             if (stopped) {
                 return;  // the session is gone: the form's own GET leads to the login page

@@ -1,0 +1,29 @@
+"""The health gauges of ``/metrics`` (and OTLP pushes), set after every run of the checks.
+
+``health_service_status{service,status}`` is 1 for the service's latest status and 0 for the
+others; ``health_check_duration_seconds{service}`` is how long its latest check took. Under
+gunicorn the workers run checks on their own schedules, and ``/metrics`` shows the latest
+run of any of them.
+"""
+
+from __future__ import annotations
+
+from healthdash.status import Status
+from observability.metrics.recording import Instrument
+
+SERVICE_STATUS = Instrument(
+    "health.service.status", "gauge", "{status}", "1 for the latest status of the service, 0 for the others.",
+    ("service", "status"), aggregation="mostrecent",
+)
+CHECK_DURATION = Instrument(
+    "health.check.duration", "gauge", "s", "Duration of the latest check of the service.", ("service",),
+    aggregation="mostrecent",
+)
+
+
+def record_run(run) -> None:
+    """Set the gauges of every service of `run` (a runner.Run)."""
+    for name, result in run.results.items():
+        for status in Status:
+            SERVICE_STATUS.record(1.0 if result.status is status else 0.0, name, status.value)
+        CHECK_DURATION.record(result.latency_ms / 1000, name)

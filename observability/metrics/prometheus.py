@@ -1,0 +1,98 @@
+"""The Prometheus side: values in prometheus_client metrics, and ``/metrics``'s text aggregated over processes.
+
+Under gunicorn the workers share a folder (``observability.metrics.folder``) and prometheus_client's
+multiprocess mode: each process writes its values to memory-mapped files there, and whichever
+worker answers ``/metrics`` reads them all. Counters and histograms sum over live and dead
+processes, so they never go back while the master lives; ``http_server_active_requests`` sums
+live processes only (``mark_process_dead`` drops a dead one); the health gauges keep the latest
+value of any process. A process without a folder (``runserver``, tests) keeps its values in
+memory, in a registry of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from observability.metrics.folder import FOLDER_VARIABLE
+from observability.metrics.recording import Instrument, Record
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# One prometheus_client metric per instrument and folder for the life of the process: two
+# objects writing the same series to one file would overwrite each other's counts.
+_shared: dict[tuple[str | None, str], object] = {}
+_shared_lock = threading.Lock()
+
+
+def use_folder(folder: str) -> None:
+    """Write values to `folder` from now on (prometheus_client reads the variable as it opens files)."""
+    os.makedirs(folder, exist_ok=True)
+    os.environ[FOLDER_VARIABLE] = folder
+    if not getattr(values.ValueClass, "_multiprocess", False):
+        # prometheus_client picks its value class when first imported; the folder came later.
+        values.ValueClass = values.MultiProcessValue()
+
+
+class PrometheusBackend:
+    """Records into prometheus_client metrics: in `folder`'s files, or in memory without one."""
+
+    def __init__(self, folder: str | None) -> None:
+        self.folder = folder
+        self.registry = CollectorRegistry(auto_describe=False)  # no reading of the files until a scrape
+        self._own: dict[tuple[str | None, str], object] = {}  # in memory: this backend's metrics
+        if folder is not None:
+            use_folder(folder)
+            MultiProcessCollector(self.registry, path=folder)
+
+    def bind(self, instrument: Instrument) -> Record:
+        """A function recording `instrument` with one cached child per label set."""
+        metric = self._metric(instrument)
+        method = {"histogram": "observe", "gauge": "set"}.get(instrument.kind, "inc")
+        if not instrument.attributes:
+            call = getattr(metric, method)
+            return lambda value, labels: call(value)
+        children: dict[tuple[str, ...], object] = {}
+
+        def record(value: float, labels: tuple[str, ...]) -> None:
+            call = children.get(labels)
+            if call is None:
+                call = children[labels] = getattr(metric.labels(*labels), method)
+            call(value)
+        return record
+
+    def _metric(self, instrument: Instrument):
+        with _shared_lock:
+            metrics = _shared if self.folder is not None else self._own
+            key = (self.folder, instrument.name)
+            if key not in metrics:
+                metrics[key] = _new_metric(instrument, None if self.folder is not None else self.registry)
+            return metrics[key]
+
+    def collect(self) -> Iterable[Metric]:
+        """Every metric family, aggregated over the processes sharing the folder."""
+        return self.registry.collect()
+
+    def exposition(self) -> bytes:
+        """The Prometheus text format of every metric."""
+        return generate_latest(self.registry)
+
+
+def _new_metric(instrument: Instrument, registry: CollectorRegistry | None):
+    name, labels, help_text = instrument.prometheus_name, instrument.prometheus_labels, instrument.description
+    if instrument.kind == "histogram":
+        return Histogram(name, help_text, labels, registry=registry, buckets=instrument.buckets)
+    if instrument.kind == "counter":
+        return Counter(name, help_text, labels, registry=registry)
+    mode = instrument.aggregation if instrument.kind == "gauge" else "livesum"
+    return Gauge(name, help_text, labels, registry=registry, multiprocess_mode=mode)
+
