@@ -175,6 +175,8 @@ OBSERVABILITY = {
     **{name: env.raw(name) for name in TRACING_VARIABLES if env.is_set(name)},
     "API_KEYS": CHIMERA_API_KEYS,
 }
+# The SQL of database spans, and the Server-Timing header (default: on with DEBUG).
+OBSERVABILITY.update({name: env.raw(name) for name in ("TRACING_DB_STATEMENTS", "SERVER_TIMING") if env.is_set(name)})
 
 # --- Health dashboard (healthdash) ------------------------------------------------------------
 # Defaults live in healthdash.conf; only what the operator set is forwarded, and healthdash validates.

@@ -15,20 +15,23 @@ class ObservabilityConfig(AppConfig):
     def ready(self) -> None:
         """Register the checks, refuse an invalid configuration of any app, set tracing up once."""
         from observability import checks as observability_checks
+        from observability import timing
         from observability.startup import refuse_invalid_configuration
 
         for check in (observability_checks.check_request_id_settings, observability_checks.check_middleware,
-                      observability_checks.check_tracing_settings):
+                      observability_checks.check_tracing_settings, observability_checks.check_server_timing_settings):
             checks.register(check, "observability")
         refuse_invalid_configuration()
+        timing.install()
         set_up_tracing()
 
     def configuration_problems(self) -> list:
-        """Problems of REQUEST_ID_*, API_KEYS and TRACING_* (observability.startup collects them)."""
+        """Problems of REQUEST_ID_*, API_KEYS, TRACING_* and SERVER_TIMING (observability.startup collects them)."""
         from observability.conf import api_key_problems, request_id_problems
+        from observability.timing import server_timing_problems
         from observability.tracing.configuration import tracing_problems
 
-        return request_id_problems() + api_key_problems() + tracing_problems()
+        return request_id_problems() + api_key_problems() + tracing_problems() + server_timing_problems()
 
 
 def set_up_tracing() -> None:

@@ -1,7 +1,7 @@
 """Django system checks of observability, built from the configuration's Problems.
 
-IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing, 040-049
-middleware. A configuration problem is an error (``observability.E0xx``) when it breaks a
+IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing (026:
+``SERVER_TIMING``), 040-049 middleware. A configuration problem is an error (``observability.E0xx``) when it breaks a
 feature that is on, and a warning (``observability.W0xx``, same number) when the feature is off.
 """
 
@@ -26,6 +26,13 @@ def check_request_id_settings(app_configs=None, **kwargs) -> list[checks.CheckMe
 def check_tracing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """TRACING_* (and OTEL_*) values that cannot be used: errors with tracing on, else warnings."""
     return [problem.check_message() for problem in tracing_problems()]
+
+
+def check_server_timing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A SERVER_TIMING value that cannot be used."""
+    from observability.timing import server_timing_problems
+
+    return [problem.check_message() for problem in server_timing_problems()]
 
 
 def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:

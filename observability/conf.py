@@ -198,6 +198,7 @@ class TracingConfig:
     excluded_urls: tuple[str, ...] = ("/health", "/health/ready")
     export_timeout: float = 10.0  # seconds
     shutdown_timeout: float = 5.0  # seconds
+    db_statements: bool = True  # SQL with its placeholders on database spans; never parameter values
     max_queue_size: int = 2048
     schedule_delay_millis: int = 5000
     # Not the SDK's 512: encoding a batch holds the GIL while requests wait; under full load,

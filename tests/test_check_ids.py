@@ -62,6 +62,8 @@ CASES = {
     "observability.E022": (ON, {}, {}, {"OTEL_BSP_SCHEDULE_DELAY": "0"}),
     "observability.E023": ({**ON, "TRACING_EXPORTER": "otlp", "TRACING_ENDPOINT": "http://u:p@c:4317"}, {}, {}, {}),
     "observability.E024": (ON, {}, {}, {"OTEL_BSP_MAX_QUEUE_SIZE": "10", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "20"}),
+    "observability.E025": ({**ON, "TRACING_DB_STATEMENTS": "sometimes"}, {}, {}, {}),
+    "observability.E026": ({"SERVER_TIMING": "maybe"}, {}, {}, {}),
     "healthdash.E001": ({}, {"HEALTH_CACHE_SECONDS": "soon"}, {}, {}),
     "healthdash.E002": ({}, {"HEALTH_DEADLINE": "0"}, {}, {}),
     "healthdash.E003": ({}, {"HEALTH_ANONYMOUS": "everyone"}, {}, {}),

@@ -3,7 +3,7 @@ near /health, then the project's own URLs."""
 
 import time
 
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import path, re_path
 
 from chimera.urls import urlpatterns as project_urlpatterns
@@ -21,6 +21,10 @@ def boom(request):
     raise RuntimeError("boom")
 
 
+def missing(request):
+    raise Http404("no such item")
+
+
 def slow(request):
     # Long enough that concurrent requests spread over every gunicorn worker.
     time.sleep(0.2)
@@ -31,6 +35,7 @@ urlpatterns = [
     path("items/<int:pk>/", item),
     path("slow/", slow),
     path("boom/", boom),
+    path("missing/", missing),
     re_path(r"^(?:health/ready|health/|healthcare|api/healthcare/|api/health|admin/health/)$", plain),
     *project_urlpatterns,
 ]
