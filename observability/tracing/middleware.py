@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from django.core.handlers.asgi import ASGIRequest
 from django.urls import Resolver404, resolve
 from opentelemetry import context, propagate, trace
-from opentelemetry.instrumentation.propagators import get_global_response_propagator
+from opentelemetry.context import Context
+from opentelemetry.instrumentation.propagators import TraceResponsePropagator, get_global_response_propagator
 from opentelemetry.instrumentation.utils import extract_attributes_from_object
 from opentelemetry.instrumentation.wsgi import (
     add_response_attributes,
@@ -40,6 +41,8 @@ from opentelemetry.util.http import (
     sanitize_method,
 )
 
+from observability.tracing.sampling import SamplingFirst
+
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
 
@@ -48,6 +51,7 @@ MIDDLEWARE_PATH = "observability.tracing.middleware.TracingMiddleware"
 SCOPE_NAME = "opentelemetry.instrumentation.django"
 EXCEPTION_ATTRIBUTE = "_tracing_exception"
 SERVER, INTERNAL = trace.SpanKind.SERVER, trace.SpanKind.INTERNAL
+EMPTY_CONTEXT = Context()
 
 
 def compile_excluded(patterns: Iterable[str]) -> re.Pattern[str] | None:
@@ -66,11 +70,14 @@ class Tracing:
     """What the middleware needs, decided once per process by ``observability.tracing.setup``."""
 
     def __init__(self, tracer: trace.Tracer, excluded: re.Pattern[str] | None, semconv: object,
-                 sampler_first: bool = True) -> None:
+                 provider: object = None) -> None:
         self.tracer, self.excluded, self.semconv = tracer, excluded, semconv
-        # False for a provider installed by someone else: its sampler may read the attributes,
+        # None for a provider installed by someone else: its sampler may read the attributes,
         # so it gets them, and the span its name, before it decides (as the official middleware does).
-        self.sampler_first = sampler_first
+        self.sampling_first = SamplingFirst(provider) if SamplingFirst.applies_to(provider) else None
+        # The request headers the propagator reads: without any, the parent context is empty.
+        self.carrier_keys = tuple("HTTP_" + name.upper().replace("-", "_")
+                                  for name in propagate.get_global_textmap().fields)
         self.traced_attributes = tuple(get_traced_request_attrs("DJANGO"))
         self.request_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST))
         self.response_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE))
@@ -112,12 +119,14 @@ class TracingMiddleware:
 
     def _start(self, tracing: Tracing, request: HttpRequest) -> tuple[trace.Span, object]:
         meta = request.META
-        if trace.get_current_span() is trace.INVALID_SPAN:
-            parent, kind = propagate.extract(meta, getter=wsgi_getter), SERVER
-        else:  # a WSGI middleware outside Django opened the server span already
+        if trace.get_current_span() is not trace.INVALID_SPAN:  # a WSGI middleware outside Django opened one
             parent, kind = context.get_current(), INTERNAL
-        if tracing.sampler_first:
-            span = tracing.tracer.start_span(request.method, parent, kind)
+        elif any(key in meta for key in tracing.carrier_keys):
+            parent, kind = propagate.extract(meta, getter=wsgi_getter), SERVER
+        else:
+            parent, kind = EMPTY_CONTEXT, SERVER  # what extract() gives for a request without those headers
+        if tracing.sampling_first is not None:
+            span = tracing.sampling_first.start_span(tracing.tracer, request.method, parent, kind)
             if span.is_recording():
                 span.set_attributes(request_attributes(tracing, request))
         else:
@@ -131,12 +140,23 @@ class TracingMiddleware:
             if span.is_recording():
                 record_response(tracing, request, response, span)
             propagator = get_global_response_propagator()
-            if propagator is not None:
+            if type(propagator) is TraceResponsePropagator:
+                add_traceresponse(response, span.get_span_context())
+            elif propagator is not None:
                 propagator.inject(response)
         finally:
             span.end()
             context.detach(token)
         return response
+
+
+def add_traceresponse(response: HttpResponseBase, ids: trace.SpanContext) -> None:
+    """What ``TraceResponsePropagator.inject()`` adds, from the span at hand rather than a context look-up."""
+    headers = response.headers
+    value = f"00-{ids.trace_id:032x}-{ids.span_id:016x}-{ids.trace_flags:02x}"
+    for name, added in (("traceresponse", value), ("Access-Control-Expose-Headers", "traceresponse")):
+        present = headers.get(name)
+        headers[name] = f"{present}, {added}" if present else added
 
 
 def request_attributes(tracing: Tracing, request: HttpRequest) -> dict:
@@ -152,7 +172,7 @@ def request_attributes(tracing: Tracing, request: HttpRequest) -> dict:
 def record_response(tracing: Tracing, request: HttpRequest, response: HttpResponseBase, span: trace.Span) -> None:
     """Name, route, status, response headers and the view's exception, on a recording span."""
     match = request.resolver_match
-    if tracing.sampler_first:
+    if tracing.sampling_first is not None:
         span.update_name(span_name(request))
     if match is not None and match.route:
         span.set_attribute("http.route", match.route)

@@ -14,8 +14,6 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-
 from observability.redaction import mask_url
 from observability.tracing.configuration import get_tracing_config
 from observability.tracing.exporters import STATS, capture_exporter_errors
@@ -54,21 +52,16 @@ def build_resource(config: TracingConfig) -> Resource:
     })
 
 
-class RatioSampler(ParentBased):
-    """Parent-based ratio sampling: the parent's decision, else a share of trace IDs; reads nothing else."""
-
-    def __init__(self, rate: float) -> None:
-        super().__init__(TraceIdRatioBased(rate))
-
-
 def build_provider(config: TracingConfig, processor: SpanProcessor) -> TracerProvider:
     """A TracerProvider with the resource and parent-based ratio sampler `config` asks for."""
     from opentelemetry.sdk.trace import TracerProvider
 
     from observability.tracing import sdk
+    from observability.tracing.sampling import PresetIdGenerator, RatioSampler
 
     # The SDK reads OTEL_SDK_DISABLED by itself; TRACING_ENABLED decides here.
-    provider = sdk.enable(TracerProvider(resource=build_resource(config), sampler=RatioSampler(config.sample_rate)))
+    provider = sdk.enable(TracerProvider(resource=build_resource(config), sampler=RatioSampler(config.sample_rate),
+                                         id_generator=PresetIdGenerator()))
     provider.add_span_processor(processor)
     return provider
 
@@ -97,10 +90,8 @@ def instrument_django(provider: object, config: TracingConfig) -> bool:
     from opentelemetry.instrumentation.django.version import __version__
 
     tracer = provider.get_tracer(middleware.SCOPE_NAME, __version__, schema_url=schema_url)
-    # Only a sampler known to read nothing but the trace ID and the parent may decide first.
-    sampler_first = isinstance(getattr(provider, "sampler", None), RatioSampler)
     middleware.install(middleware.Tracing(tracer, middleware.compile_excluded(config.excluded_urls), semconv,
-                                          sampler_first=sampler_first))
+                                          provider))
     settings.MIDDLEWARE = [middleware.MIDDLEWARE_PATH, *settings.MIDDLEWARE]
     if get_global_response_propagator() is None:
         set_global_response_propagator(TraceResponsePropagator())
