@@ -76,8 +76,8 @@ class Tracing:
         # so it gets them, and the span its name, before it decides (as the official middleware does).
         self.sampling_first = SamplingFirst(provider) if SamplingFirst.applies_to(provider) else None
         # The request headers the propagator reads: without any, the parent context is empty.
-        self.carrier_keys = tuple("HTTP_" + name.upper().replace("-", "_")
-                                  for name in propagate.get_global_textmap().fields)
+        self.carrier_keys = frozenset("HTTP_" + name.upper().replace("-", "_")
+                                      for name in propagate.get_global_textmap().fields)
         self.traced_attributes = tuple(get_traced_request_attrs("DJANGO"))
         self.request_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST))
         self.response_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE))
@@ -121,7 +121,7 @@ class TracingMiddleware:
         meta = request.META
         if trace.get_current_span() is not trace.INVALID_SPAN:  # a WSGI middleware outside Django opened one
             parent, kind = context.get_current(), INTERNAL
-        elif any(key in meta for key in tracing.carrier_keys):
+        elif not meta.keys().isdisjoint(tracing.carrier_keys):
             parent, kind = propagate.extract(meta, getter=wsgi_getter), SERVER
         else:
             parent, kind = EMPTY_CONTEXT, SERVER  # what extract() gives for a request without those headers
