@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 SPAN_ATTRIBUTE = "request.id"
+SERVER_SPAN_ATTRIBUTE = "observability_server_span"  # set by observability.tracing.middleware
 
 
 class RequestIDMiddleware:
@@ -82,7 +83,8 @@ class RequestIDMiddleware:
             logger.debug("Replaced an invalid %s header (%d characters) with a new ID.", self.header, len(incoming))
         request.request_id = request_id
         if self.tag_spans:
-            span = trace.get_current_span()
+            # TracingMiddleware hands its span over on the request: a context look-up less.
+            span = request.__dict__.get(SERVER_SPAN_ATTRIBUTE) or trace.get_current_span()
             if span.is_recording():
                 span.set_attribute(SPAN_ATTRIBUTE, request_id)
         timings = request.META[ENVIRON_KEY] = RequestTimings()

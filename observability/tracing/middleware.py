@@ -105,6 +105,7 @@ class TracingMiddleware:
                 isinstance(request, ASGIRequest)):  # the official middleware skips them too (no ASGI instrumentation)
             return self.get_response(request)
         span, token = self._start(tracing, request)
+        request.observability_server_span = span  # RequestIDMiddleware tags it without a context look-up
         try:
             response = self.get_response(request)
         except BaseException:
