@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 from django.core.handlers.asgi import ASGIRequest
 from django.urls import Resolver404, resolve
 from opentelemetry import context, propagate, trace
-from opentelemetry.context import Context
 from opentelemetry.instrumentation.propagators import TraceResponsePropagator, get_global_response_propagator
 from opentelemetry.instrumentation.utils import extract_attributes_from_object
 from opentelemetry.instrumentation.wsgi import (
@@ -41,7 +40,7 @@ from opentelemetry.util.http import (
     sanitize_method,
 )
 
-from observability.tracing.sampling import SamplingFirst
+from observability.tracing.sampling import EMPTY_CONTEXT, SamplingFirst
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
@@ -51,7 +50,6 @@ MIDDLEWARE_PATH = "observability.tracing.middleware.TracingMiddleware"
 SCOPE_NAME = "opentelemetry.instrumentation.django"
 EXCEPTION_ATTRIBUTE = "_tracing_exception"
 SERVER, INTERNAL = trace.SpanKind.SERVER, trace.SpanKind.INTERNAL
-EMPTY_CONTEXT = Context()
 
 
 def compile_excluded(patterns: Iterable[str]) -> re.Pattern[str] | None:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import threading
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 RANDOM_TRACE_ID = trace.TraceFlags.RANDOM_TRACE_ID
+EMPTY_CONTEXT = Context()  # what extract() gives for a request without propagation headers: no parent
 
 
 class RatioSampler(ParentBased):
@@ -53,6 +55,7 @@ class SamplingFirst:
     def __init__(self, provider) -> None:
         self.ids: PresetIdGenerator = provider.id_generator
         self.bound = provider.sampler.ratio.bound
+        self.root_flags = trace.TraceFlags(RANDOM_TRACE_ID if self.ids.is_trace_id_random() else 0)
 
     @staticmethod
     def applies_to(provider) -> bool:
@@ -62,19 +65,20 @@ class SamplingFirst:
 
     def start_span(self, tracer: trace.Tracer, name: str, context, kind: trace.SpanKind) -> trace.Span:
         """A recording span through `tracer` when sampled, else a non-recording one with the trace's IDs."""
-        parent = trace.get_current_span(context).get_span_context()
+        parent = trace.INVALID_SPAN_CONTEXT if context is EMPTY_CONTEXT else trace.get_current_span(
+            context).get_span_context()
         if parent.is_valid:
             if parent.trace_flags.sampled:
                 return tracer.start_span(name, context, kind)
             flags = trace.TraceFlags(parent.trace_flags & RANDOM_TRACE_ID)
             return trace.NonRecordingSpan(trace.SpanContext(
                 parent.trace_id, self.ids.generate_span_id(), False, flags, parent.trace_state))
-        trace_id = self.ids.generate_trace_id()
+        trace_id = RandomIdGenerator.generate_trace_id(self.ids)  # never a preset one here
         if trace_id & TraceIdRatioBased.TRACE_ID_LIMIT < self.bound:
             self.ids.preset(trace_id)
             try:
                 return tracer.start_span(name, context, kind)
             finally:
                 self.ids.preset(None)  # in case the tracer made no span (disabled) and left it
-        flags = trace.TraceFlags(RANDOM_TRACE_ID if self.ids.is_trace_id_random() else 0)
-        return trace.NonRecordingSpan(trace.SpanContext(trace_id, self.ids.generate_span_id(), False, flags))
+        return trace.NonRecordingSpan(trace.SpanContext(trace_id, self.ids.generate_span_id(), False,
+                                                        self.root_flags))
