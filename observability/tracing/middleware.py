@@ -117,9 +117,9 @@ class TracingMiddleware:
         setattr(request, EXCEPTION_ATTRIBUTE, exception)
 
     def _start(self, tracing: Tracing, request: HttpRequest) -> tuple[trace.Span, object]:
-        meta = request.META
-        if trace.get_current_span() is not trace.INVALID_SPAN:  # a WSGI middleware outside Django opened one
-            parent, kind = context.get_current(), INTERNAL
+        meta, current = request.META, context.get_current()
+        if current and trace.get_current_span(current) is not trace.INVALID_SPAN:  # a WSGI middleware opened one
+            parent, kind = current, INTERNAL
         elif not meta.keys().isdisjoint(tracing.carrier_keys):
             parent, kind = propagate.extract(meta, getter=wsgi_getter), SERVER
         else:
@@ -135,8 +135,9 @@ class TracingMiddleware:
 
     def _finish(self, tracing: Tracing, request: HttpRequest, response: HttpResponseBase, span: trace.Span,
                 token: object) -> HttpResponseBase:
+        recording = span.is_recording()
         try:
-            if span.is_recording():
+            if recording:
                 record_response(tracing, request, response, span)
             propagator = get_global_response_propagator()
             if type(propagator) is TraceResponsePropagator:
@@ -144,7 +145,8 @@ class TracingMiddleware:
             elif propagator is not None:
                 propagator.inject(response)
         finally:
-            span.end()
+            if recording:  # ending a non-recording span does nothing
+                span.end()
             context.detach(token)
         return response
 
@@ -152,10 +154,12 @@ class TracingMiddleware:
 def add_traceresponse(response: HttpResponseBase, ids: trace.SpanContext) -> None:
     """What ``TraceResponsePropagator.inject()`` adds, from the span at hand rather than a context look-up."""
     headers = response.headers
-    value = f"00-{ids.trace_id:032x}-{ids.span_id:016x}-{ids.trace_flags:02x}"
-    for name, added in (("traceresponse", value), ("Access-Control-Expose-Headers", "traceresponse")):
-        present = headers.get(name)
-        headers[name] = f"{present}, {added}" if present else added
+    trace_id, span_id, _, flags = ids[:4]  # SpanContext is a tuple: no property calls
+    value = f"00-{trace_id:032x}-{span_id:016x}-{flags:02x}"
+    present = headers.get("traceresponse")
+    headers["traceresponse"] = f"{present}, {value}" if present else value
+    present = headers.get("Access-Control-Expose-Headers")
+    headers["Access-Control-Expose-Headers"] = f"{present}, traceresponse" if present else "traceresponse"
 
 
 def request_attributes(tracing: Tracing, request: HttpRequest) -> dict:
