@@ -49,6 +49,8 @@ errorlog = "-"
 # Access lines carry the response's request ID (and trace ID); JSON lines under LOG_FORMAT=json.
 logger_class = f"observability.access_log.{'JsonAccessLogger' if log_format == 'json' else 'AccessLogger'}"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%(request_id)s trace_id=%(trace_id)s "%(a)s"'
+# The request's database time and query count (observability.timing), whether or not SERVER_TIMING is on.
+access_log_format += " db_ms=%(db_ms)s db_queries=%(db_queries)s"
 # No control socket: its default path ($HOME/.gunicorn/gunicorn.ctl) is shared by every gunicorn
 # of the user, and it can resize or stop the server. Operators who want it pass --control-socket.
 control_socket_disable = True

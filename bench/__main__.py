@@ -1,11 +1,13 @@
 """Every benchmark, one after another: ``.venv/bin/python -m bench [--quick] [--instructions]``.
 
-1. bench.overhead: per-request cost in-process (request IDs, django-guid, tracing rows);
+1. bench.overhead: per-request cost in-process (request IDs, django-guid, tracing rows, the floor
+   of a traced request), CPU and wall time and the tail, on a trivial view and a three-query one;
 2. bench.health_dashboard: dashboard latency, 20 services of 100 ms each;
 3. bench.provider_client: a provider call through each HTTP client;
 3b. bench.task_propagation: request IDs and tracing per Celery task published and run;
-4. bench.load: gunicorn with wrk: throughput, export settings, collector faults, the dashboard
-   under 100 clients, worker memory over 100k requests (needs Debian's wrk);
+4. bench.load: gunicorn with wrk: throughput and the tail (p50 to max), export settings, collector
+   faults, the dashboard under 100 clients, worker memory over 100k requests (needs Debian's
+   wrk: it stops at once, saying ``apt-get install wrk``, when wrk is missing);
 5. bench.metrics: the metrics' recording cost in-process, /metrics with 50 routes and 2 workers.
 
 ``--quick`` runs each with fewer rounds (minutes instead of about half an hour: for checking

@@ -3,10 +3,12 @@
     .venv/bin/python -m bench.load [throughput] [tuning] [faults] [dashboard] [memory] [workers]
                                    [--rounds 3] [--duration 10] [--connections 8]
 
-- throughput: bare Django+DRF against the full stack with tracing off, sampled at 1.0 and at
-  0.1 (OTLP/gRPC to a counting collector); runs alternate between the servers, and each figure
-  is the median of the rounds, with its ratio to bare.
-- tuning: the sampled full stack with other export settings (protocol, batch size, delay).
+- throughput: bare Django+DRF against the full stack with tracing off, sampled at 1.0, at 0.1
+  and at 0 (OTLP/gRPC to a counting collector); runs alternate between the servers, and each
+  figure is the median of the rounds, with its ratio to bare; the tail (p50, p99, p99.9, max)
+  comes from wrk's own latency record (a Lua ``done`` hook prints what ``--latency`` does not).
+- tuning: the sampled full stack with other export settings (protocol, batch size, delay),
+  compared by the whole tail.
 - faults: the collector up, down (connection refused) and hung (accepts, never answers):
   failed requests and latency against the healthy collector; then how long each server takes
   to stop on SIGTERM.
@@ -60,6 +62,17 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     failures: int  # non-2xx/3xx responses and socket errors
+    p999_ms: float = 0.0
+    max_ms: float = 0.0
+
+
+# wrk's --latency report stops at p99: this hook prints p99.9 and the maximum too (µs).
+TAIL_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format("TAIL %d %d %d %d\\n", latency:percentile(50), latency:percentile(99),
+                         latency:percentile(99.9), latency.max))
+end
+"""
 
 
 def to_ms(value: str) -> float:
@@ -69,9 +82,13 @@ def to_ms(value: str) -> float:
 
 def wrk(url: str, duration: float, connections: int, threads: int = 2) -> WrkResult:
     """Run wrk against `url` and parse its report."""
+    script = WORK / "tail.lua"
+    if not script.exists():
+        script.write_text(TAIL_SCRIPT)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(round(duration), 1)}s", "--timeout", "10s",
-               "--latency", url]
+               "--latency", "-s", str(script), url]
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=duration + 60).stdout
+    tail = [int(n) / 1000 for n in re.search(r"^TAIL (\d+) (\d+) (\d+) (\d+)$", output, flags=re.MULTILINE).groups()]
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, flags=re.MULTILINE))
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -82,6 +99,8 @@ def wrk(url: str, duration: float, connections: int, threads: int = 2) -> WrkRes
         p99_ms=to_ms(percentiles["99"]),
         failures=(int(non_2xx.group(1)) if non_2xx else 0)
         + (sum(int(n) for n in socket_errors.groups()) if socket_errors else 0),
+        p999_ms=tail[2],
+        max_ms=tail[3],
     )
 
 
@@ -178,12 +197,14 @@ def rss_mib(pid: int) -> float:
 def throughput_table(servers: list[Server]) -> None:
     base = servers[0]
     base_rps, base_p99 = median(r.rps for r in base.runs), median(r.p99_ms for r in base.runs)
-    print(f"{'server':<44} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99 ratio':>9} {'failed':>6}")
+    print(f"{'server':<44} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99 ratio':>9} "
+          f"{'p99.9 ms':>8} {'max ms':>7} {'failed':>6}")
     for server in servers:
-        rps, p50, p99 = (median(getattr(r, key) for r in server.runs) for key in ("rps", "p50_ms", "p99_ms"))
+        rps, p50, p99, p999, worst = (median(getattr(r, key) for r in server.runs)
+                                      for key in ("rps", "p50_ms", "p99_ms", "p999_ms", "max_ms"))
         failed = sum(r.failures for r in server.runs)
         print(f"{server.name:<44} {rps:>8.0f} {rps / base_rps:>6.2f} {p50:>7.2f} {p99:>7.2f} "
-              f"{p99 / base_p99:>9.2f} {failed:>6}")
+              f"{p99 / base_p99:>9.2f} {p999:>8.2f} {worst:>7.2f} {failed:>6}")
 
 
 def throughput(args, collector: Collector) -> None:
@@ -194,6 +215,7 @@ def throughput(args, collector: Collector) -> None:
         start("full stack, tracing off"),
         start("full stack, sampled 1.0 (OTLP/gRPC)", **traced(collector, "1.0")),
         start("full stack, sampled 0.1 (OTLP/gRPC)", **traced(collector, "0.1")),
+        start("full stack, rate 0 (OTLP/gRPC)", **traced(collector, "0")),
     ]
     try:
         alternate(servers, args.rounds, args.duration, args.connections)
@@ -206,17 +228,10 @@ def throughput(args, collector: Collector) -> None:
 def tuning(args, collector: Collector) -> None:
     print("\n## Export settings, sampled at 1.0 (same method as throughput, ratios to bare)")
     http = {"TRACING_EXPORTER": "otlp_http", "TRACING_ENDPOINT": collector.http_endpoint}
-    variants = [
-        ("OTLP/gRPC, batch 512 (the SDK's default)", {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512"}),
-        ("OTLP/HTTP, batch 512", {**http, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512"}),
-        ("OTLP/gRPC, batch 128, delay 1 s",
-         {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "128", "OTEL_BSP_SCHEDULE_DELAY": "1000"}),
-        ("OTLP/gRPC, batch 64 (the project's default)", {}),
-        ("OTLP/gRPC, batch 64, delay 0.2 s", {"OTEL_BSP_SCHEDULE_DELAY": "200"}),
-        ("OTLP/HTTP, batch 64", http),
-        ("OTLP/gRPC, batch 32", {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "32"}),
-        ("OTLP/gRPC, batch 16", {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "16"}),
-    ]
+    variants = [(f"OTLP/gRPC, batch {size}{', delay ' + delay + ' ms' if delay else ''}",
+                 {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": str(size), **({"OTEL_BSP_SCHEDULE_DELAY": delay} if delay else {})})
+                for size, delay in args.batches]
+    variants.append(("OTLP/HTTP, batch 512", {**http, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512"}))
     servers = [start("bare Django+DRF", bare=True)]
     servers += [start(name, **traced(collector, "1.0", **variables)) for name, variables in variants]
     try:
@@ -330,7 +345,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--memory-requests", type=int, default=100_000)
+    parser.add_argument("--batch", action="append", default=[], metavar="SIZE[:DELAY_MS]",
+                        help="tuning: batch sizes (and schedule delays) to compare; default 16 to 512")
     args = parser.parse_args()
+    args.batches = [tuple(item.split(":")) if ":" in item else (item, "") for item in args.batch] or [
+        ("16", ""), ("64", ""), ("128", ""), ("256", ""), ("512", ""), ("512", "1000"), ("512", "200")]
     if unknown := set(args.sections) - set(SECTIONS):
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     if shutil.which("wrk") is None:

@@ -5,16 +5,23 @@
     .venv/bin/python -m bench.overhead --profile "full stack, sampled"
 
 Each row is a WSGIHandler with its own middleware stack in front of a trivial DRF view that
-logs one line, built once. The handler is called directly, not through the test client, whose
-own cost would hide a middleware's. Rounds interleave the rows in a new order each round, so a
-noisy machine slows every row alike; a row's figure is its median over the rounds (with the
-min-max), and its ratio to bare. ``--instructions`` counts CPU instructions per request of each
-row under valgrind's callgrind instead: slow, but a busy machine cannot disturb it.
-``--profile`` shows where one row's time goes (pyinstrument).
+logs one line (scenario ``queries``: a view making three queries), built once. The handler is
+called directly, not through the test client, whose own cost would hide a middleware's. Rounds
+interleave the rows in a new order each round, so a noisy machine slows every row alike; a
+row's figures are medians over the rounds. The first figure is the process's CPU time per
+request, the batch thread's exports and a flush at the end of each round included; wall time
+is shown beside it, and the tail (p50, p99, p99.9, max) over every request of every round.
+``--instructions`` counts CPU instructions per request of each row under valgrind's callgrind
+instead: slow, but a busy machine cannot disturb it. ``--profile`` shows where one row's time
+goes (pyinstrument).
 
-Sampled spans go through the real batch processor to an exporter that discards them, so the
-figures are the request path's own cost, not the network's. Scenarios: ``generated`` (no
-incoming ID) and ``incoming`` (a valid X-Request-ID).
+Every traced row uses the project's provider and batch processor, exporting to an exporter
+that encodes each batch as the OTLP exporters do and drops it (``bench.floor``), so the
+figures are the request path's and the export thread's own cost, not the network's. The floor
+rows are the least a server span costs on that SDK (``bench.floor.FloorMiddleware``); the
+targets compare the full stack's added cost with the floor's. Scenarios: ``generated`` (no
+incoming ID), ``incoming`` (a valid X-Request-ID) and ``queries`` (three SQLite queries, whose
+spans the full stack records when sampled).
 """
 
 from __future__ import annotations
@@ -35,35 +42,40 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from opentelemetry import trace  # noqa: E402
 from opentelemetry.instrumentation.django import DjangoInstrumentor  # noqa: E402
 from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult  # noqa: E402
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased  # noqa: E402
-from opentelemetry.util.http import parse_excluded_urls  # noqa: E402
 
-from bench.wsgi_timing import Variant, call, environ, measure, table  # noqa: E402
-from observability.conf import TracingConfig  # noqa: E402
+from bench.floor import FloorMiddleware, provider  # noqa: E402
+from bench.wsgi_timing import Variant, call, environ, measure, medians, table  # noqa: E402
+from observability.excluded_urls import compile_excluded  # noqa: E402
 from observability.log_filters import RequestContextFilter  # noqa: E402
+from observability.timing import time_query  # noqa: E402
 from observability.tracing import middleware as tracing_middleware  # noqa: E402
 from observability.tracing import sdk  # noqa: E402
-from observability.tracing.processor import ProcessLocalBatchProcessor  # noqa: E402
-from observability.tracing.setup import build_provider  # noqa: E402
+from observability.tracing.datastores import QueryTracer  # noqa: E402
 
 REQUEST_ID = "observability.middleware.RequestIDMiddleware"
 GUID = "django_guid.middleware.guid_middleware"
 OFFICIAL = sdk.official_middleware_path()
 OURS = tracing_middleware.MIDDLEWARE_PATH
+FLOOR = "bench.floor.FloorMiddleware"
 BASELINE = "bare Django+DRF"
+EXCLUDED = ("/health", "/health/ready")
+ONLY: tuple[str, ...] = ()  # --row: the rows to run (bare always runs)
 SCENARIOS = {
-    "generated": {},
-    "incoming": {"X-Request-ID": "3f1c9a2e-8d4b-4c6e-9a7f-0b5d2e1c4a8f"},
+    "generated": ("/bench/items/7/", {}),
+    "incoming": ("/bench/items/7/", {"X-Request-ID": "3f1c9a2e-8d4b-4c6e-9a7f-0b5d2e1c4a8f"}),
+    "queries": ("/bench/queries/", {}),
 }
+# (title, row, reference): a ratio of CPU times; "added" ones divide what each adds to bare.
 COMPARISONS = (
-    ("RequestIDMiddleware vs bare", "RequestIDMiddleware", BASELINE),
+    ("TARGET unsampled: full stack's added vs the floor's added (at most 1.5)", "full stack, unsampled",
+     "floor, unsampled"),
+    ("TARGET sampled: full stack's added vs the floor's added (at most 1.5)", "full stack, sampled", "floor, sampled"),
     ("RequestIDMiddleware: added vs django-guid's added", "RequestIDMiddleware", "django-guid (defaults)"),
-    ("request IDs + log filter vs bare", "request IDs + log filter", BASELINE),
     ("full stack sampled vs official instrumentation sampled", "full stack, sampled",
      "official instrumentation, sampled"),
     ("full stack unsampled vs official instrumentation unsampled", "full stack, unsampled",
@@ -72,134 +84,135 @@ COMPARISONS = (
 )
 
 
-class DiscardingExporter(SpanExporter):
-    """Accepts every batch and keeps nothing."""
-
-    def export(self, spans):
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self):
-        pass
-
-
 @dataclass
 class Row:
-    """One stack: its middleware and the process-wide tracing state it runs with."""
+    """One stack: its middleware and the process-wide state it runs with."""
 
     name: str
     middleware: list[str]
-    provider: TracerProvider | None = None  # the global and the instrumentation's tracer provider
-    official_exclusions: bool = False  # the official middleware's own exclusion list, else ours
+    provider: TracerProvider | None = None  # the global provider and the middleware's
     log_filter: bool = False
+    queries: str = "none"  # what the connection's execute wrappers do: none, timed, traced
     variant: Variant | None = None
 
 
-def official_provider(rate: float) -> TracerProvider:
-    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(rate)), shutdown_on_exit=False)
-    provider.add_span_processor(BatchSpanProcessor(DiscardingExporter()))
-    return provider
-
-
-def project_provider(rate: float) -> TracerProvider:
-    config = TracingConfig(enabled=True, exporter_type="console", endpoint=None, sample_rate=rate)
-    processor = ProcessLocalBatchProcessor(config, exporter_factory=lambda _: DiscardingExporter())
-    return build_provider(config, processor)
-
-
-def rows() -> list[Row]:
+def rows(scenario: str) -> list[Row]:
     full = [OURS, REQUEST_ID]
-    return [
+    everything = [
         Row(BASELINE, []),
-        Row("RequestIDMiddleware", [REQUEST_ID]),
-        Row("request IDs + log filter", [REQUEST_ID], log_filter=True),
+        Row("RequestIDMiddleware", [REQUEST_ID], queries="timed"),
+        Row("request IDs + log filter", [REQUEST_ID], log_filter=True, queries="timed"),
         Row("django-guid (defaults)", [GUID]),
-        Row("official instrumentation, sampled", [OFFICIAL], official_provider(1.0), official_exclusions=True),
-        Row("official instrumentation, unsampled", [OFFICIAL], official_provider(0.0), official_exclusions=True),
-        Row("full stack, tracing disabled", [REQUEST_ID], log_filter=True),
-        Row("full stack, unsampled", full, project_provider(0.0), log_filter=True),
-        Row("full stack, sampled", full, project_provider(1.0), log_filter=True),
+        Row("official instrumentation, sampled", [OFFICIAL], provider(1.0)),
+        Row("official instrumentation, unsampled", [OFFICIAL], provider(0.0)),
+        Row("floor, sampled", [FLOOR], provider(1.0)),
+        Row("floor, unsampled", [FLOOR], provider(0.0)),
+        Row("full stack, tracing disabled", [REQUEST_ID], log_filter=True, queries="timed"),
+        Row("full stack, unsampled", full, provider(0.0), log_filter=True, queries="traced"),
+        Row("full stack, sampled", full, provider(1.0), log_filter=True, queries="traced"),
     ]
+    if scenario == "queries":  # what the queries cost: against bare, the floor and request IDs alone
+        keep = {BASELINE, "full stack, tracing disabled", "floor, sampled", "floor, unsampled",
+                "full stack, unsampled", "full stack, sampled"}
+        everything = [row for row in everything if row.name in keep]
+    if ONLY:
+        everything = [row for row in everything if row.name == BASELINE or row.name.startswith(ONLY)]
+    return everything
 
 
 class Activator:
-    """Puts the process-wide state (tracer provider, official middleware's class state, log
-    filter) the way a row runs, before each of its rounds."""
+    """Puts the process-wide state (global tracer provider, official middleware's class state, log
+    filter, the connection's execute wrappers) the way a row runs, before each of its rounds."""
 
     def __init__(self) -> None:
-        DjangoInstrumentor().instrument(tracer_provider=trace.NoOpTracerProvider())  # class state, metrics
+        DjangoInstrumentor().instrument(tracer_provider=trace.NoOpTracerProvider())  # class state, meters
         settings.MIDDLEWARE = []  # each row brings its own
-        tracing_middleware.TracingMiddleware.excluded_paths = tracing_middleware.compile_excluded(
-            ("/health", "/health/ready"))
         self.handler = logging.getLogger().handlers[0]
         self.filter = RequestContextFilter()
+        self.semconv = sdk.http_semconv()[0]
 
     def __call__(self, row: Row) -> None:
         sdk.swap_global_tracer_provider(row.provider)  # benchmark only: the global is once-only
-        provider = row.provider or trace.NoOpTracerProvider()
-        sdk.OfficialDjangoMiddleware._tracer = provider.get_tracer("opentelemetry.instrumentation.django")
-        setattr(sdk.OfficialDjangoMiddleware, sdk.EXCLUDED_URLS_ATTRIBUTE,
-                parse_excluded_urls("/health,/health/ready" if row.official_exclusions else ""))
+        tracer = (row.provider or trace.NoOpTracerProvider()).get_tracer(tracing_middleware.SCOPE_NAME)
+        sdk.configure_official_middleware(tracer, ",".join(EXCLUDED))
+        FloorMiddleware.tracer = tracer
+        excluded = compile_excluded(EXCLUDED)
+        tracing_middleware.install(
+            tracing_middleware.Tracing(tracer, excluded, self.semconv, row.provider) if row.provider else None)
         if row.log_filter:
             self.handler.addFilter(self.filter)
         else:
             self.handler.removeFilter(self.filter)
+        wrappers = {"none": [], "timed": [time_query],
+                    "traced": [time_query, QueryTracer(connection, row.provider, statements=True)]}
+        connection.execute_wrappers[:] = wrappers[row.queries] if row.queries != "traced" or row.provider else []
 
 
-def build() -> tuple[list[Row], Activator]:
+def build(scenario: str) -> tuple[list[Row], Activator]:
     activate = Activator()
-    table_rows = rows()
+    table_rows = rows(scenario)
     for row in table_rows:
         activate(row)
         with override_settings(MIDDLEWARE=row.middleware):
             handler = WSGIHandler()
-        row.variant = Variant(row.name, handler, before=lambda _row=row: activate(_row))
+        row.variant = Variant(row.name, handler, before=lambda _row=row: activate(_row),
+                              flush=row.provider.force_flush if row.provider else None)
     return table_rows, activate
 
 
+def template(scenario: str) -> dict:
+    path, headers = SCENARIOS[scenario]
+    return environ(path, headers)
+
+
 def wall_clock(args) -> None:
-    table_rows, _ = build()
     for scenario in args.scenario:
-        samples = measure([row.variant for row in table_rows], environ(headers=SCENARIOS[scenario]),
-                          args.rounds, args.number)
-        print(f"\n## {scenario}: µs per request, {args.rounds} rounds x {args.number} requests\n"
-              f"{table(samples, BASELINE)}")
-        compare({name: sorted(values)[len(values) // 2] for name, values in samples.items()}, "medians")
+        table_rows, _ = build(scenario)
+        samples = measure([row.variant for row in table_rows], template(scenario), args.rounds, args.number)
+        print(f"\n## {scenario}: per request (µs), {args.rounds} rounds x {args.number} requests, interleaved; "
+              f"CPU time includes the export thread and a flush each round\n{table(samples, BASELINE)}")
+        compare(medians(samples, "cpu"), "CPU time")
+        compare(medians(samples, "wall"), "wall time")
 
 
 def compare(figures: dict[str, float], label: str) -> None:
     base = figures[BASELINE]
     for title, mine, reference in COMPARISONS:
+        if mine not in figures or reference not in figures:
+            continue
         if "added" in title:
             ratio = (figures[mine] - base) / (figures[reference] - base)
         else:
             ratio = figures[mine] / figures[reference]
-        print(f"{title}: {ratio:.3f} ({label})")
+        print(f"{title}: {ratio:.2f} ({label})")
 
 
 def run_requests(name: str, scenario: str, requests: int) -> None:
     """Child process of --instructions: warm one row up, then make `requests` requests."""
-    table_rows, activate = build()
+    table_rows, activate = build(scenario)
     row = next(row for row in table_rows if row.name == name)
     activate(row)
-    template = environ(headers=SCENARIOS[scenario])
+    request = template(scenario)
     for _ in range(300):
-        call(row.variant.app, template)
+        call(row.variant.app, request)
+    if row.provider is not None:
+        row.provider.force_flush()
     for _ in range(requests):
-        call(row.variant.app, template)
+        call(row.variant.app, request)
     if row.provider is not None:
         row.provider.force_flush()  # the batch thread's share of the work is counted too
 
 
 def instructions(name: str, scenario: str, requests: int) -> int:
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m",
-               "bench.overhead", "--child", name, scenario, str(requests)]
+               "bench.overhead", "--child", name, scenario, str(requests), *(f"--row={row}" for row in ONLY)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return int(re.search(r"Collected : (\d+)", result.stderr).group(1))
 
 
 def instruction_counts(args) -> None:
-    names = [row.name for row in rows()]
     for scenario in args.scenario:
+        names = [row.name for row in rows(scenario)]
         # N requests minus none: start-up and warm-up cancel out.
         counts = {name: (instructions(name, scenario, args.requests) - instructions(name, scenario, 0))
                   / args.requests for name in names}
@@ -213,13 +226,15 @@ def instruction_counts(args) -> None:
 def profile(args) -> None:
     from pyinstrument import Profiler
 
-    table_rows, activate = build()
+    table_rows, activate = build(args.scenario[0])
     row = next(row for row in table_rows if row.name.startswith(args.profile))
     activate(row)
-    template = environ(headers=SCENARIOS[args.scenario[0]])
+    request = template(args.scenario[0])
     with Profiler(interval=0.0001) as profiler:
         for _ in range(args.number * 4):
-            call(row.variant.app, template)
+            call(row.variant.app, request)
+        if row.provider is not None:
+            row.provider.force_flush()
     print(profiler.output_text(color=False, show_all=args.profile_all))
 
 
@@ -227,14 +242,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--number", type=int, default=1000, help="requests per row per round")
-    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="default: both")
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="default: generated and queries")
     parser.add_argument("--instructions", action="store_true", help="count instructions with callgrind")
     parser.add_argument("--requests", type=int, default=1000, help="requests per row for --instructions")
     parser.add_argument("--profile", metavar="ROW", help="profile the row whose name starts with ROW")
     parser.add_argument("--profile-all", action="store_true", help="with --profile: show library frames too")
+    parser.add_argument("--row", action="append", default=[], help="only the rows whose name starts with ROW")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.scenario = args.scenario or list(SCENARIOS)
+    global ONLY
+    ONLY = tuple(args.row)
+    args.scenario = args.scenario or ["generated", "queries"]
     if args.child:
         run_requests(args.child[0], args.child[1], int(args.child[2]))
         return

@@ -1,7 +1,9 @@
-"""The benchmarks' endpoint: a trivial DRF view with a route parameter and one log line."""
+"""The benchmarks' endpoints: a trivial DRF view with a route parameter and one log line, and a
+view making three queries."""
 
 import logging
 
+from django.db import connection
 from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,4 +27,19 @@ class Ping(APIView):
         return Response({"ok": True})
 
 
-urlpatterns = [path("bench", Ping.as_view()), path("bench/items/<int:pk>/", Ping.as_view())]
+class Queries(APIView):
+    """Three queries, as a view reading a few rows would make."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def get(self, request):
+        with connection.cursor() as cursor:
+            for number in range(3):
+                cursor.execute("SELECT %s", [number])
+                cursor.fetchone()
+        return Response({"ok": True})
+
+
+urlpatterns = [path("bench", Ping.as_view()), path("bench/items/<int:pk>/", Ping.as_view()),
+               path("bench/queries/", Queries.as_view())]

@@ -159,6 +159,8 @@ OBSERVABILITY = {
         "METRICS_ENABLED", "METRICS_EXPORTER", "METRICS_ENDPOINT", "METRICS_EXPORT_INTERVAL_SECONDS",
         "METRICS_ANONYMOUS", "METRICS_EXCLUDED_URLS", "METRICS_MULTIPROC_DIR",
     ),
+    # The SQL of database spans, and the Server-Timing header (default: on with DEBUG).
+    **env.forward("TRACING_DB_STATEMENTS", "SERVER_TIMING"),
     # The proxies whose X-Forwarded-For names the client; wrong API keys one address may send.
     **env.forward("TRUSTED_PROXIES", "API_KEY_FAILURE_RATE"),
     "API_KEYS": CHIMERA_API_KEYS,

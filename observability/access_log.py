@@ -1,7 +1,8 @@
 """gunicorn access logs that carry the request ID (and trace ID), as text or as JSON lines.
 
 ``gunicorn.conf.py`` selects ``AccessLogger`` (``LOG_FORMAT=text``: its format may use the
-atoms ``%(request_id)s`` and ``%(trace_id)s``) or ``JsonAccessLogger`` (``LOG_FORMAT=json``:
+atoms ``%(request_id)s``, ``%(trace_id)s``, ``%(db_ms)s`` and ``%(db_queries)s``, the
+request's database time and query count from ``observability.timing``) or ``JsonAccessLogger`` (``LOG_FORMAT=json``:
 access and error lines are JSON objects, like Django's own log lines).
 """
 
@@ -17,6 +18,7 @@ from pythonjsonlogger.json import JsonFormatter
 from observability.log_filters import RedactionFilter
 
 MISSING = "-"
+TIMINGS_KEY = "observability.timings"  # observability.timing.ENVIRON_KEY, without importing Django here
 
 
 def request_id_header() -> str:
@@ -53,6 +55,9 @@ class AccessLogger(Logger):
         atoms = super().atoms(resp, req, environ, request_time)
         atoms["request_id"] = atoms.get(f"{{{request_id_header()}}}o", MISSING)
         atoms["trace_id"] = trace_id_from(atoms.get("{traceresponse}o"))
+        timings = environ.get(TIMINGS_KEY)
+        atoms["db_ms"] = f"{timings.db * 1000:.2f}" if timings is not None else MISSING
+        atoms["db_queries"] = timings.queries if timings is not None else MISSING
         return atoms
 
 
@@ -87,6 +92,8 @@ class JsonAccessLogger(AccessLogger):
             "user_agent": atoms["a"],
             "request_id": atoms["request_id"],
             "trace_id": atoms["trace_id"],
+            "db_ms": None if atoms["db_ms"] == MISSING else float(atoms["db_ms"]),
+            "db_queries": None if atoms["db_queries"] == MISSING else atoms["db_queries"],
         }
         try:
             self.access_log.info(json.dumps(line, ensure_ascii=True))

@@ -17,14 +17,14 @@ class ObservabilityConfig(AppConfig):
     def ready(self) -> None:
         """Register the checks, refuse an invalid configuration of any app, set tracing and metrics up once."""
         from observability import checks as observability_checks
+        from observability import timing
         from observability.startup import refuse_invalid_configuration
 
-        for check in (observability_checks.check_request_id_settings, observability_checks.check_middleware,
-                      observability_checks.check_tracing_settings, observability_checks.check_access_settings,
-                      observability_checks.check_metrics_settings):
+        for check in observability_checks.CHECKS:
             checks.register(check, "observability")
         refuse_invalid_configuration()
         register_secrets()
+        timing.install()
         set_up_tracing()
         set_up_metrics()
         if "observability.tasks" in sys.modules:  # a Celery app was instrumented before Django was set up
@@ -39,10 +39,11 @@ class ObservabilityConfig(AppConfig):
         from observability.conf import api_key_problems, request_id_problems
         from observability.metrics.configuration import metrics_problems
         from observability.proxies import trusted_proxy_problems
+        from observability.timing import server_timing_problems
         from observability.tracing.configuration import tracing_problems
 
-        return (request_id_problems() + api_key_problems() + tracing_problems() + metrics_problems()
-                + trusted_proxy_problems() + failure_rate_problems())
+        return (request_id_problems() + api_key_problems() + tracing_problems() + server_timing_problems()
+                + metrics_problems() + trusted_proxy_problems() + failure_rate_problems())
 
 
 def register_secrets() -> None:

@@ -1,9 +1,9 @@
 """Django system checks of observability, built from the configuration's Problems.
 
-IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing, 040-049
-middleware, 050-069 metrics, 080-089 client addresses and the limit on failed authentication.
-A configuration problem is an error (``observability.E0xx``) when it breaks a feature that is on,
-and a warning (``observability.W0xx``, same number) when the feature is off.
+IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing (026:
+``SERVER_TIMING``), 040-049 middleware, 050-069 metrics, 080-089 client addresses and the limit on
+failed authentication. A configuration problem is an error (``observability.E0xx``) when it
+breaks a feature that is on, and a warning (``observability.W0xx``, same number) when it is off.
 """
 
 from __future__ import annotations
@@ -42,6 +42,13 @@ def check_metrics_settings(app_configs=None, **kwargs) -> list[checks.CheckMessa
     return [problem.check_message() for problem in metrics_problems()]
 
 
+def check_server_timing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A SERVER_TIMING value that cannot be used."""
+    from observability.timing import server_timing_problems
+
+    return [problem.check_message() for problem in server_timing_problems()]
+
+
 def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """RequestIDMiddleware is installed, and first (after OpenTelemetry's own)."""
     middleware = list(settings.MIDDLEWARE)
@@ -60,3 +67,8 @@ def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             hint=f"Move '{MIDDLEWARE_PATH}' to the start of MIDDLEWARE.", id="observability.W041",
         )]
     return []
+
+
+# Every check above, registered under the "observability" tag by ObservabilityConfig.ready().
+CHECKS = (check_request_id_settings, check_middleware, check_tracing_settings, check_server_timing_settings,
+          check_metrics_settings, check_access_settings)

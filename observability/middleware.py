@@ -1,4 +1,8 @@
-"""RequestIDMiddleware: one ID per request, on the response, the span and every log line."""
+"""RequestIDMiddleware: one ID per request, on the response, the span and every log line.
+
+It also starts the request's timings (``observability.timing``): its database and cache time,
+for the access log and, when ``SERVER_TIMING`` is on, the ``Server-Timing`` header.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,14 @@ from opentelemetry import trace
 from observability.conf import get_request_id_config
 from observability.context import request_id_var
 from observability.request_id import is_valid_request_id
+from observability.timing import ENVIRON_KEY, RequestTimings, server_timing_enabled, timings_var
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
 
 logger = logging.getLogger(__name__)
 SPAN_ATTRIBUTE = "request.id"
+SERVER_SPAN_ATTRIBUTE = "observability_server_span"  # set by observability.tracing.middleware
 
 
 class RequestIDMiddleware:
@@ -43,6 +49,7 @@ class RequestIDMiddleware:
         self.generate = config.generator
         # Without a tracer provider every span is a no-op: skip the lookup on each request.
         self.tag_spans = not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+        self.server_timing = server_timing_enabled()
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if self.async_mode:
@@ -51,7 +58,7 @@ class RequestIDMiddleware:
         try:
             response = self.get_response(request)
         except BaseException:
-            request_id_var.reset(token)
+            _reset(token)
             raise
         return self._finish(request, response, token)
 
@@ -60,11 +67,11 @@ class RequestIDMiddleware:
         try:
             response = await self.get_response(request)
         except BaseException:
-            request_id_var.reset(token)
+            _reset(token)
             raise
         return self._finish(request, response, token)
 
-    def _begin(self, request: HttpRequest) -> Token:
+    def _begin(self, request: HttpRequest) -> tuple[Token, Token]:
         incoming = request.META.get(self.meta_key) if self.meta_key else None
         if incoming is None:
             request_id = self.generate()
@@ -76,23 +83,30 @@ class RequestIDMiddleware:
             logger.debug("Replaced an invalid %s header (%d characters) with a new ID.", self.header, len(incoming))
         request.request_id = request_id
         if self.tag_spans:
-            span = trace.get_current_span()
+            # TracingMiddleware hands its span over on the request: a context look-up less.
+            span = request.__dict__.get(SERVER_SPAN_ATTRIBUTE) or trace.get_current_span()
             if span.is_recording():
                 span.set_attribute(SPAN_ATTRIBUTE, request_id)
-        return request_id_var.set(request_id)
+        timings = request.META[ENVIRON_KEY] = RequestTimings()
+        return request_id_var.set(request_id), timings_var.set(timings)
 
-    def _finish(self, request: HttpRequest, response: HttpResponseBase, token: Token) -> HttpResponseBase:
+    def _finish(self, request: HttpRequest, response: HttpResponseBase, token: tuple[Token, Token]) -> HttpResponseBase:
         response[self.header] = request.request_id
+        if self.server_timing:
+            timing = request.META[ENVIRON_KEY].server_timing()
+            existing = response.get("Server-Timing")
+            response["Server-Timing"] = f"{existing}, {timing}" if existing else timing
         # The ID stays set while the handler logs the response and a streaming body is sent;
         # the server's close() of the response ends it (Django calls these closers first).
         response._resource_closers.append(partial(_reset, token))
         return response
 
 
-def _reset(token: Token) -> None:
+def _reset(tokens: tuple[Token, Token]) -> None:
     # A plain try (free in 3.11) rather than contextlib.suppress, which costs on every request.
-    try:  # noqa: SIM105
-        request_id_var.reset(token)
+    try:
+        request_id_var.reset(tokens[0])
+        timings_var.reset(tokens[1])
     except ValueError:
         # ASGI closes responses in a worker thread, in a copy of the request's context:
         # the request's own context ends with its task anyway.

@@ -66,8 +66,8 @@ def span_exporter(global_tracer_provider):
     """Spans of requests made during the test, in an SDK ``InMemorySpanExporter``.
 
     A real provider (resource, parent-based sampler at 1.0) and the project's Django
-    instrumentation (excluded paths, traceresponse), installed for the test only: MIDDLEWARE,
-    the instrumentation's class state and the response propagator are restored afterwards.
+    instrumentation (excluded paths, traceresponse, database and cache spans), installed for the
+    test only: MIDDLEWARE, the instrumentation and the response propagator are restored afterwards.
     The provider is also the global one for the test (RequestIDMiddleware tags spans only when a
     provider is installed).
     """
@@ -78,10 +78,8 @@ def span_exporter(global_tracer_provider):
 
     from observability.conf import TracingConfig
     from observability.tracing import setup
-    from observability.tracing.sdk import OfficialDjangoMiddleware
 
     middleware, middleware_items = settings.MIDDLEWARE, list(settings.MIDDLEWARE)
-    class_state = dict(vars(OfficialDjangoMiddleware))
     response_propagator = propagators.get_global_response_propagator()
     exporter = InMemorySpanExporter()
     config = TracingConfig(enabled=True, exporter_type="console", endpoint=None, sample_rate=1.0,
@@ -96,7 +94,4 @@ def span_exporter(global_tracer_provider):
         provider.shutdown()
         middleware[:] = middleware_items  # the instrumentation edits the list in place
         settings.MIDDLEWARE = middleware
-        for name, value in class_state.items():
-            if not name.startswith("__"):
-                setattr(OfficialDjangoMiddleware, name, value)
         propagators.set_global_response_propagator(response_propagator)

@@ -62,6 +62,8 @@ CASES = {
     "observability.E022": (ON, {}, {}, {"OTEL_BSP_SCHEDULE_DELAY": "0"}),
     "observability.E023": ({**ON, "TRACING_EXPORTER": "otlp", "TRACING_ENDPOINT": "http://u:p@c:4317"}, {}, {}, {}),
     "observability.E024": (ON, {}, {}, {"OTEL_BSP_MAX_QUEUE_SIZE": "10", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "20"}),
+    "observability.E025": ({**ON, "TRACING_DB_STATEMENTS": "sometimes"}, {}, {}, {}),
+    "observability.E026": ({"SERVER_TIMING": "maybe"}, {}, {}, {}),
     "observability.E050": ({"METRICS_ENABLED": "sometimes"}, {}, {}, {}),
     "observability.E051": ({"METRICS_EXPORTER": "prometheus,statsd"}, {}, {}, {}),
     "observability.E052": ({"METRICS_EXPORTER": "otlp", "METRICS_ENDPOINT": "collector:4317"}, {}, {}, {}),

@@ -35,6 +35,7 @@ def parse_tracing(
            lambda name, value: v.headers(r, name, value))
     r.take("excluded_urls", r.lookup("TRACING_EXCLUDED_URLS"), lambda name, value: v.excluded(r, name, value))
     v.timeouts(r, exporter)
+    r.take("db_statements", r.lookup("TRACING_DB_STATEMENTS"), lambda name, value: v.db_statements(r, name, value))
     v.batching(r)
     return TracingConfig(**r.values, sources=MappingProxyType(r.sources)), r.problems
 

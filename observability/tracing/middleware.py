@@ -1,73 +1,198 @@
-"""OpenTelemetry's Django middleware, with excluded paths matched from the start of the path.
+"""TracingMiddleware: the server span of each request, paid for in full only when it is sampled.
 
-The official middleware searches its exclusion patterns anywhere in the absolute URL, so
-excluding ``/health`` would also exclude ``/api/healthcare/``; and it builds that URL, which
-validates the Host header, even for requests it then excludes, so a load balancer probing
-``/health`` with the instance's IP as Host would get a 400 once tracing is on. Here excluded
-requests pass straight through, and traced ones skip building that URL: the Host is Django's
-business (CommonMiddleware checks it), and the work is saved three times per request.
+OpenTelemetry's Django middleware collects every attribute, resolves the URL to name the span
+and builds the absolute URL three times (to match its exclusion list) before the sampler has
+said whether anyone will see the span: an unsampled request pays nearly as much as a sampled
+one. Here the sampler decides first, from the trace ID and the parent alone (the configured
+sampler is a parent-based ratio and reads nothing else), and an unsampled request only
+carries the trace context: it is current (log lines carry the trace ID, outgoing calls send
+``traceparent`` with the not-sampled flag), and the response gets ``traceresponse``. A sampled
+span gets the official middleware's name, kind, status and attributes, built by the same
+functions of ``opentelemetry.instrumentation.wsgi`` (a test compares the two span by span).
+
+Excluded paths match from the start of the path and pass straight through, before anything
+else, Host validation included: a load balancer probing ``/health`` by IP gets its answer.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from opentelemetry.util.http import parse_excluded_urls
+from django.core.handlers.asgi import ASGIRequest
+from django.urls import Resolver404, resolve
+from opentelemetry import context, propagate, trace
+from opentelemetry.instrumentation.propagators import TraceResponsePropagator, get_global_response_propagator
+from opentelemetry.instrumentation.utils import extract_attributes_from_object
+from opentelemetry.instrumentation.wsgi import (
+    add_response_attributes,
+    collect_custom_request_headers_attributes,
+    collect_custom_response_headers_attributes,
+    collect_request_attributes,
+    wsgi_getter,
+)
+from opentelemetry.util.http import (
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST,
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE,
+    get_custom_headers,
+    get_traced_request_attrs,
+    sanitize_method,
+)
 
-from observability.excluded_urls import compile_excluded  # noqa: F401 - setup.instrument_django() uses it from here
-from observability.tracing.sdk import EXCLUDED_URLS_ATTRIBUTE, OfficialDjangoMiddleware
+from observability.tracing.sampling import EMPTY_CONTEXT, SamplingFirst
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponseBase
 
 MIDDLEWARE_PATH = "observability.tracing.middleware.TracingMiddleware"
+# The official middleware's own name: backends show spans under the same instrumentation scope.
+SCOPE_NAME = "opentelemetry.instrumentation.django"
+EXCEPTION_ATTRIBUTE = "_tracing_exception"
+SERVER, INTERNAL = trace.SpanKind.SERVER, trace.SpanKind.INTERNAL
 
 
-def _no_url(location=None) -> str:
-    return ""
+class Tracing:
+    """What the middleware needs, decided once per process by ``observability.tracing.setup``."""
+
+    def __init__(self, tracer: trace.Tracer, excluded: re.Pattern[str] | None, semconv: object,
+                 provider: object = None) -> None:
+        self.tracer, self.excluded, self.semconv = tracer, excluded, semconv
+        # None for a provider installed by someone else: its sampler may read the attributes,
+        # so it gets them, and the span its name, before it decides (as the official middleware does).
+        self.sampling_first = SamplingFirst(provider) if SamplingFirst.applies_to(provider) else None
+        # The request headers the propagator reads: without any, the parent context is empty.
+        self.carrier_keys = frozenset("HTTP_" + name.upper().replace("-", "_")
+                                      for name in propagate.get_global_textmap().fields)
+        self.traced_attributes = tuple(get_traced_request_attrs("DJANGO"))
+        self.request_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST))
+        self.response_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE))
 
 
-class TracingMiddleware(OfficialDjangoMiddleware):
+_installed: Tracing | None = None
+
+
+def install(tracing: Tracing | None) -> None:
+    """What middleware loaded from now on traces with (None: pass every request through)."""
+    global _installed
+    _installed = tracing
+
+
+class TracingMiddleware:
     """Opens the server span of every request whose path is not excluded."""
 
-    # Set by observability.tracing.setup.instrument_django(), like the parent's tracer and hooks.
-    excluded_paths: re.Pattern[str] | None = None
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.tracing = _installed
 
-    def __call__(self, request):
-        if self._excluded(request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        tracing = self.tracing
+        if tracing is None or (tracing.excluded is not None and tracing.excluded.match(request.path_info)) or (
+                isinstance(request, ASGIRequest)):  # the official middleware skips them too (no ASGI instrumentation)
             return self.get_response(request)
-        # The parent's hooks build the absolute URL only to match it against its exclusion list,
-        # which is empty here (exclusions are decided above): skip that work, three times a request.
-        request.build_absolute_uri = _no_url
+        span, token = self._start(tracing, request)
+        request.observability_server_span = span  # RequestIDMiddleware tags it without a context look-up
         try:
-            self.process_request(request)
-        finally:
-            del request.build_absolute_uri
-        response = self.get_response(request)
-        request.build_absolute_uri = _no_url
+            response = self.get_response(request)
+        except BaseException:
+            span.end()
+            context.detach(token)
+            raise
+        return self._finish(tracing, request, response, span, token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        """Keep the view's exception for the span, as the official middleware does."""
+        setattr(request, EXCEPTION_ATTRIBUTE, exception)
+
+    def _start(self, tracing: Tracing, request: HttpRequest) -> tuple[trace.Span, object]:
+        meta, current = request.META, context.get_current()
+        if current and trace.get_current_span(current) is not trace.INVALID_SPAN:  # a WSGI middleware opened one
+            parent, kind = current, INTERNAL
+        elif not meta.keys().isdisjoint(tracing.carrier_keys):
+            parent, kind = propagate.extract(meta, getter=wsgi_getter), SERVER
+        else:
+            parent, kind = EMPTY_CONTEXT, SERVER  # what extract() gives for a request without those headers
+        if tracing.sampling_first is not None:
+            span = tracing.sampling_first.start_span(tracing.tracer, request.method, parent, kind)
+            if span.is_recording():
+                span.set_attributes(request_attributes(tracing, request))
+        else:
+            span = tracing.tracer.start_span(span_name(request), parent, kind,
+                                             attributes=request_attributes(tracing, request))
+        return span, context.attach(trace.set_span_in_context(span, parent))
+
+    def _finish(self, tracing: Tracing, request: HttpRequest, response: HttpResponseBase, span: trace.Span,
+                token: object) -> HttpResponseBase:
+        recording = span.is_recording()
         try:
-            return self.process_response(request, response)
+            if recording:
+                record_response(tracing, request, response, span)
+            propagator = get_global_response_propagator()
+            if type(propagator) is TraceResponsePropagator:
+                add_traceresponse(response, span.get_span_context())
+            elif propagator is not None:
+                propagator.inject(response)
         finally:
-            del request.build_absolute_uri
+            if recording:  # ending a non-recording span does nothing
+                span.end()
+            context.detach(token)
+        return response
 
-    def process_view(self, request, view_func, *args, **kwargs):
-        if self._excluded(request):
-            return None
-        request.build_absolute_uri = _no_url
+
+def add_traceresponse(response: HttpResponseBase, ids: trace.SpanContext) -> None:
+    """What ``TraceResponsePropagator.inject()`` adds, from the span at hand rather than a context look-up."""
+    headers = response.headers
+    trace_id, span_id, _, flags = ids[:4]  # SpanContext is a tuple: no property calls
+    value = f"00-{trace_id:032x}-{span_id:016x}-{flags:02x}"
+    present = headers.get("traceresponse")
+    headers["traceresponse"] = f"{present}, {value}" if present else value
+    present = headers.get("Access-Control-Expose-Headers")
+    headers["Access-Control-Expose-Headers"] = f"{present}, traceresponse" if present else "traceresponse"
+
+
+def request_attributes(tracing: Tracing, request: HttpRequest) -> dict:
+    """The attributes the official middleware gives a recording server span at its start."""
+    attributes = collect_request_attributes(request.META, tracing.semconv)
+    if tracing.traced_attributes:
+        attributes = extract_attributes_from_object(request, tracing.traced_attributes, attributes)
+    if tracing.request_headers:
+        attributes.update(collect_custom_request_headers_attributes(request.META))
+    return attributes
+
+
+def record_response(tracing: Tracing, request: HttpRequest, response: HttpResponseBase, span: trace.Span) -> None:
+    """Name, route, status, response headers and the view's exception, on a recording span."""
+    match = request.resolver_match
+    if tracing.sampling_first is not None:
+        span.update_name(span_name(request))
+    if match is not None and match.route:
+        span.set_attribute("http.route", match.route)
+    add_response_attributes(span, f"{response.status_code} {response.reason_phrase}", (),
+                            sem_conv_opt_in_mode=tracing.semconv)
+    if tracing.response_headers:
+        span.set_attributes(collect_custom_response_headers_attributes(response.items()))
+    exception = getattr(request, EXCEPTION_ATTRIBUTE, None)
+    if exception is not None:
+        span.record_exception(exception)
+        span.set_status(trace.Status(trace.StatusCode.ERROR, f"{type(exception).__name__}: {exception}"))
+
+
+def span_name(request: HttpRequest) -> str:
+    """``GET items/<int:pk>/``: the method and the route, as the official middleware names spans.
+
+    The route Django resolved is used when there is one (the official middleware resolves
+    ``request.path`` again, which includes ``SCRIPT_NAME`` and so fails under a prefix).
+    """
+    method = sanitize_method(request.method.strip())
+    if method == "_OTHER":
+        return "HTTP"
+    match = request.resolver_match
+    if match is None:
         try:
-            return super().process_view(request, view_func, *args, **kwargs)
-        finally:
-            del request.build_absolute_uri
-
-    def process_exception(self, request, exception):
-        if not self._excluded(request):
-            request.build_absolute_uri = _no_url
-            try:
-                super().process_exception(request, exception)
-            finally:
-                del request.build_absolute_uri
-
-    def _excluded(self, request) -> bool:
-        pattern = self.excluded_paths
-        return pattern is not None and pattern.match(request.path_info) is not None
-
-
-# The parent's own exclusion list, which matches anywhere in the URL: always empty here.
-setattr(TracingMiddleware, EXCLUDED_URLS_ATTRIBUTE, parse_excluded_urls(""))
+            match = resolve(request.path)
+        except Resolver404:
+            return request.method
+    if getattr(match, "route", None):
+        return f"{method} {match.route}"
+    if getattr(match, "url_name", None):
+        return f"{method} {match.url_name}"
+    return request.method

@@ -1,15 +1,19 @@
 """The OpenTelemetry internals this app relies on, all of them here and nowhere else.
 
-Each has no public equivalent in the pinned SDK (1.45) and instrumentation (0.66b); each is
-pinned down by a test in ``tests/observability/test_sdk_internals.py`` that fails, naming the
-attribute, when an upgrade changes it.
+Each has no public equivalent in the pinned SDK (1.45) and instrumentations (0.66b); each is
+pinned down by a test in ``tests/observability/tracing/test_sdk_internals.py`` that fails,
+naming the attribute, when an upgrade changes it.
 
 - ``TracerProvider._disabled``: the provider reads ``OTEL_SDK_DISABLED`` by itself when it is
   built; ``TRACING_ENABLED`` decides here, so it is cleared.
-- ``DjangoInstrumentor._opentelemetry_middleware``: the dotted path the instrumentor puts in
-  ``MIDDLEWARE``, which ``TracingMiddleware`` takes the place of.
-- ``_DjangoMiddleware`` and its ``_excluded_urls``: the official middleware, which
-  ``TracingMiddleware`` extends with exclusions matched from the path's start.
+- ``DjangoInstrumentor._opentelemetry_middleware``: the dotted path of the official middleware,
+  which the system checks accept before ``RequestIDMiddleware`` (a project instrumented by
+  ``opentelemetry-instrument`` has it) and the benchmarks compare with.
+- ``_DjangoMiddleware`` and its ``_tracer`` and ``_excluded_urls``: the official middleware's
+  class state, which the benchmarks set for each row they compare.
+- ``_semconv``: which HTTP semantic conventions ``OTEL_SEMCONV_STABILITY_OPT_IN`` asks for
+  (old, new or both) and their schema URL, so that ``TracingMiddleware`` names the same
+  attributes the official middleware would.
 - ``trace._TRACER_PROVIDER`` and ``_TRACER_PROVIDER_SET_ONCE``: the API lets a process set the
   global provider only once; tests and benchmarks swap it for a provider of their own and put
   the old one back.
@@ -22,18 +26,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from opentelemetry import trace
+from opentelemetry.instrumentation import _semconv
 from opentelemetry.instrumentation.django import DjangoInstrumentor
-from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
 from opentelemetry.util._once import Once
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
-
-OfficialDjangoMiddleware = _DjangoMiddleware
-"""OpenTelemetry's Django middleware class, which ``DjangoInstrumentor`` configures."""
-
-EXCLUDED_URLS_ATTRIBUTE = "_excluded_urls"
-"""The official middleware's class attribute holding its exclusion list."""
 
 
 def enable(provider: TracerProvider) -> TracerProvider:
@@ -45,6 +43,29 @@ def enable(provider: TracerProvider) -> TracerProvider:
 def official_middleware_path(instrumentor: DjangoInstrumentor | None = None) -> str:
     """The dotted path the Django instrumentor inserts at the start of ``MIDDLEWARE``."""
     return (instrumentor or DjangoInstrumentor())._opentelemetry_middleware
+
+
+def configure_official_middleware(tracer: trace.Tracer, excluded_urls: str = "") -> None:
+    """Give the official middleware class `tracer` and an exclusion list (benchmarks).
+
+    ``DjangoInstrumentor().instrument()`` must have run once, for the class's meters.
+    """
+    from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
+    from opentelemetry.util.http import parse_excluded_urls
+
+    _DjangoMiddleware._tracer = tracer
+    _DjangoMiddleware._excluded_urls = parse_excluded_urls(excluded_urls)
+
+
+def http_semconv() -> tuple[object, str]:
+    """The HTTP semantic-convention mode ``OTEL_SEMCONV_STABILITY_OPT_IN`` selects, and its schema URL.
+
+    The mode is what ``opentelemetry.instrumentation.wsgi``'s public functions take.
+    """
+    _semconv._OpenTelemetrySemanticConventionStability._initialize()
+    mode = _semconv._OpenTelemetrySemanticConventionStability._get_opentelemetry_stability_opt_in_mode(
+        _semconv._OpenTelemetryStabilitySignalType.HTTP)
+    return mode, _semconv._get_schema_url(mode)
 
 
 def swap_global_tracer_provider(provider: object) -> object:

@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from observability.excluded_urls import compile_excluded
 from observability.redaction import mask_url
 from observability.tracing.configuration import get_tracing_config
 from observability.tracing.exporters import STATS, capture_exporter_errors
@@ -55,22 +56,23 @@ def build_resource(config: TracingConfig) -> Resource:
 def build_provider(config: TracingConfig, processor: SpanProcessor) -> TracerProvider:
     """A TracerProvider with the resource and parent-based ratio sampler `config` asks for."""
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
     from observability.tracing import sdk
+    from observability.tracing.sampling import PresetIdGenerator, RatioSampler
 
-    sampler = ParentBased(TraceIdRatioBased(config.sample_rate))
     # The SDK reads OTEL_SDK_DISABLED by itself; TRACING_ENABLED decides here.
-    provider = sdk.enable(TracerProvider(resource=build_resource(config), sampler=sampler))
+    provider = sdk.enable(TracerProvider(resource=build_resource(config), sampler=RatioSampler(config.sample_rate),
+                                         id_generator=PresetIdGenerator()))
     provider.add_span_processor(processor)
     return provider
 
 
 def instrument_django(provider: object, config: TracingConfig) -> bool:
-    """Add the tracing middleware first in MIDDLEWARE; False when Django was instrumented already.
+    """Put TracingMiddleware first in MIDDLEWARE; False when Django was instrumented already.
 
     Must run before the handler loads its middleware (``ready()`` does): instrumenting later,
-    from a server hook, silently yields no spans.
+    from a server hook, silently yields no spans. The database and cache layers get their
+    spans here too (``observability.tracing.datastores``).
     """
     from django.conf import settings
     from opentelemetry.instrumentation.django import DjangoInstrumentor
@@ -80,31 +82,33 @@ def instrument_django(provider: object, config: TracingConfig) -> bool:
         set_global_response_propagator,
     )
 
-    from observability.tracing import middleware, sdk
+    from observability.tracing import datastores, middleware, sdk
 
-    instrumentor = DjangoInstrumentor()
-    if instrumentor.is_instrumented_by_opentelemetry:
+    # opentelemetry-instrument (or the project) put the official middleware in already.
+    if DjangoInstrumentor().is_instrumented_by_opentelemetry or middleware.MIDDLEWARE_PATH in settings.MIDDLEWARE:
         return False
-    # Exclusions are ours (matched from the path's start), so the official list stays empty.
-    instrumentor.instrument(tracer_provider=provider, excluded_urls="")
-    middleware.TracingMiddleware.excluded_paths = middleware.compile_excluded(config.excluded_urls)
-    official = sdk.official_middleware_path(instrumentor)
-    settings.MIDDLEWARE = [middleware.MIDDLEWARE_PATH if path == official else path for path in settings.MIDDLEWARE]
+    semconv, schema_url = sdk.http_semconv()
+    from opentelemetry.instrumentation.django.version import __version__
+
+    tracer = provider.get_tracer(middleware.SCOPE_NAME, __version__, schema_url=schema_url)
+    middleware.install(middleware.Tracing(tracer, compile_excluded(config.excluded_urls), semconv,
+                                          provider))
+    settings.MIDDLEWARE = [middleware.MIDDLEWARE_PATH, *settings.MIDDLEWARE]
     if get_global_response_propagator() is None:
         set_global_response_propagator(TraceResponsePropagator())
+    datastores.instrument(provider, config)
     return True
 
 
 def uninstrument_django() -> None:
-    """Undo instrument_django(): the middleware leaves MIDDLEWARE."""
+    """Undo instrument_django(): the middleware leaves MIDDLEWARE, the database and cache layers their spans."""
     from django.conf import settings
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
 
-    from observability.tracing import middleware
+    from observability.tracing import datastores, middleware
 
     settings.MIDDLEWARE = [path for path in settings.MIDDLEWARE if path != middleware.MIDDLEWARE_PATH]
-    DjangoInstrumentor().uninstrument()
-    middleware.TracingMiddleware.excluded_paths = None
+    middleware.install(None)
+    datastores.uninstrument()
 
 
 def setup_tracing(config: TracingConfig | None = None) -> bool:

@@ -208,6 +208,15 @@ def _seconds(r: Reader, problem_id: str, name: str, value: object) -> float | No
     return None
 
 
+def db_statements(r: Reader, name: str, value: object) -> bool | None:
+    flag = as_bool(value)
+    if flag is None:
+        r.problem("observability.E025", name, f"{name} must be true or false, got {shown(value)}.",
+                  "true puts each query's SQL, with its placeholders and never its values, on the database "
+                  "spans; false leaves it out.")
+    return flag
+
+
 def batching(r: Reader) -> None:
     for key, name in (("max_queue_size", "OTEL_BSP_MAX_QUEUE_SIZE"),
                       ("schedule_delay_millis", "OTEL_BSP_SCHEDULE_DELAY"),

@@ -11,7 +11,6 @@ from opentelemetry.instrumentation.django import DjangoInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 
 from observability.tracing import sdk
-from observability.tracing.middleware import TracingMiddleware
 
 
 def test_tracer_provider_disabled_flag_is_what_otel_sdk_disabled_sets(monkeypatch):
@@ -28,14 +27,30 @@ def test_django_instrumentor_names_its_middleware_in_opentelemetry_middleware():
         "DjangoInstrumentor._opentelemetry_middleware changed")
 
 
-def test_the_official_middleware_class_and_its_excluded_urls_attribute():
-    from opentelemetry.instrumentation.django.middleware import otel_middleware
+def test_the_official_middleware_keeps_its_tracer_and_exclusions_in_tracer_and_excluded_urls():
+    from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
 
-    assert sdk.OfficialDjangoMiddleware is otel_middleware._DjangoMiddleware, "_DjangoMiddleware moved"
-    assert hasattr(sdk.OfficialDjangoMiddleware, sdk.EXCLUDED_URLS_ATTRIBUTE), (
-        "_DjangoMiddleware._excluded_urls is gone")
-    assert issubclass(TracingMiddleware, sdk.OfficialDjangoMiddleware)
-    assert not getattr(TracingMiddleware, sdk.EXCLUDED_URLS_ATTRIBUTE).url_disabled("/health")
+    saved = dict(vars(_DjangoMiddleware))
+    tracer = TracerProvider(shutdown_on_exit=False).get_tracer("t")
+    try:
+        sdk.configure_official_middleware(tracer, "/health")
+        assert _DjangoMiddleware._tracer is tracer, "_DjangoMiddleware._tracer is no longer the tracer it uses"
+        assert _DjangoMiddleware._excluded_urls.url_disabled("http://h/health"), "_DjangoMiddleware._excluded_urls"
+    finally:
+        for name in ("_tracer", "_excluded_urls"):
+            setattr(_DjangoMiddleware, name, saved[name])
+
+
+def test_the_http_semantic_conventions_mode_and_schema_url_come_from_semconv():
+    from opentelemetry.instrumentation._semconv import _StabilityMode
+    from opentelemetry.instrumentation.wsgi import collect_request_attributes
+
+    mode, schema_url = sdk.http_semconv()
+    assert isinstance(mode, _StabilityMode), "_semconv's stability mode moved"
+    assert schema_url.startswith("https://opentelemetry.io/schemas/"), "_semconv._get_schema_url changed"
+    attributes = collect_request_attributes({"REQUEST_METHOD": "GET", "wsgi.url_scheme": "http",
+                                             "SERVER_NAME": "h", "SERVER_PORT": "80", "PATH_INFO": "/"}, mode)
+    assert "http.method" in attributes or "http.request.method" in attributes
 
 
 def test_the_global_tracer_provider_lives_in_trace_tracer_provider():
@@ -56,7 +71,7 @@ def test_no_other_module_reaches_into_opentelemetry_internals():
     from tests.support.processes import ROOT
 
     private = re.compile(r"\b_TRACER_PROVIDER|\._disabled\b|\b_opentelemetry_middleware|\b_DjangoMiddleware|"
-                         r"\b_excluded_urls|\b_batch_processor|\b_SUPPRESS_INSTRUMENTATION_KEY")
+                         r"\b_excluded_urls|\b_batch_processor|\b_SUPPRESS_INSTRUMENTATION_KEY|\b_semconv\b|\._tracer\b")
     offenders = [str(path.relative_to(ROOT)) for app in ("observability", "healthdash", "chimera", "bench")
                  for path in (ROOT / app).rglob("*.py")
                  if path.name != "sdk.py" and private.search(path.read_text())]

@@ -11,11 +11,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from observability.conf import TracingConfig
+from observability.excluded_urls import compile_excluded
 from observability.tracing import setup as tracing
 from observability.tracing.exporters import CountingExporter, ExportStats, clean_error
-from observability.tracing.middleware import MIDDLEWARE_PATH, compile_excluded
+from observability.tracing.middleware import MIDDLEWARE_PATH
 from observability.tracing.processor import ProcessLocalBatchProcessor
-from observability.tracing.sdk import OfficialDjangoMiddleware
 
 pytestmark = pytest.mark.urls("tests.observability.tracing.urls")
 
@@ -238,7 +238,7 @@ def global_tracing(settings, global_tracer_provider):
     """Let a test install the global provider and instrumentation; restore both afterwards."""
     from opentelemetry.instrumentation import propagators
 
-    saved = (tracing._state, propagators.get_global_response_propagator(), dict(vars(OfficialDjangoMiddleware)))
+    saved = (tracing._state, propagators.get_global_response_propagator())
     middleware, items = settings.MIDDLEWARE, list(settings.MIDDLEWARE)
     tracing._state = tracing._State()
     yield
@@ -246,11 +246,8 @@ def global_tracing(settings, global_tracer_provider):
         tracing._state.processor.shutdown(0.5)
     if tracing._state.provider is not None and tracing._state.processor is not None:
         tracing.uninstrument_django()
-    tracing._state, response, state = saved
+    tracing._state, response = saved
     propagators.set_global_response_propagator(response)
-    for name, value in state.items():
-        if not name.startswith("__"):
-            setattr(OfficialDjangoMiddleware, name, value)
     middleware[:] = items
     settings.MIDDLEWARE = middleware
 
