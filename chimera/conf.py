@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from observability.parsing import Problem, as_number, cached_until_changed, setting_dict, shown
+from observability.parsing import Problem, as_http_url, as_number, cached_until_changed, setting_dict, shown
 from observability.redaction import mask_url
 
 SETTINGS_NAME = "CHIMERA_SERVICE"
@@ -143,13 +142,8 @@ def _parse_remote(name: str, raw: Mapping[str, object], problems: list[Problem])
 
 
 def _parse_url(name: str, url: object, example: str, values: dict, problems: list[Problem]) -> None:
-    try:
-        parts = urlsplit(str(url).strip())
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
-    except ValueError:  # a bad port or bracket
-        valid = False
-    if valid:
-        values["url"] = str(url).strip().rstrip("/")
+    if as_http_url(url) is not None:
+        values["url"] = url.strip().rstrip("/")
         return
     problems.append(Problem(
         "chimera.E010", variable(name, "URL"),

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -94,6 +95,17 @@ def as_rate(value: object) -> tuple[int, int] | None:
     if match is None:
         return None
     return int(match[1]), PERIOD_SECONDS[match[2][0].lower()]
+
+
+def as_http_url(value: object) -> SplitResult | None:
+    """The parts of an ``http://`` or ``https://`` URL with a host and a valid port; None otherwise."""
+    try:
+        parts = urlsplit(value.strip()) if isinstance(value, str) else None
+        valid = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname) \
+            and (parts.port or 0) >= 0
+    except ValueError:  # a bad port or bracket
+        return None
+    return parts if valid else None
 
 
 def setting_dict(name: str) -> Mapping[str, object]:

@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from urllib.parse import urlsplit
 
 from observability.conf import SETTINGS_NAME
 from observability.excluded_urls import pattern_error, split_patterns
-from observability.parsing import Problem, as_bool, as_number, cached_until_changed, setting_dict, shown
+from observability.parsing import Problem, as_bool, as_http_url, as_number, cached_until_changed, setting_dict, shown
 from observability.redaction import mask_url
 
 EXPORTERS = ("prometheus", "otlp", "otlp_http", "console")
@@ -122,12 +121,8 @@ def _exporters(name: str, value: object, problems: list[Problem]) -> dict[str, o
 
 def _endpoint(name: str, value: object, grpc: bool, problems: list[Problem]) -> dict[str, object]:
     text = value.strip() if isinstance(value, str) else ""
-    try:
-        parts = urlsplit(text)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
-    except ValueError:
-        parts, valid = None, False
-    if not valid:
+    parts = as_http_url(text)
+    if parts is None:
         problems.append(Problem("observability.E052", name, f"{name} must be an http:// or https:// URL with a "
                                 f"host, got {shown(mask_url(text))}.",
                                 "For example http://collector:4317 (otlp) or http://collector:4318/v1/metrics "

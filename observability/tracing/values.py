@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from types import MappingProxyType
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from observability.conf import DEFAULT_ENDPOINTS, EXPORTER_TYPES, GRPC_EXPORTERS, HEADER_NAME, TracingConfig
 from observability.excluded_urls import pattern_error, split_patterns
-from observability.parsing import SECRET, Problem, as_bool, as_number, shown
+from observability.parsing import SECRET, Problem, as_bool, as_http_url, as_number, shown
 from observability.redaction import mask_url
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -87,12 +87,8 @@ def exporter(r: Reader, name: str, value: object) -> str | None:
 
 def endpoint(r: Reader, name: str, value: object, exporter: str) -> str | None:
     text = value.strip() if isinstance(value, str) else ""
-    try:
-        parts = urlsplit(text)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
-    except ValueError:
-        parts, valid = None, False
-    if not valid:
+    parts = as_http_url(text)
+    if parts is None:
         example = DEFAULT_ENDPOINTS.get(exporter, "http://host:port")
         r.problem("observability.E012", name, f"{name} must be an http:// or https:// URL with a host, "
                   f"got {shown(mask_url(text))}.",

@@ -14,6 +14,7 @@ import io
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.urls import set_script_prefix
 from opentelemetry.instrumentation import propagators
 from opentelemetry.instrumentation.django import DjangoInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
@@ -126,6 +127,9 @@ def handlers(request, global_tracer_provider, settings, django_db_blocker):
         instrumentor.uninstrument()
         provider.shutdown()
         propagators.set_global_response_propagator(response_propagator)
+        # The handler sets the thread's script prefix from each request's SCRIPT_NAME: a request
+        # under /app must not leave later tests reversing URLs under it.
+        set_script_prefix("/")
 
 
 def describe(span) -> dict:
