@@ -20,6 +20,9 @@ ACTIVE, INACTIVE = "active", "inactive"
 
 MIDDLEWARE_FEATURES = {
     "request_id": ("observability.middleware.RequestIDMiddleware", "django_guid.middleware.guid_middleware"),
+    # Inserted by observability when METRICS_ENABLED is on; django-prometheus's counts as well.
+    "metrics": ("observability.metrics.middleware.MetricsMiddleware",
+                "django_prometheus.middleware.PrometheusAfterMiddleware"),
     "authentication": ("django.contrib.auth.middleware.AuthenticationMiddleware",),
     "sessions": ("django.contrib.sessions.middleware.SessionMiddleware",),
     "csrf": ("django.middleware.csrf.CsrfViewMiddleware",),
@@ -34,8 +37,9 @@ def middleware_statuses() -> dict[str, str]:
     installed = _installed_middleware()
     statuses = {"request_id": _state(_uses(installed, MIDDLEWARE_FEATURES["request_id"]))}
     statuses["tracing"] = _state(tracing_active())
+    statuses["metrics"] = _state(_uses(installed, MIDDLEWARE_FEATURES["metrics"]))
     for feature, paths in MIDDLEWARE_FEATURES.items():
-        if feature != "request_id":
+        if feature not in statuses:
             statuses[feature] = _state(_uses(installed, paths))
     statuses["rate_limiting"] = _state(_throttled())
     if apps.is_installed("corsheaders"):

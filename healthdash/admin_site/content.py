@@ -17,7 +17,7 @@ from healthdash.sections import RESERVED
 
 STATUS_LABELS = {"up": "Up", "degraded": "Degraded", "down": "Down"}
 MIDDLEWARE_LABELS = {
-    "request_id": "Request IDs", "tracing": "Tracing", "authentication": "Authentication", "sessions": "Sessions",
+    "request_id": "Request IDs", "tracing": "Tracing", "metrics": "Metrics", "authentication": "Authentication", "sessions": "Sessions",
     "csrf": "CSRF protection", "security_headers": "Security headers", "clickjacking": "Clickjacking protection",
     "rate_limiting": "Rate limiting", "cors": "CORS",
 }

@@ -20,6 +20,8 @@ def test_project_configuration():
         "request_id": "active" if "observability.middleware.RequestIDMiddleware" in django_settings.MIDDLEWARE
         else "inactive",
         "tracing": "inactive",
+        # Metrics are on by default: observability inserted its middleware when the app was ready.
+        "metrics": "active",
         "authentication": "active", "sessions": "active", "csrf": "active", "security_headers": "active",
         "clickjacking": "active", "rate_limiting": "active",  # POST /api/v1/generate is throttled
     }
@@ -35,7 +37,7 @@ def test_follows_settings_middleware(settings):
     assert statuses["request_id"] == "active"
     assert statuses["authentication"] == "active"
     assert statuses["sessions"] == "active"
-    assert {statuses[k] for k in ("csrf", "security_headers", "clickjacking")} == {"inactive"}
+    assert {statuses[k] for k in ("csrf", "security_headers", "clickjacking", "metrics")} == {"inactive"}
 
 
 def test_rate_limiting_follows_drf_throttles(settings):

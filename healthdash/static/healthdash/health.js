@@ -17,9 +17,9 @@
     const STATUS_LABELS = {up: "Up", degraded: "Degraded", down: "Down"};
     const RESERVED = new Set(["status", "checked_at", "services", "middleware", "duration_ms", "traffic"]);
     const MIDDLEWARE_LABELS = {
-        request_id: "Request IDs", tracing: "Tracing", authentication: "Authentication", sessions: "Sessions",
-        csrf: "CSRF protection", security_headers: "Security headers", clickjacking: "Clickjacking protection",
-        rate_limiting: "Rate limiting", cors: "CORS"
+        request_id: "Request IDs", tracing: "Tracing", metrics: "Metrics", authentication: "Authentication",
+        sessions: "Sessions", csrf: "CSRF protection", security_headers: "Security headers",
+        clickjacking: "Clickjacking protection", rate_limiting: "Rate limiting", cors: "CORS"
     };
     const TRACING_FIELDS = [
         ["enabled", "Enabled"], ["active", "Exporting in this process"], ["exporter", "Exporter"],
