@@ -17,9 +17,9 @@ from healthdash.sections import RESERVED
 
 STATUS_LABELS = {"up": "Up", "degraded": "Degraded", "down": "Down"}
 MIDDLEWARE_LABELS = {
-    "request_id": "Request IDs", "tracing": "Tracing", "metrics": "Metrics", "authentication": "Authentication", "sessions": "Sessions",
-    "csrf": "CSRF protection", "security_headers": "Security headers", "clickjacking": "Clickjacking protection",
-    "rate_limiting": "Rate limiting", "cors": "CORS",
+    "request_id": "Request IDs", "tracing": "Tracing", "metrics": "Metrics", "authentication": "Authentication",
+    "sessions": "Sessions", "csrf": "CSRF protection", "security_headers": "Security headers",
+    "clickjacking": "Clickjacking protection", "rate_limiting": "Rate limiting", "cors": "CORS",
 }
 # The tracing service's details (observability.tracing.setup.tracing_status()), in the order shown.
 TRACING_FIELDS = (
