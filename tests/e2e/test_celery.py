@@ -183,6 +183,18 @@ def test_a_lost_pool_process_fails_its_task(server, running_worker):
         "code": "worker_lost", "message": "The worker process running the task was lost."}}
 
 
+def test_a_task_past_its_time_limit_is_stopped_and_fails(server, running_worker):
+    starts = running_worker.output().count("sleep task starts")
+    task_id, _ = start(server, "?sleep=30&limit=2")
+    running_worker.wait_for("sleep task starts", count=starts + 1)
+    started = time.monotonic()
+    answer = task_status(server, task_id)
+    assert answer == {"task_id": task_id, "status": "failure", "error": {
+        "code": "task_time_limit", "message": "The task was stopped at its time limit."}}
+    assert time.monotonic() - started < 10, running_worker.output()  # stopped at its limit, not after its 30 s
+    assert "sleep task ends" not in running_worker.output()
+
+
 def stored_state(broker: str, task_id: str) -> str | None:
     """The state the result store holds for a task (any task, not only generations)."""
     import redis
