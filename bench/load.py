@@ -208,7 +208,7 @@ def throughput_table(servers: list[Server]) -> None:
 
 
 def throughput(args, collector: Collector) -> None:
-    print("\n## Throughput and latency (gunicorn, 2 sync workers, wrk "
+    print("\n## Throughput and latency (gunicorn.conf.py's workers: 2 gthread workers, wrk "
           f"-c{args.connections}, {args.rounds} x {args.duration}s per server, alternated)")
     servers = [
         start("bare Django+DRF", bare=True),
