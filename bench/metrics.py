@@ -35,7 +35,7 @@ django.setup()
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
-from bench.wsgi_timing import Variant, environ, measure, medians, table  # noqa: E402
+from bench.wsgi_timing import Variant, call, environ, measure, medians, table  # noqa: E402
 from observability.conf import TracingConfig  # noqa: E402
 from observability.metrics import recording  # noqa: E402
 from observability.metrics.configuration import MetricsConfig  # noqa: E402
@@ -104,17 +104,33 @@ def record_requests(name: str, count: int) -> None:
         REQUEST_DURATION.record(0.004 + number % 7 / 1000, "GET", "/bench/items/<int:pk>/", "200")
 
 
+def serve_requests(name: str, count: int) -> None:
+    """Child process of --instructions: warm up, then serve `count` whole requests with row `name`'s handler."""
+    installed = recording_backends()[name]
+    with override_settings(MIDDLEWARE=[REQUEST_ID] + ([MIDDLEWARE_PATH] if installed else [])):
+        handler = WSGIHandler()
+    recording.install(installed)
+    template = environ()
+    for _ in range(200 + count):
+        call(handler, template)
+
+
 def instructions(args) -> None:
-    """CPU instructions per recorded request (callgrind): what a busy machine cannot disturb."""
-    def count(name: str, requests: int) -> int:
+    """CPU instructions per request (callgrind): what a busy machine cannot disturb. The recording
+    alone, and whole requests through Django with and without MetricsMiddleware."""
+    def count(part: str, name: str, requests: int) -> int:
         command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m",
-                   "bench.metrics", "--child", name, str(requests)]
-        result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+                   "bench.metrics", "--child", part, name, str(requests)]
+        result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT,
+                                env={**os.environ, "PYTHONHASHSEED": "0"})
         return int(re.search(r"Collected : (\d+)", result.stderr).group(1))
-    print(f"\n## the recording alone, CPU instructions per request (callgrind, {args.requests} requests)")
-    for name in recording_backends():
-        per_request = (count(name, args.requests) - count(name, 0)) / args.requests
-        print(f"{name:<48} {per_request:>10.0f}")
+    for part, title in (("record", "the recording alone"), ("request", "whole requests (WSGI handler)")):
+        print(f"\n## {title}, CPU instructions per request (callgrind, {args.requests} requests)")
+        base = None
+        for name in recording_backends():
+            per_request = (count(part, name, args.requests) - count(part, name, 0)) / args.requests
+            base = per_request if base is None else base
+            print(f"{name:<48} {per_request:>10.0f} {per_request - base:>+10.0f}")
 
 
 def scrape(args) -> None:
@@ -153,10 +169,11 @@ def main() -> None:
     parser.add_argument("--scrapes", type=int, default=50)
     parser.add_argument("--instructions", action="store_true", help="count the recording's CPU instructions")
     parser.add_argument("--requests", type=int, default=2000, help="requests per row for --instructions")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        record_requests(args.child[0], int(args.child[1]))
+        part, name, count = args.child
+        (record_requests if part == "record" else serve_requests)(name, int(count))
         return
     if args.instructions:
         instructions(args)
