@@ -259,4 +259,4 @@ def test_export_batches_default_to_64_spans():
     # docs/performance.md for the p99 measurements behind this).
     config, problems = parse_tracing({}, environ={})
     assert problems == []
-    assert (config.max_queue_size, config.schedule_delay_millis, config.max_export_batch_size) == (2048, 5000, 64)
+    assert (config.max_queue_size, config.schedule_delay_millis, config.max_export_batch_size) == (512, 5000, 64)
