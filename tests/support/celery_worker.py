@@ -7,7 +7,6 @@ killed after a deadline, like ``tests.support.processes.Gunicorn``.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, stop_process
 
 # The Celery tests' own Redis database, so other test runs on the same server are not disturbed.
 CELERY_TEST_DB = 11
@@ -78,12 +77,7 @@ class CeleryWorker:
         """Send `sig`, wait for exit (killing the group after `timeout`); seconds it took."""
         started = time.monotonic()
         if self.running:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+            stop_process(self.process, sig, timeout)
         if getattr(self, "_log", None) is not None and not self._log.closed:
             self._log.close()
         return time.monotonic() - started

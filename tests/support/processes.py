@@ -66,6 +66,17 @@ def run_manage(*args: str, env: dict[str, str] | None = None, timeout: float = 6
     )
 
 
+def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+    """Send `sig` to a running process and wait for it to exit, killing its group after `timeout`."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
 def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 5) -> tuple[int, dict, bytes]:
     """GET `url`: status, headers (lower-cased names) and body, HTTP errors included."""
     request = urllib.request.Request(url, headers=headers or {})
@@ -143,13 +154,8 @@ class Gunicorn:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> float:
         """Send `sig`, wait for exit (killing the group after `timeout`); seconds it took."""
         started = time.monotonic()
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process(self.process, sig, timeout)
         for stream in (getattr(self, "_stdout", None), getattr(self, "_stderr", None)):
             if stream is not None and not stream.closed:
                 stream.close()
