@@ -17,7 +17,7 @@ from opentelemetry.instrumentation.wsgi import wsgi_getter
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from observability.conf import TracingConfig
+from observability.tracing.configuration import TracingConfig
 from observability.tracing.processor import ProcessLocalBatchProcessor
 from observability.tracing.setup import build_provider
 

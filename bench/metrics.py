@@ -36,7 +36,6 @@ from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
 from bench.wsgi_timing import Variant, call, environ, measure, medians, table  # noqa: E402
-from observability.conf import TracingConfig  # noqa: E402
 from observability.metrics import recording  # noqa: E402
 from observability.metrics.configuration import MetricsConfig  # noqa: E402
 from observability.metrics.instruments import ACTIVE_REQUESTS, REQUEST_DURATION  # noqa: E402
@@ -96,7 +95,7 @@ def recording_backends() -> dict[str, list]:
         OFF: [],
         "metrics on, in memory": [memory],
         "metrics on, multiprocess files": [PrometheusBackend(folder)],
-        "metrics on, files + OTLP SDK": [PrometheusBackend(folder), OTLPBackend(otlp_config, TracingConfig())],
+        "metrics on, files + OTLP SDK": [PrometheusBackend(folder), OTLPBackend(otlp_config)],
     }
 
 

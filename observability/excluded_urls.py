@@ -1,14 +1,19 @@
 """Paths left out of tracing and metrics: patterns matched from the start of the path.
 
 ``TRACING_EXCLUDED_URLS`` and ``METRICS_EXCLUDED_URLS`` are both comma-separated regular
-expressions anchored at the path's start and ending at a segment boundary, checked and compiled
-here so that both features read them alike.
+expressions anchored at the path's start and ending at a segment boundary, checked (one rule,
+``patterns``: empty entries, as a trailing comma makes, are skipped) and compiled here so that
+both features read them alike.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
+from observability.parsing import Invalid, shown
+
+HINT = "Give comma-separated path patterns matched from the start of the path, such as /health."
 
 
 def compile_excluded(patterns: Iterable[str]) -> re.Pattern[str] | None:
@@ -39,3 +44,12 @@ def pattern_error(item: object) -> str:
     except re.error as exc:
         return f"is not a valid regular expression ({exc})"
     return ""
+
+
+def patterns(value: object, name: str) -> tuple[str, ...]:
+    """A ``Variable`` parser: the patterns of `value`; the first one that cannot be used is the problem."""
+    items = [item for item in split_patterns(value) if not (isinstance(item, str) and not item.strip())]
+    for item in items:
+        if error := pattern_error(item):
+            raise Invalid(f"{name} pattern {shown(item)} {error}.")
+    return tuple(item.strip() for item in items)

@@ -76,8 +76,8 @@ def span_exporter(global_tracer_provider):
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from observability.conf import TracingConfig
     from observability.tracing import setup
+    from observability.tracing.configuration import TracingConfig
 
     middleware, middleware_items = settings.MIDDLEWARE, list(settings.MIDDLEWARE)
     response_propagator = propagators.get_global_response_propagator()

@@ -1,30 +1,35 @@
-"""The metrics variables: ``MetricsConfig`` with its defaults, parsed from ``OBSERVABILITY`` and OTEL_*.
+"""Metrics' configuration: ``MetricsConfig``, its variables declared once, and the running configuration.
 
-Declared and checked like tracing's: every problem names the variable and the value (IDs in
-the observability 050-069 range); problems are errors with metrics on, warnings with them off,
-and an unreadable ``METRICS_ENABLED`` is always an error.
+Declared and looked up like every setting (``observability.parsing``); the endpoint and the
+export block (headers, timeout, resource) follow the rules every exporter shares
+(``observability.exporting``). Every problem names the variable and the value (IDs in the
+observability 050-069 range); problems are errors with metrics on, warnings with them off, and
+an unreadable ``METRICS_ENABLED`` is always an error.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
-from observability.conf import SETTINGS_NAME
-from observability.excluded_urls import pattern_error, split_patterns
-from observability.parsing import Problem, as_bool, as_http_url, as_number, cached_until_changed, setting_dict, shown
-from observability.redaction import mask_url
+from observability import exporting
+from observability.excluded_urls import HINT as EXCLUDED_HINT
+from observability.excluded_urls import patterns, split_patterns
+from observability.exporting import ExportSettings
+from observability.parsing import Invalid, Problem, Reader, Running, Variable, boolean, shown
 
 EXPORTERS = ("prometheus", "otlp", "otlp_http", "console")
 PUSH_EXPORTERS = frozenset({"otlp", "otlp_http", "console"})
+SETTINGS_NAME = "OBSERVABILITY"
 DEFAULT_ENDPOINTS: Mapping[str, str] = MappingProxyType({
-    "otlp": "http://localhost:4317",
-    "otlp_http": "http://localhost:4318/v1/metrics",
+    "otlp": exporting.otlp_default_endpoint("metrics", grpc=True),
+    "otlp_http": exporting.otlp_default_endpoint("metrics", grpc=False),
 })
 MAX_INTERVAL_SECONDS = 86_400.0
+CREDENTIALS_ID = "observability.E058"  # an endpoint with credentials a gRPC push would drop
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class MetricsConfig:
     anonymous: bool = False
     excluded_urls: tuple[str, ...] = ("/health", "/health/ready", "/metrics")
     multiproc_dir: str | None = None
+    # What pushes share with tracing's exporter: headers, timeout and resource (observability.exporting).
+    export: ExportSettings = field(default_factory=ExportSettings, compare=False)
 
     def __post_init__(self) -> None:
         otlp = [name for name in self.exporters if name in DEFAULT_ENDPOINTS]
@@ -60,127 +67,85 @@ class MetricsConfig:
         return pushed[0] if self.enabled and pushed else None
 
 
+def exporters(value: object, name: str) -> tuple[str, ...]:
+    items = [str(item).strip().lower() for item in split_patterns(value) if str(item).strip()]
+    if not items or any(item not in EXPORTERS for item in items):
+        raise Invalid(f"{name} must be a comma-separated list of {', '.join(EXPORTERS)}, got {shown(value)}.")
+    if "otlp" in items and "otlp_http" in items:
+        raise Invalid(f"{name} names both otlp and otlp_http, which would push the same points twice to one "
+                      f"METRICS_ENDPOINT: {shown(value)}.", "observability.E057",
+                      "Keep one of them: otlp for gRPC, otlp_http for HTTP.")
+    return tuple(dict.fromkeys(items))
+
+
+def interval(value: object, name: str) -> float:
+    return exporting.seconds(value, name, 0.1, MAX_INTERVAL_SECONDS, "; 60 s is the usual interval.")
+
+
+def folder(value: object, name: str) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if error := folder_error(Path(text)):
+        raise Invalid(f"{name} {error}: {shown(value)}.")
+    return text
+
+
+ENABLED = Variable("METRICS_ENABLED", "enabled", boolean, "observability.E050")
+EXPORTER = Variable("METRICS_EXPORTER", "exporters", exporters, "observability.E051",
+                    "prometheus serves /metrics; otlp pushes OTLP over gRPC (port 4317), otlp_http over HTTP "
+                    "(4318), console prints the points.")
+ANONYMOUS = Variable("METRICS_ANONYMOUS", "anonymous", boolean, "observability.E054")
+EXCLUDED_URLS = Variable("METRICS_EXCLUDED_URLS", "excluded_urls", patterns, "observability.E055", EXCLUDED_HINT)
+MULTIPROC_DIR = Variable("METRICS_MULTIPROC_DIR", "multiproc_dir", folder, "observability.E056",
+                         "Give a folder for this server alone, writable by its workers (or leave it unset: "
+                         "gunicorn's master then makes a fresh one).", otel=("PROMETHEUS_MULTIPROC_DIR",))
+ENDPOINT_HINT = ("For example http://collector:4317 (otlp) or http://collector:4318/v1/metrics (otlp_http); "
+                 "OpenTelemetry treats a gRPC endpoint without a scheme as TLS.")
+# Every METRICS_* variable, for the documentation and the tests that compare it with the docs.
+ENDPOINT = Variable("METRICS_ENDPOINT", "endpoint", exporting.endpoint_parser(
+    False, DEFAULT_ENDPOINTS["otlp_http"], CREDENTIALS_ID), "observability.E052", ENDPOINT_HINT)
+INTERVAL = Variable("METRICS_EXPORT_INTERVAL_SECONDS", "export_interval", interval, "observability.E053")
+VARIABLES = (ENABLED, EXPORTER, ANONYMOUS, EXCLUDED_URLS, MULTIPROC_DIR, ENDPOINT, INTERVAL)
+
+
 def parse_metrics(raw: Mapping[str, object], environ: Mapping[str, str] | None = None,
                   ) -> tuple[MetricsConfig, list[Problem]]:
-    """Validate METRICS_* (and the OTEL_* variables they fall back to); invalid ones keep their default."""
-    environ = os.environ if environ is None else environ
-    problems: list[Problem] = []
-    values: dict[str, object] = {}
-
-    def found(name: str, *otel_names: str) -> tuple[str, object] | None:
-        if raw.get(name) not in (None, ""):
-            return name, raw[name]
-        return next(((otel, environ[otel]) for otel in otel_names if environ.get(otel, "").strip()), None)
-
-    for key, name, problem_id in (("enabled", "METRICS_ENABLED", "observability.E050"),
-                                  ("anonymous", "METRICS_ANONYMOUS", "observability.E054")):
-        if (entry := found(name)) is not None:
-            if (flag := as_bool(entry[1])) is None:
-                problems.append(Problem(problem_id, name, f"{name} must be true or false, got {shown(entry[1])}.",
-                                        "Use true or false (also yes/no, on/off, 1/0)."))
-            else:
-                values[key] = flag
-    if (entry := found("METRICS_EXPORTER")) is not None:
-        values.update(_exporters(*entry, problems))
-    exporters = values.get("exporters", MetricsConfig.exporters)
-    grpc, pushes = "otlp" in exporters, bool(PUSH_EXPORTERS & set(exporters))
+    """Validate every metrics variable; invalid ones keep their default."""
+    r = Reader(raw, environ, SETTINGS_NAME)
+    enabled = r.read(ENABLED) is not False
+    chosen = r.read(EXPORTER)
+    chosen = chosen if isinstance(chosen, tuple) else MetricsConfig.exporters
+    for variable in (ANONYMOUS, EXCLUDED_URLS, MULTIPROC_DIR):
+        r.read(variable)
     # The standard OTEL_* variables count only where something is pushed: they may be meant for tracing alone.
-    otel = pushes and values.get("enabled", True)
-    entry = found("METRICS_ENDPOINT", *(["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] if otel else []))
-    if entry is None and otel and (base := found("", "OTEL_EXPORTER_OTLP_ENDPOINT")) is not None:
-        # The generic OTLP endpoint is a base URL: HTTP appends the signal's path to it.
-        text = str(base[1]).strip()
-        entry = (base[0], text if grpc else text.rstrip("/") + "/v1/metrics")
-    if entry is not None:
-        values.update(_endpoint(*entry, grpc, problems))
-    if (entry := found("METRICS_EXPORT_INTERVAL_SECONDS", *(["OTEL_METRIC_EXPORT_INTERVAL"] if otel else []))):
-        values.update(_interval(*entry, problems))
-    if (entry := found("METRICS_EXCLUDED_URLS")) is not None:
-        values.update(_excluded(*entry, problems))
-    if (entry := found("METRICS_MULTIPROC_DIR", "PROMETHEUS_MULTIPROC_DIR")) is not None:
-        values.update(_folder(*entry, problems))
-    return MetricsConfig(**values), problems
+    pushed = [name for name in chosen if name in PUSH_EXPORTERS]
+    if enabled and pushed:
+        grpc = pushed[0] == "otlp"
+        endpoint = replace(ENDPOINT, parse=exporting.endpoint_parser(
+            grpc, DEFAULT_ENDPOINTS["otlp" if grpc else "otlp_http"], CREDENTIALS_ID))
+        r.read(endpoint, exporting.endpoint_lookup(r, endpoint.name, "metrics", "otlp" if grpc else "otlp_http",
+                                                   grpc))
+        r.read(replace(INTERVAL, otel=("OTEL_METRIC_EXPORT_INTERVAL",)))
+    else:  # checked all the same, without the OTEL_* ones
+        r.read(replace(ENDPOINT, parse=exporting.endpoint_parser(
+            "otlp" in chosen, DEFAULT_ENDPOINTS["otlp"], CREDENTIALS_ID)))
+        r.read(INTERVAL)
+    # Headers, timeout and resource are tracing's variables: tracing reports their problems.
+    shared = Reader(raw, r.environ, SETTINGS_NAME)
+    exporting.read_export_block(shared)
+    return MetricsConfig(**r.values, export=ExportSettings(**shared.values)), r.problems
 
 
-def _exporters(name: str, value: object, problems: list[Problem]) -> dict[str, object]:
-    items = [str(item).strip().lower() for item in split_patterns(value) if str(item).strip()]
-    unknown = [item for item in items if item not in EXPORTERS]
-    if unknown or not items:
-        problems.append(Problem("observability.E051", name, f"{name} must be a comma-separated list of "
-                                f"{', '.join(EXPORTERS)}, got {shown(value)}.",
-                                "prometheus serves /metrics; otlp pushes OTLP over gRPC (port 4317), otlp_http "
-                                "over HTTP (4318), console prints the points."))
-        return {}
-    if "otlp" in items and "otlp_http" in items:
-        problems.append(Problem("observability.E057", name, f"{name} names both otlp and otlp_http, which would "
-                                f"push the same points twice to one METRICS_ENDPOINT: {shown(value)}.",
-                                "Keep one of them: otlp for gRPC, otlp_http for HTTP."))
-        return {}
-    return {"exporters": tuple(dict.fromkeys(items))}
-
-
-def _endpoint(name: str, value: object, grpc: bool, problems: list[Problem]) -> dict[str, object]:
-    text = value.strip() if isinstance(value, str) else ""
-    parts = as_http_url(text)
-    if parts is None:
-        problems.append(Problem("observability.E052", name, f"{name} must be an http:// or https:// URL with a "
-                                f"host, got {shown(mask_url(text))}.",
-                                "For example http://collector:4317 (otlp) or http://collector:4318/v1/metrics "
-                                "(otlp_http); OpenTelemetry treats a gRPC endpoint without a scheme as TLS."))
-        return {}
-    if grpc and (parts.username or parts.password):
-        problems.append(Problem("observability.E058", name, f"{name} carries credentials, which a gRPC exporter "
-                                f"never sends: {shown(mask_url(text))}.",
-                                "Pass them as a header instead: TRACING_HEADERS=authorization=... (metrics "
-                                "pushes send the tracing headers)."))
-        return {}
-    return {"endpoint": text}
-
-
-def _interval(name: str, value: object, problems: list[Problem]) -> dict[str, object]:
-    milliseconds = name.startswith("OTEL_")  # the specification gives OTEL_METRIC_EXPORT_INTERVAL in ms
-    amount = as_number(value)
-    seconds = None if amount is None else amount / 1000 if milliseconds else amount
-    if seconds is not None and 0.1 <= seconds <= MAX_INTERVAL_SECONDS:
-        return {"export_interval": float(seconds)}
-    unit, low, high = ("milliseconds", 100, MAX_INTERVAL_SECONDS * 1000) if milliseconds else (
-        "seconds", 0.1, MAX_INTERVAL_SECONDS)
-    problems.append(Problem("observability.E053", name, f"{name} must be a number of {unit} from {low:g} to "
-                            f"{high:g}, got {shown(value)}.", f"{name} is in {unit}; 60 s is the usual interval."))
-    return {}
-
-
-def _excluded(name: str, value: object, problems: list[Problem]) -> dict[str, object]:
-    patterns, before = [], len(problems)
-    for item in split_patterns(value):
-        if item == "":
-            continue
-        if error := pattern_error(item):
-            problems.append(Problem("observability.E055", name, f"{name} pattern {shown(item)} {error}.",
-                                    "Give comma-separated path patterns matched from the start of the path, "
-                                    "such as /health."))
-        else:
-            patterns.append(item.strip())
-    return {"excluded_urls": tuple(patterns)} if len(problems) == before else {}
-
-
-def _folder(name: str, value: object, problems: list[Problem]) -> dict[str, object]:
-    text = value.strip() if isinstance(value, str) else ""
-    path = Path(text)
+def folder_error(path: Path) -> str:
+    """Why `path` cannot hold the metrics files, or "" when it can."""
     if not path.is_absolute():
-        error = "must be an absolute path"
-    elif path.exists() and not path.is_dir():
-        error = "is not a folder"
-    elif path.exists() and not os.access(path, os.W_OK | os.X_OK):
-        error = "is a folder this process cannot write to"
-    elif not path.exists() and not os.access(_existing_parent(path), os.W_OK | os.X_OK):
-        error = "does not exist and cannot be made here"
-    else:
-        return {"multiproc_dir": str(path)}
-    problems.append(Problem("observability.E056", name, f"{name} {error}: {shown(value)}.",
-                            "Give a folder for this server alone, writable by its workers (or leave it unset: "
-                            "gunicorn's master then makes a fresh one)."))
-    return {}
+        return "must be an absolute path"
+    if path.exists() and not path.is_dir():
+        return "is not a folder"
+    if path.exists() and not os.access(path, os.W_OK | os.X_OK):
+        return "is a folder this process cannot write to"
+    if not path.exists() and not os.access(_existing_parent(path), os.W_OK | os.X_OK):
+        return "does not exist and cannot be made here"
+    return ""
 
 
 def _existing_parent(path: Path) -> Path:
@@ -189,18 +154,14 @@ def _existing_parent(path: Path) -> Path:
     return path
 
 
-@cached_until_changed(SETTINGS_NAME)
-def _parsed() -> tuple[MetricsConfig, list[Problem]]:
-    return parse_metrics(setting_dict(SETTINGS_NAME))
+RUNNING = Running(SETTINGS_NAME, parse_metrics, switch=ENABLED.name)
 
 
 def get_metrics_config() -> MetricsConfig:
-    """The running metrics configuration (cached; dropped when settings change)."""
-    return _parsed()[0]
+    """The running metrics configuration (parsed once; dropped when settings change)."""
+    return RUNNING.config()
 
 
 def metrics_problems() -> list[Problem]:
     """Problems of the running configuration: errors with metrics on, warnings with them off."""
-    config, problems = _parsed()
-    errors = config.enabled or any(p.variable == "METRICS_ENABLED" for p in problems)
-    return list(problems) if errors else [p.as_warning() for p in problems]
+    return RUNNING.problems()

@@ -3,7 +3,7 @@
 A MeterProvider holds a reader thread and an exporter's channel, neither of which survives a
 fork, so each process builds its own on its first recording: a gunicorn master that preloads
 the app records nothing and so pushes nothing, and a forked worker (``os.register_at_fork``
-drops what it inherited) starts afresh. Each provider's resource is tracing's (``service.name``,
+drops what it inherited) starts afresh. Each provider's resource is the one tracing shares (``service.name``,
 ``service.version``, ``deployment.environment``) plus a ``service.instance.id`` of its own, so a
 collector sums the workers' cumulative series. Exemplars come from the SDK's trace-based filter:
 a duration recorded while a sampled span is current carries its trace and span ID.
@@ -19,13 +19,13 @@ import weakref
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from observability.exporting import build_resource
 from observability.metrics.recording import Instrument, Record
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import MetricExporter
 
-    from observability.conf import TracingConfig
     from observability.metrics.configuration import MetricsConfig
 
 _backends: weakref.WeakSet[OTLPBackend] = weakref.WeakSet()
@@ -34,8 +34,8 @@ _backends: weakref.WeakSet[OTLPBackend] = weakref.WeakSet()
 class OTLPBackend:
     """Records into this process's OpenTelemetry instruments, built on first use."""
 
-    def __init__(self, config: MetricsConfig, tracing: TracingConfig) -> None:
-        self.config, self.tracing = config, tracing
+    def __init__(self, config: MetricsConfig) -> None:
+        self.config = config
         self._forget()
         _backends.add(self)
 
@@ -88,7 +88,7 @@ class OTLPBackend:
         """Build this process's provider now rather than on the first recording."""
         with self._lock:
             if self.provider is None and not self._closed:
-                self.provider = build_provider(self.config, self.tracing)
+                self.provider = build_provider(self.config)
 
     def _create(self, instrument: Instrument, observe=None):
         with self._lock:
@@ -96,7 +96,7 @@ class OTLPBackend:
                 return None
             if instrument.name not in self._instruments:
                 if self.provider is None:
-                    self.provider = build_provider(self.config, self.tracing)
+                    self.provider = build_provider(self.config)
                 meter = self.provider.get_meter("observability")
                 create = {"histogram": meter.create_histogram, "counter": meter.create_counter,
                           "updown_counter": meter.create_observable_up_down_counter,
@@ -128,17 +128,15 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-def build_provider(config: MetricsConfig, tracing: TracingConfig) -> MeterProvider:
+def build_provider(config: MetricsConfig) -> MeterProvider:
     """A MeterProvider pushing every export interval through the exporter `config` names."""
     from opentelemetry.sdk.metrics import MeterProvider, TraceBasedExemplarFilter
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
-    from observability.tracing.setup import build_resource
-
-    resource = build_resource(tracing).merge(_instance(str(uuid.uuid4()), os.getpid()))
-    reader = PeriodicExportingMetricReader(build_exporter(config, tracing),
+    resource = build_resource(config.export).merge(_instance(str(uuid.uuid4()), os.getpid()))
+    reader = PeriodicExportingMetricReader(build_exporter(config),
                                            export_interval_millis=config.export_interval * 1000,
-                                           export_timeout_millis=tracing.export_timeout * 1000)
+                                           export_timeout_millis=config.export.export_timeout * 1000)
     return MeterProvider(metric_readers=[reader], resource=resource, exemplar_filter=TraceBasedExemplarFilter(),
                          shutdown_on_exit=False)
 
@@ -149,18 +147,18 @@ def _instance(instance_id: str, pid: int):
     return Resource({"service.instance.id": instance_id, "process.pid": pid})
 
 
-def build_exporter(config: MetricsConfig, tracing: TracingConfig) -> MetricExporter:
-    """The push exporter of `config`: OTLP over gRPC or HTTP with tracing's headers and timeout, or the console."""
-    headers = dict(tracing.headers)
+def build_exporter(config: MetricsConfig) -> MetricExporter:
+    """The push exporter of `config`: OTLP over gRPC or HTTP with the shared headers and timeout, or the console."""
+    headers, timeout = dict(config.export.headers), config.export.export_timeout
     if config.push_exporter == "otlp":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 
         return OTLPMetricExporter(endpoint=config.endpoint, insecure=urlsplit(config.endpoint).scheme == "http",
-                                  headers=tuple(headers.items()) or None, timeout=tracing.export_timeout)
+                                  headers=tuple(headers.items()) or None, timeout=timeout)
     if config.push_exporter == "otlp_http":
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as HTTPMetricExporter
 
-        return HTTPMetricExporter(endpoint=config.endpoint, headers=headers or None, timeout=tracing.export_timeout)
+        return HTTPMetricExporter(endpoint=config.endpoint, headers=headers or None, timeout=timeout)
     from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
 
     # One JSON object per line, like the console span exporter.

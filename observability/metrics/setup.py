@@ -27,13 +27,11 @@ _set_up = False
 
 def backends_for(config: MetricsConfig) -> list:
     """The backends `config` needs: none with metrics off."""
-    from observability.tracing.configuration import get_tracing_config
-
     backends: list = []
     if config.serves_prometheus:
         backends.append(PrometheusBackend(config.multiproc_dir))
     if config.push_exporter:
-        backends.append(OTLPBackend(config, get_tracing_config()))
+        backends.append(OTLPBackend(config))
     return backends
 
 

@@ -21,7 +21,7 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.dbapi import CursorTracer, DatabaseApiIntegration
 
 if TYPE_CHECKING:
-    from observability.conf import TracingConfig
+    from observability.tracing.configuration import TracingConfig
 
 # Django's vendor names and OpenTelemetry's db.system values differ only for these.
 DB_SYSTEMS = {"microsoft": "mssql"}

@@ -18,7 +18,7 @@ from observability.tracing.exporters import CountingExporter, ErrorCapture, Expo
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
-    from observability.conf import TracingConfig
+    from observability.tracing.configuration import TracingConfig
 
 PROBE_SPAN_NAME = "check_tracing"
 IGNORED_OTEL = {
@@ -150,8 +150,8 @@ def _probe_span(config: TracingConfig) -> ReadableSpan:
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
+    from observability.exporting import build_resource
     from observability.tracing import sdk
-    from observability.tracing.setup import build_resource
 
     memory = InMemorySpanExporter()
     # The probe runs whatever OTEL_SDK_DISABLED says.

@@ -24,7 +24,7 @@ from observability.redaction import redact
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
-    from observability.conf import TracingConfig
+    from observability.tracing.configuration import TracingConfig
 
 MAX_ERROR_LENGTH = 300
 

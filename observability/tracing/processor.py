@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.sdk.trace import ReadableSpan, Span
 
-    from observability.conf import TracingConfig
+    from observability.tracing.configuration import TracingConfig
 
 logger = logging.getLogger(__name__)
 

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from observability.excluded_urls import compile_excluded
+from observability.exporting import build_resource
 from observability.redaction import mask_url
 from observability.tracing.configuration import get_tracing_config
 from observability.tracing.exporters import STATS, capture_exporter_errors
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
-    from observability.conf import TracingConfig
+    from observability.tracing.configuration import TracingConfig
     from observability.tracing.processor import ProcessLocalBatchProcessor
 
 logger = logging.getLogger(__name__)
@@ -39,18 +39,6 @@ class _State:
 
 _state = _State()
 _lock = threading.Lock()
-
-
-def build_resource(config: TracingConfig) -> Resource:
-    """service.name, service.version and deployment.environment, over OTEL_RESOURCE_ATTRIBUTES."""
-    from opentelemetry.sdk.resources import Resource
-
-    return Resource.create({
-        "service.name": config.service_name,
-        "service.version": config.service_version,
-        "deployment.environment": config.deployment_environment,
-        "deployment.environment.name": config.deployment_environment,
-    })
 
 
 def build_provider(config: TracingConfig, processor: SpanProcessor) -> TracerProvider:

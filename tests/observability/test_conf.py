@@ -40,7 +40,14 @@ def test_strings_and_typed_values_are_both_accepted():
     assert parse_request_id({"REQUEST_ID_TRUST_INCOMING": "off"})[0].trust_incoming is False
 
 
-@pytest.mark.parametrize("header", ["X Request ID", "", "X-Request-ID:", "Ünïcode", "X-Req\nuest", 42])
+@pytest.mark.parametrize("blank", ["", None])
+def test_a_blank_entry_is_unset_like_every_setting(blank):
+    """One rule for every app: None or "" in the settings dict leaves the environment and the default."""
+    assert parse_request_id({"REQUEST_ID_HEADER": blank, "REQUEST_ID_TRUST_INCOMING": blank}, {}) == (
+        RequestIDConfig(), [])
+
+
+@pytest.mark.parametrize("header", ["X Request ID", " ", "X-Request-ID:", "Ünïcode", "X-Req\nuest", 42])
 def test_001_bad_header_name(header):
     problems = parse_request_id({"REQUEST_ID_HEADER": header})[1]
     assert [(p.id, p.variable) for p in problems] == [("observability.E001", "REQUEST_ID_HEADER")]
@@ -49,7 +56,7 @@ def test_001_bad_header_name(header):
     assert problems[0].hint
 
 
-@pytest.mark.parametrize("value", ["maybe", "2", 3, None])
+@pytest.mark.parametrize("value", ["maybe", "2", 3, []])
 def test_002_trust_incoming_not_a_boolean(value):
     problems = parse_request_id({"REQUEST_ID_TRUST_INCOMING": value})[1]
     assert [(p.id, p.variable) for p in problems] == [("observability.E002", "REQUEST_ID_TRUST_INCOMING")]

@@ -11,12 +11,11 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from observability.conf import SETTINGS_NAME, TracingConfig
 from observability.parsing import Problem, setting_dict
 from observability.redaction import mask_url
 from observability.startup import configuration_errors
 from observability.tracing import diagnostics
-from observability.tracing.configuration import parse_tracing, problems_are_errors
+from observability.tracing.configuration import SETTINGS_NAME, TracingConfig, parse_tracing, problems_are_errors
 
 EXIT_INVALID = 1
 EXIT_PROBE_FAILED = 2

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from observability.conf import DEFAULT_ENDPOINTS, TracingConfig
-from observability.tracing.configuration import get_tracing_config, parse_tracing, problems_are_errors
+from observability.tracing.configuration import (
+    DEFAULT_ENDPOINTS,
+    TracingConfig,
+    get_tracing_config,
+    parse_tracing,
+    problems_are_errors,
+)
 
 SECRET = "hunter2-secret-token"
 
@@ -260,3 +267,63 @@ def test_export_batches_default_to_64_spans():
     config, problems = parse_tracing({}, environ={})
     assert problems == []
     assert (config.max_queue_size, config.schedule_delay_millis, config.max_export_batch_size) == (512, 5000, 64)
+
+
+# --- TracingConfig() is the configuration the environment gives, as the seed's API was -----------
+
+
+
+@pytest.fixture
+def bare_environment(monkeypatch, settings):
+    """No TRACING_* or OTEL_* variable, and an OBSERVABILITY dict that sets none of them."""
+    for name in list(os.environ):
+        if name.startswith(("TRACING_", "OTEL_")):
+            monkeypatch.delenv(name)
+    settings.OBSERVABILITY = {key: value for key, value in getattr(settings, "OBSERVABILITY", {}).items()
+                              if not key.startswith("TRACING_")}
+    return monkeypatch
+
+
+def test_seed_defaults_with_nothing_set(bare_environment):
+    config = TracingConfig()
+    assert config.enabled is False
+    assert config.exporter_type == "console"
+    assert config.service_name == "chimera-backend"
+    assert config.sample_rate == 1.0
+
+
+@pytest.mark.parametrize("exporter", ["otlp", "otlp_http", "jaeger", "zipkin"])
+def test_seed_enabled_network_exporter_from_the_environment(bare_environment, exporter):
+    bare_environment.setenv("TRACING_ENABLED", "true")
+    bare_environment.setenv("TRACING_EXPORTER", exporter)
+    config = TracingConfig()
+    assert config.enabled is True
+    assert config.exporter_type == exporter
+    assert config.endpoint == DEFAULT_ENDPOINTS[exporter]
+    assert config.endpoint.startswith(("http://", "https://"))
+    assert config.origin("enabled") == "environment TRACING_ENABLED"
+
+
+def test_seed_explicit_endpoint_service_name_and_rate(bare_environment):
+    for name, value in {"TRACING_ENABLED": "true", "TRACING_EXPORTER": "zipkin",
+                        "TRACING_ENDPOINT": "http://zipkin.internal:9411/api/v2/spans",
+                        "TRACING_SERVICE_NAME": "billing", "TRACING_SAMPLE_RATE": "0.25"}.items():
+        bare_environment.setenv(name, value)
+    config = TracingConfig()
+    assert (config.endpoint, config.service_name, config.sample_rate) == (
+        "http://zipkin.internal:9411/api/v2/spans", "billing", 0.25)
+
+
+def test_the_settings_dict_wins_over_the_environment(bare_environment, settings):
+    bare_environment.setenv("TRACING_SERVICE_NAME", "from-environment")
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "TRACING_SERVICE_NAME": "from-settings"}
+    config = TracingConfig()
+    assert config.service_name == "from-settings"
+    assert config.origin("service_name") == "settings OBSERVABILITY['TRACING_SERVICE_NAME']"
+    assert config.origin("sample_rate") == "default"
+
+
+def test_explicit_construction_builds_what_it_is_given(bare_environment):
+    bare_environment.setenv("TRACING_ENABLED", "true")
+    assert TracingConfig(exporter_type="zipkin").enabled is False
+    assert TracingConfig(enabled=True).exporter_type == "console"

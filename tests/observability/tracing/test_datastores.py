@@ -12,8 +12,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from observability.conf import TracingConfig
 from observability.tracing import datastores, setup
+from observability.tracing.configuration import TracingConfig
 from tests.observability.tracing.urls import SECRET_VALUE
 
 pytestmark = pytest.mark.urls("tests.observability.tracing.urls")

@@ -8,8 +8,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 
-from observability.conf import TracingConfig
 from observability.tracing import setup
+from observability.tracing.configuration import TracingConfig
 from observability.tracing.sampling import SamplingFirst
 
 pytestmark = pytest.mark.urls("tests.observability.tracing.urls")

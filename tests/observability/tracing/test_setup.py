@@ -10,9 +10,9 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from observability.conf import TracingConfig
 from observability.excluded_urls import compile_excluded
 from observability.tracing import setup as tracing
+from observability.tracing.configuration import TracingConfig
 from observability.tracing.exporters import CountingExporter, ExportStats, clean_error
 from observability.tracing.middleware import MIDDLEWARE_PATH
 from observability.tracing.processor import ProcessLocalBatchProcessor

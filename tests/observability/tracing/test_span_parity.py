@@ -21,8 +21,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from observability.conf import TracingConfig
 from observability.tracing import setup
+from observability.tracing.configuration import TracingConfig
 from observability.tracing.sdk import official_middleware_path
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

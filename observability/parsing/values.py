@@ -1,24 +1,17 @@
-"""The building blocks every app of the project parses its settings with.
-
-``Problem`` is one invalid value with a stable check ID; the casts return None for a value
-they cannot read, so a parser can collect every problem instead of stopping at the first;
-``cached_until_changed`` keeps a parsed setting until ``override_settings`` (or anything
-sending ``setting_changed``) changes what it was parsed from.
+"""The building blocks of settings: ``Problem``, one invalid value with a stable check ID, and the
+casts, which return None for a value they cannot read so that a parser can collect every problem.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 
 if TYPE_CHECKING:
     from django.core.checks import CheckMessage
@@ -54,6 +47,18 @@ class Problem:
         return kind(self.message, hint=self.hint or None, id=self.id)
 
 
+class Invalid(ValueError):
+    """Raised by a parser for a value it refuses; the message is the whole problem's message.
+
+    `problem_id` and `hint` replace the variable's own where one variable has several distinct
+    problems (an endpoint that is no URL, and one that carries credentials a gRPC exporter drops).
+    """
+
+    def __init__(self, message: str, problem_id: str = "", hint: str | None = None):
+        super().__init__(message)
+        self.problem_id, self.hint = problem_id, hint
+
+
 def shown(value: object) -> str:
     """`value` quoted for a message, shortened so a huge value cannot flood a log."""
     text = repr(value)
@@ -66,6 +71,14 @@ def as_bool(value: object) -> bool | None:
         return value
     text = value.strip().lower() if isinstance(value, str) else None
     return text in TRUE_STRINGS if text in TRUE_STRINGS | FALSE_STRINGS else None
+
+
+def boolean(value: object, name: str) -> bool:
+    """A ``Variable`` parser: true or false, in any of their usual spellings."""
+    flag = as_bool(value)
+    if flag is None:
+        raise Invalid(must(name, "true or false", value), hint="Use true or false (also yes/no, on/off, 1/0).")
+    return flag
 
 
 def as_number(value: object, kind: type[int] | type[float] = float) -> int | float | None:
@@ -108,33 +121,12 @@ def as_http_url(value: object) -> SplitResult | None:
     return parts if valid else None
 
 
+def must(name: str, what: str, value: object) -> str:
+    """The usual problem message: ``NAME must be <what>, got <value>.``"""
+    return f"{name} must be {what}, got {shown(value)}."
+
+
 def setting_dict(name: str) -> Mapping[str, object]:
     """The project's settings dict `name`; anything that is not a mapping counts as empty."""
     value = getattr(settings, name, None)
     return value if isinstance(value, Mapping) else {}
-
-
-# --- Caches of parsed settings ----------------------------------------------------------------
-
-_DEPENDENTS: list[tuple[frozenset[str], Callable[[], None]]] = []
-
-
-def cached_until_changed(*setting_names: str):
-    """``functools.cache``, dropped when one of `setting_names` changes (``override_settings``)."""
-    def decorate(func):
-        cached = functools.cache(func)
-        _DEPENDENTS.append((frozenset(setting_names), cached.cache_clear))
-        return cached
-    return decorate
-
-
-def on_setting_change(setting_names: Iterable[str], forget: Callable[[], None]) -> None:
-    """Call `forget` whenever one of `setting_names` changes."""
-    _DEPENDENTS.append((frozenset(setting_names), forget))
-
-
-@receiver(setting_changed)
-def _forget_parsed_settings(*, setting: str, **kwargs) -> None:
-    for names, forget in _DEPENDENTS:
-        if setting in names:
-            forget()
