@@ -10,19 +10,68 @@ The keys are ``OBSERVABILITY["API_KEYS"]``. Wrong keys are limited per client ad
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from observability import auth_failures
-from observability.conf import api_key_digests, key_digest
+from observability.parsing import SECRET, Invalid, Problem, Reader, Running, Variable
 
 HEADER = "X-API-Key"
 META_KEY = "HTTP_X_API_KEY"
 BEARER = "bearer"
 KEY_ID_LENGTH = 16
+SETTINGS_NAME = "OBSERVABILITY"
+
+# --- The configured keys ----------------------------------------------------------------------
+
+
+def key_digest(key: str) -> bytes:
+    """The digest keys are compared by: equal lengths, so comparing leaks nothing of the key."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+
+
+def digests(keys: object, name: str) -> tuple[bytes, ...]:
+    """Digests of a list of keys, or of a comma-separated string; the keys themselves are not kept."""
+    if isinstance(keys, str):
+        keys = keys.split(",")
+    if not isinstance(keys, list | tuple | set | frozenset) or not all(isinstance(k, str) for k in keys):
+        raise Invalid(f"{name} must be a list of strings, got {SECRET}.")  # never the value: it is a secret
+    return tuple(key_digest(key.strip()) for key in keys if key.strip())
+
+
+@dataclass(frozen=True)
+class APIKeys:
+    digests: tuple[bytes, ...] = ()
+
+
+API_KEYS = Variable("API_KEYS", "digests", digests, "observability.E006",
+                    "Give OBSERVABILITY['API_KEYS'] a list of keys (chimera fills it from CHIMERA_API_KEYS).",
+                    environment=False)
+
+
+def parse_api_keys(raw: Mapping[str, object]) -> tuple[tuple[bytes, ...], list[Problem]]:
+    """Digests of ``API_KEYS`` and its problem, if any."""
+    r = Reader(raw, {}, SETTINGS_NAME)
+    r.read(API_KEYS)
+    return APIKeys(**r.values).digests, r.problems
+
+
+API_KEYS_RUNNING = Running(SETTINGS_NAME, parse_api_keys)
+
+
+def api_key_digests() -> tuple[bytes, ...]:
+    """Digests of the keys that may call the apps' operational endpoints (dashboard details, metrics)."""
+    return API_KEYS_RUNNING.config()
+
+
+def api_key_problems() -> list[Problem]:
+    """Problems found in ``API_KEYS``."""
+    return API_KEYS_RUNNING.problems()
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,9 @@ class ObservabilityConfig(AppConfig):
 
     def configuration_problems(self) -> list:
         """Problems of every setting of observability (observability.startup collects them)."""
+        from observability.api_keys import api_key_problems
         from observability.auth_failures import failure_rate_problems
-        from observability.conf import api_key_problems, request_id_problems
+        from observability.conf import request_id_problems
         from observability.metrics.configuration import metrics_problems
         from observability.proxies import trusted_proxy_problems
         from observability.timing import server_timing_problems

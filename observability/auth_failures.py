@@ -10,12 +10,13 @@ steps aside (``observability.fail_open``) and authentication goes on.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 
 from observability.fail_open import CacheGuard
-from observability.parsing import Problem, as_rate, cached_until_changed, setting_dict, shown
+from observability.parsing import Invalid, Problem, Reader, Running, Variable, as_rate, must
 
 SETTINGS_NAME = "OBSERVABILITY"
 DEFAULT_RATE = (10, 60)
@@ -25,34 +26,44 @@ KEY_PREFIX = "observability:auth-failures:"
 cache_guard = CacheGuard("The limit on failed API-key authentication")
 
 
-def parse_failure_rate(raw: Mapping[str, object]) -> tuple[tuple[int, int] | None, list[Problem]]:
-    """``(failures, seconds)`` of ``API_KEY_FAILURE_RATE``, None when off; the default when unset."""
-    value = raw.get("API_KEY_FAILURE_RATE")
-    if value is None:
-        return DEFAULT_RATE, []
+def rate(value: object, name: str) -> tuple[int, int] | bool:
+    """``(failures, seconds)``, or False for ``off``."""
     if isinstance(value, str) and value.strip().lower() in DISABLED:
-        return None, []
-    rate = as_rate(value)
-    if rate is not None and rate[0] >= 1:
-        return rate, []
-    return DEFAULT_RATE, [Problem("observability.E081", "API_KEY_FAILURE_RATE",
-                                  f"API_KEY_FAILURE_RATE must be a rate such as 10/min, got {shown(value)}.",
-                                  "Write failures/period with period s, min, hour or day; off turns the limit off.")]
+        return False
+    parsed = as_rate(value)
+    if parsed is not None and parsed[0] >= 1:
+        return parsed
+    raise Invalid(must(name, "a rate such as 10/min", value))
 
 
-@cached_until_changed(SETTINGS_NAME)
-def _parsed() -> tuple[tuple[int, int] | None, list[Problem]]:
-    return parse_failure_rate(setting_dict(SETTINGS_NAME))
+@dataclass(frozen=True)
+class FailureLimit:
+    rate: tuple[int, int] | bool = DEFAULT_RATE  # False: off
+
+
+FAILURE_RATE = Variable("API_KEY_FAILURE_RATE", "rate", rate, "observability.E081",
+                        "Write failures/period with period s, min, hour or day; off turns the limit off.")
+
+
+def parse_failure_rate(raw: Mapping[str, object], environ: Mapping[str, str] | None = None,
+                       ) -> tuple[tuple[int, int] | None, list[Problem]]:
+    """``(failures, seconds)`` of ``API_KEY_FAILURE_RATE``, None when off; the default when unset."""
+    r = Reader(raw, environ, SETTINGS_NAME)
+    r.read(FAILURE_RATE)
+    return FailureLimit(**r.values).rate or None, r.problems
+
+
+RUNNING = Running(SETTINGS_NAME, parse_failure_rate)
 
 
 def failure_rate() -> tuple[int, int] | None:
     """The running limit: ``(failures, seconds)``, or None when off."""
-    return _parsed()[0]
+    return RUNNING.config()
 
 
 def failure_rate_problems() -> list[Problem]:
     """Problems of ``API_KEY_FAILURE_RATE``."""
-    return list(_parsed()[1])
+    return RUNNING.problems()
 
 
 def record_failure(request: Any) -> int | None:

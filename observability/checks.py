@@ -11,8 +11,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import checks
 
+from observability.api_keys import api_key_problems
 from observability.auth_failures import failure_rate_problems
-from observability.conf import api_key_problems, request_id_problems
+from observability.conf import request_id_problems
 from observability.metrics.configuration import metrics_problems
 from observability.proxies import trusted_proxy_problems
 from observability.tracing import middleware as tracing_middleware

@@ -3,24 +3,24 @@
 A project configures the app with one dict, ``settings.OBSERVABILITY``, keyed by the names of
 the environment variables (``{"REQUEST_ID_HEADER": "X-Correlation-ID"}``), or with those
 environment variables themselves; the dict wins. Each feature declares its variables once
-(``observability.parsing.Variable``) beside its configuration class: request IDs and API keys
-here, tracing in ``observability.tracing.configuration``, metrics in
+(``observability.parsing.Variable``) beside its configuration class: request IDs
+here, API keys in ``observability.api_keys``, tracing in ``observability.tracing.configuration``, metrics in
 ``observability.metrics.configuration``, the rest in the module of the feature. ``VARIABLES``
 lists them all; ``checks.py`` reports their problems and ``startup.py`` refuses start-up on errors.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from django.utils.module_loading import import_string
 
+from observability.api_keys import API_KEYS, api_key_digests, key_digest
 from observability.exporting import HEADER_NAME
 from observability.metrics.configuration import VARIABLES as METRICS_VARIABLES
 from observability.metrics.configuration import MetricsConfig, get_metrics_config
-from observability.parsing import SECRET, Invalid, Problem, Reader, Running, Variable, boolean, shown
+from observability.parsing import Invalid, Problem, Reader, Running, Variable, boolean, shown
 from observability.request_id import generate_request_id, is_valid_request_id
 from observability.tracing.configuration import VARIABLES as TRACING_VARIABLES
 from observability.tracing.configuration import TracingConfig, get_tracing_config
@@ -31,53 +31,6 @@ __all__ = [
 ]
 
 SETTINGS_NAME = "OBSERVABILITY"
-
-# --- API keys ---------------------------------------------------------------------------------
-
-
-def key_digest(key: str) -> bytes:
-    """The digest keys are compared by: equal lengths, so comparing leaks nothing of the key."""
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
-
-
-def digests(keys: object, name: str) -> tuple[bytes, ...]:
-    """Digests of a list of keys, or of a comma-separated string; the keys themselves are not kept."""
-    if isinstance(keys, str):
-        keys = keys.split(",")
-    if not isinstance(keys, list | tuple | set | frozenset) or not all(isinstance(k, str) for k in keys):
-        raise Invalid(f"{name} must be a list of strings, got {SECRET}.")  # never the value: it is a secret
-    return tuple(key_digest(key.strip()) for key in keys if key.strip())
-
-
-@dataclass(frozen=True)
-class APIKeys:
-    digests: tuple[bytes, ...] = ()
-
-
-API_KEYS = Variable("API_KEYS", "digests", digests, "observability.E006",
-                    "Give OBSERVABILITY['API_KEYS'] a list of keys (chimera fills it from CHIMERA_API_KEYS).",
-                    environment=False)
-
-
-def parse_api_keys(raw: Mapping[str, object]) -> tuple[tuple[bytes, ...], list[Problem]]:
-    """Digests of ``API_KEYS`` and its problem, if any."""
-    r = Reader(raw, {}, SETTINGS_NAME)
-    r.read(API_KEYS)
-    return APIKeys(**r.values).digests, r.problems
-
-
-API_KEYS_RUNNING = Running(SETTINGS_NAME, parse_api_keys)
-
-
-def api_key_digests() -> tuple[bytes, ...]:
-    """Digests of the keys that may call the apps' operational endpoints (dashboard details, metrics)."""
-    return API_KEYS_RUNNING.config()
-
-
-def api_key_problems() -> list[Problem]:
-    """Problems found in ``API_KEYS``."""
-    return API_KEYS_RUNNING.problems()
-
 
 # --- Request IDs ------------------------------------------------------------------------------
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
-from observability.parsing import Problem, cached_until_changed, setting_dict, shown
+from observability.parsing import Invalid, Problem, Reader, Running, Variable, must
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
@@ -26,41 +27,50 @@ SETTINGS_NAME = "OBSERVABILITY"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_trusted_proxies(raw: Mapping[str, object]) -> tuple[tuple[Network, ...], list[Problem]]:
-    """The networks of ``TRUSTED_PROXIES`` (a list, or a comma-separated string); none when unset."""
-    value = raw.get("TRUSTED_PROXIES")
-    if value is None:
-        return (), []
+def networks(value: object, name: str) -> tuple[Network, ...]:
+    """The networks of a list, or of a comma-separated string ("a, ,b" and a trailing comma are fine)."""
     entries = value.split(",") if isinstance(value, str) else value
-    networks, bad = [], []
-    for entry in entries if isinstance(entries, list | tuple) else [entries]:
+    entries = entries if isinstance(entries, list | tuple) else [entries]
+    parsed = []
+    for entry in entries:
+        if isinstance(value, str) and not str(entry).strip():
+            continue
         try:
-            networks.append(ipaddress.ip_network(str(entry).strip(), strict=False))
+            parsed.append(ipaddress.ip_network(str(entry).strip(), strict=False))
         except ValueError:
-            bad.append(entry)
-    if isinstance(value, str):
-        bad = [entry for entry in bad if str(entry).strip()]  # "a, ,b" and a trailing comma are fine
-    if not bad:
-        return tuple(networks), []
-    return (), [Problem("observability.E080", "TRUSTED_PROXIES",
-                        f"TRUSTED_PROXIES must list IP addresses or networks, got {shown(bad[0])}.",
-                        "For example 10.0.0.5,192.168.0.0/16 (the proxies in front of the service); "
-                        "leave it empty to trust no proxy.")]
+            raise Invalid(must(name, "a list of IP addresses or networks", entry)) from None
+    return tuple(parsed)
 
 
-@cached_until_changed(SETTINGS_NAME)
-def _parsed() -> tuple[tuple[Network, ...], list[Problem]]:
-    return parse_trusted_proxies(setting_dict(SETTINGS_NAME))
+@dataclass(frozen=True)
+class TrustedProxies:
+    networks: tuple[Network, ...] = ()
+
+
+TRUSTED_PROXIES = Variable("TRUSTED_PROXIES", "networks", networks, "observability.E080",
+                           "For example 10.0.0.5,192.168.0.0/16 (the proxies in front of the service); leave it "
+                           "empty to trust no proxy.")
+
+
+def parse_trusted_proxies(raw: Mapping[str, object], environ: Mapping[str, str] | None = None,
+                          ) -> tuple[tuple[Network, ...], list[Problem]]:
+    """The networks of ``TRUSTED_PROXIES``; none when unset or invalid."""
+    r = Reader(raw, environ, SETTINGS_NAME)
+    r.read(TRUSTED_PROXIES)
+    return TrustedProxies(**r.values).networks, r.problems
+
+
+RUNNING = Running(SETTINGS_NAME, parse_trusted_proxies)
 
 
 def trusted_proxies() -> tuple[Network, ...]:
     """The networks whose ``X-Forwarded-For`` is believed."""
-    return _parsed()[0]
+    return RUNNING.config()
 
 
 def trusted_proxy_problems() -> list[Problem]:
     """Problems of ``TRUSTED_PROXIES``."""
-    return list(_parsed()[1])
+    return RUNNING.problems()
 
 
 def _is_trusted(address: str, networks: Sequence[Network]) -> bool:

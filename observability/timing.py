@@ -23,7 +23,7 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 from django.utils.module_loading import import_string
 
-from observability.parsing import Problem, as_bool, cached_until_changed, on_setting_change, setting_dict, shown
+from observability.parsing import Problem, Reader, Running, Variable, boolean, on_setting_change
 
 ENVIRON_KEY = "observability.timings"
 # The public methods of Django's cache API; async ones call these.
@@ -78,34 +78,30 @@ class ServerTimingConfig:
     enabled: bool | None = None
 
 
-def parse_server_timing(raw) -> tuple[ServerTimingConfig, list[Problem]]:
+SERVER_TIMING = Variable("SERVER_TIMING", "enabled", boolean, "observability.E026",
+                         "true adds a Server-Timing header (app, db and cache durations) to every response; it is "
+                         "on by default when DEBUG is.")
+
+
+def parse_server_timing(raw, environ=None) -> tuple[ServerTimingConfig, list[Problem]]:
     """Validate ``SERVER_TIMING``; an invalid value keeps the default."""
-    value = raw.get("SERVER_TIMING")
-    if value is None or value == "":
-        return ServerTimingConfig(), []
-    enabled = as_bool(value)
-    if enabled is None:
-        return ServerTimingConfig(), [Problem(
-            "observability.E026", "SERVER_TIMING", f"SERVER_TIMING must be true or false, got {shown(value)}.",
-            "true adds a Server-Timing header (app, db and cache durations) to every response; it is on by "
-            "default when DEBUG is.")]
-    return ServerTimingConfig(enabled), []
+    r = Reader(raw, environ, "OBSERVABILITY")
+    r.read(SERVER_TIMING)
+    return ServerTimingConfig(**r.values), r.problems
 
 
-@cached_until_changed("OBSERVABILITY")
-def _server_timing_parsed() -> tuple[ServerTimingConfig, list[Problem]]:
-    return parse_server_timing(setting_dict("OBSERVABILITY"))
+RUNNING = Running("OBSERVABILITY", parse_server_timing)
 
 
 def server_timing_enabled() -> bool:
     """Whether responses carry ``Server-Timing`` (SERVER_TIMING, else DEBUG)."""
-    enabled = _server_timing_parsed()[0].enabled
+    enabled = RUNNING.config().enabled
     return bool(settings.DEBUG) if enabled is None else enabled
 
 
 def server_timing_problems() -> list[Problem]:
     """Problems of ``SERVER_TIMING``."""
-    return list(_server_timing_parsed()[1])
+    return RUNNING.problems()
 
 
 # --- Counting -----------------------------------------------------------------------------------

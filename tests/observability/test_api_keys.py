@@ -64,7 +64,7 @@ def test_comparison_looks_at_every_key(monkeypatch):
 
 
 def test_keys_are_kept_as_digests_only(settings):
-    from observability.conf import api_key_digests
+    from observability.api_keys import api_key_digests
 
     assert all(isinstance(d, bytes) and len(d) == 32 for d in api_key_digests())
     settings.OBSERVABILITY = {"API_KEYS": "a-key-1, a-key-2,"}
