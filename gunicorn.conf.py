@@ -13,7 +13,8 @@ if str(BASE_DIR) not in sys.path:
 
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
-from chimera.env import Env, read_env_file  # noqa: E402
+from chimera.env import Env  # noqa: E402
+from chimera.local_files import read_env_file  # noqa: E402
 
 env = Env()
 try:

@@ -8,11 +8,11 @@ collects every problem; ``checks.py`` reports them and ``apps.py`` refuses start
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from observability.parsing import Problem, as_http_url, as_number, cached_until_changed, setting_dict, shown
+from observability.parsing import Invalid, Problem, Reader, Running, Variable, as_http_url, as_number, must, shown
+from observability.parsing.values import RATE
 from observability.redaction import mask_url
 
 SETTINGS_NAME = "CHIMERA_SERVICE"
@@ -23,8 +23,8 @@ REMOTE_DEFAULTS: Mapping[str, tuple[str, str]] = {
     "openai": ("https://api.openai.com/v1", "gpt-4o-mini"),
 }
 PROVIDER_NAMES = (LOCAL, *REMOTE_DEFAULTS)
-RATE = re.compile(r"(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)s?", re.IGNORECASE)
 DISABLED_RATES = frozenset({"off", "none", "0"})
+OFF = "off"
 MAX_TIMEOUT = 600.0
 
 
@@ -70,63 +70,57 @@ def variable(provider: str, suffix: str) -> str:
     return f"CHIMERA_PROVIDER_{provider.upper()}_{suffix}"
 
 
-def parse_service(raw: Mapping[str, object]) -> tuple[ServiceConfig, list[Problem]]:
-    """Validate the ``CHIMERA_*`` entries of `raw`; invalid ones keep their default."""
-    problems: list[Problem] = []
-    values: dict[str, object] = {}
-    if "CHIMERA_DEFAULT_PROVIDER" in raw:
-        _parse_default_provider(raw["CHIMERA_DEFAULT_PROVIDER"], values, problems)
-    if "CHIMERA_THROTTLE_RATE" in raw:
-        _parse_rate(raw["CHIMERA_THROTTLE_RATE"], values, problems)
-    if "CHIMERA_PROMPT_TEMPLATE" in raw:
-        _parse_template(raw["CHIMERA_PROMPT_TEMPLATE"], values, problems)
-    if "CHIMERA_PROMPT_MAX_CHARS" in raw:
-        _parse_max_chars(raw["CHIMERA_PROMPT_MAX_CHARS"], values, problems)
-    values["remotes"] = {name: _parse_remote(name, raw, problems) for name in REMOTE_DEFAULTS}
-    return ServiceConfig(**values), problems
+def provider_name(value: object, name: str) -> str:
+    text = str(value).strip().lower()
+    if text in PROVIDER_NAMES:
+        return text
+    raise Invalid(must(name, f"one of {', '.join(PROVIDER_NAMES)}", value))
 
 
-def _parse_default_provider(value: object, values: dict, problems: list[Problem]) -> None:
-    name = str(value).strip().lower()
-    if name in PROVIDER_NAMES:
-        values["default_provider"] = name
-        return
-    problems.append(Problem(
-        "chimera.E001", "CHIMERA_DEFAULT_PROVIDER",
-        f"CHIMERA_DEFAULT_PROVIDER must be one of {', '.join(PROVIDER_NAMES)}, got {shown(value)}.",
-        "Leave it unset for the offline local provider.",
-    ))
-
-
-def _parse_rate(value: object, values: dict, problems: list[Problem]) -> None:
+def rate(value: object, name: str) -> str:
     text = str(value).strip()
-    match = RATE.fullmatch(text)
     if text.lower() in DISABLED_RATES:
-        values["throttle_rate"] = None
-    elif match:
-        values["throttle_rate"] = f"{int(match[1])}/{match[2].lower()}"
-    else:
-        problems.append(Problem("chimera.E002", "CHIMERA_THROTTLE_RATE",
-                                f"CHIMERA_THROTTLE_RATE must be a rate such as 60/min, got {shown(value)}.",
-                                "Write requests/period with period s, min, hour or day; off turns throttling off."))
+        return OFF
+    if (match := RATE.fullmatch(text)) is None:
+        raise Invalid(must(name, "a rate such as 60/min", value))
+    return f"{int(match[1])}/{match[2].lower()}"  # what DRF's throttles read
 
 
-def _parse_template(value: object, values: dict, problems: list[Problem]) -> None:
+def template(value: object, name: str) -> str:
     if isinstance(value, str) and value.count("{prompt}") == 1:
-        values["prompt_template"] = value
-    else:
-        problems.append(Problem("chimera.E003", "CHIMERA_PROMPT_TEMPLATE",
-                                f"CHIMERA_PROMPT_TEMPLATE must contain {{prompt}} exactly once, got {shown(value)}.",
-                                "For example: Answer briefly: {prompt}"))
+        return value
+    raise Invalid(must(name, "text containing {prompt} exactly once", value))
 
 
-def _parse_max_chars(value: object, values: dict, problems: list[Problem]) -> None:
+def max_chars(value: object, name: str) -> int:
     chars = as_number(value, int)
     if chars is not None and chars >= 1:
-        values["prompt_max_chars"] = chars
-    else:
-        problems.append(Problem("chimera.E004", "CHIMERA_PROMPT_MAX_CHARS",
-                                f"CHIMERA_PROMPT_MAX_CHARS must be a whole number of at least 1, got {shown(value)}."))
+        return chars
+    raise Invalid(must(name, "a whole number of at least 1", value))
+
+
+VARIABLES = (
+    Variable("CHIMERA_DEFAULT_PROVIDER", "default_provider", provider_name, "chimera.E001",
+             "Leave it unset for the offline local provider."),
+    Variable("CHIMERA_THROTTLE_RATE", "throttle_rate", rate, "chimera.E002",
+             "Write requests/period with period s, min, hour or day; off turns throttling off."),
+    Variable("CHIMERA_PROMPT_TEMPLATE", "prompt_template", template, "chimera.E003",
+             "For example: Answer briefly: {prompt}"),
+    Variable("CHIMERA_PROMPT_MAX_CHARS", "prompt_max_chars", max_chars, "chimera.E004"),
+)
+
+
+def parse_service(raw: Mapping[str, object], environ: Mapping[str, str] | None = None,
+                  ) -> tuple[ServiceConfig, list[Problem]]:
+    """Validate the ``CHIMERA_*`` entries of `raw` (settings.py forwards what the environment sets)."""
+    r = Reader(raw, {} if environ is None else environ, SETTINGS_NAME)
+    for variable in VARIABLES:
+        r.read(variable)
+    values = dict(r.values)
+    if values.get("throttle_rate") == OFF:
+        values["throttle_rate"] = None
+    values["remotes"] = {name: _parse_remote(name, raw, r.problems) for name in REMOTE_DEFAULTS}
+    return ServiceConfig(**values), r.problems
 
 
 def _parse_remote(name: str, raw: Mapping[str, object], problems: list[Problem]) -> RemoteProviderConfig:
@@ -165,14 +159,12 @@ def _parse_timeout(name: str, value: object, values: dict, problems: list[Proble
     ))
 
 
-@cached_until_changed(SETTINGS_NAME)
-def _parsed() -> tuple[ServiceConfig, list[Problem]]:
-    return parse_service(setting_dict(SETTINGS_NAME))
+RUNNING = Running(SETTINGS_NAME, parse_service)
 
 
 def get_service_config() -> ServiceConfig:
-    """The running configuration (cached; dropped when settings change)."""
-    return _parsed()[0]
+    """The running configuration (parsed once; dropped when settings change)."""
+    return RUNNING.config()
 
 
 def provider_api_keys() -> list[str]:
@@ -182,4 +174,4 @@ def provider_api_keys() -> list[str]:
 
 def service_problems() -> list[Problem]:
     """Problems found in the running configuration."""
-    return list(_parsed()[1])
+    return RUNNING.problems()

@@ -8,14 +8,15 @@ tests can compare it with ``.env.template``.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from observability.parsing import as_number
 from observability.redaction import mask_url
 
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
@@ -32,16 +33,45 @@ class ConfigurationError(ImproperlyConfigured):
     """An operator setting is missing or malformed; the message names the variable."""
 
 
+def collected(method):
+    """In a collecting ``Env``, a malformed variable is recorded and read as unset, so every problem shows at once."""
+    @functools.wraps(method)
+    def read(self, name, *args, **kwargs):
+        try:
+            return method(self, name, *args, **kwargs)
+        except ConfigurationError as problem:
+            if not self.collect:
+                raise
+            self.problems.append(str(problem))
+            self.refused.add(name)
+            return method(self, name, *args, **kwargs)
+    return read
+
+
 class Env(environ.Env):
-    """``environ.Env`` that records the name of every variable it is asked for."""
+    """``environ.Env`` that records the name of every variable it is asked for.
+
+    With ``collect=True`` (``chimera/settings.py``) a malformed value does not stop the reading:
+    every problem is collected and ``refuse_collected()``, at the end, stops start-up with all of
+    them at once, as the apps report theirs.
+    """
 
     # Celery's brokers and result stores this project can reach with its pinned clients.
     BROKER_SCHEMES = frozenset({"redis", "rediss", "redis+socket", "sentinel", "amqp", "amqps", "pyamqp"})
     RESULT_SCHEMES = frozenset({"redis", "rediss", "redis+socket", "sentinel", "file"})
 
-    def __init__(self, **scheme):
+    def __init__(self, collect: bool = False, **scheme):
         super().__init__(**scheme)
         self.names_read: set[str] = set()
+        self.collect, self.problems, self.refused = collect, [], set()
+
+    def refuse_collected(self) -> None:
+        """Stop start-up with every problem collected, one line each."""
+        if len(self.problems) == 1:
+            raise ConfigurationError(self.problems[0])
+        if self.problems:
+            raise ConfigurationError(f"{len(self.problems)} settings are invalid:\n" + "\n".join(
+                f"  {problem}" for problem in self.problems))
 
     def get_value(self, var, *args, **kwargs):
         self.names_read.add(var)
@@ -50,7 +80,7 @@ class Env(environ.Env):
     def is_set(self, name: str) -> bool:
         """Whether the operator set `name` (to anything but the empty string)."""
         self.names_read.add(name)
-        return os.environ.get(name, "") != ""
+        return os.environ.get(name, "") != "" and name not in self.refused
 
     def raw(self, name: str) -> str | None:
         """The value as written, or None when unset or empty; for values parsed elsewhere."""
@@ -60,6 +90,7 @@ class Env(environ.Env):
         """The variables of `names` the operator set, as written: an app's settings dict, which parses them."""
         return {name: os.environ[name] for name in names if self.is_set(name)}
 
+    @collected
     def strict_bool(self, name: str, default: bool) -> bool:
         """A boolean that must be spelled as one: true/false, yes/no, on/off, 1/0."""
         if not self.is_set(name):
@@ -73,34 +104,25 @@ class Env(environ.Env):
             f"{name} must be true or false (also yes/no, on/off, 1/0), got {os.environ[name]!r}."
         )
 
+    @collected
     def strict_int(self, name: str, default: int, *, minimum: int = 0) -> int:
         """An integer no smaller than `minimum`."""
-        if not self.is_set(name):
-            return default
-        try:
-            value = int(os.environ[name].strip())
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise ConfigurationError(
-                f"{name} must be a whole number of at least {minimum}, got {os.environ[name]!r}."
-            )
-        return value
+        return self._number(name, default, minimum, int, "a whole number")
 
+    @collected
     def strict_float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
-        """A number no smaller than `minimum` (seconds, for the timeouts that use it)."""
+        """A finite number no smaller than `minimum` (seconds, for the timeouts that use it)."""
+        return self._number(name, default, minimum, float, "a number")
+
+    def _number(self, name: str, default, minimum, kind, what: str):
         if not self.is_set(name):
             return default
-        try:
-            value = float(os.environ[name].strip())
-        except ValueError:
-            value = None
-        if value is None or value != value or value < minimum:
-            raise ConfigurationError(
-                f"{name} must be a number of at least {minimum}, got {os.environ[name]!r}."
-            )
+        value = as_number(os.environ[name], kind)
+        if value is None or value < minimum:
+            raise ConfigurationError(f"{name} must be {what} of at least {minimum}, got {os.environ[name]!r}.")
         return value
 
+    @collected
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         """One of `choices`, compared without regard to case."""
         if not self.is_set(name):
@@ -111,6 +133,7 @@ class Env(environ.Env):
                 return choice
         raise ConfigurationError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
 
+    @collected
     def proxy_ssl_header(self, name: str) -> tuple[str, str] | None:
         """Django's ``SECURE_PROXY_SSL_HEADER`` from ``Header-Name,value`` (``X-Forwarded-Proto,https``)."""
         if not self.is_set(name):
@@ -125,10 +148,10 @@ class Env(environ.Env):
         meta = header.upper().replace("-", "_")
         return (meta if meta.startswith("HTTP_") else f"HTTP_{meta}", value)
 
+    @collected
     def database(self, name: str, default: str) -> dict:
         """A database URL in django-environ's syntax; the message never shows the password."""
         url = os.environ[name] if self.is_set(name) else default
-        self.names_read.add(name)
         _require_scheme(name, url, environ.Env.DB_SCHEMES)
         try:
             config = environ.Env.db_url_config(url)
@@ -138,6 +161,7 @@ class Env(environ.Env):
             raise ConfigurationError(f"{name} is not a valid database URL ({mask_url(url)!r}).")
         return config
 
+    @collected
     def cache(self, name: str, default: str) -> dict:
         """A cache URL in django-environ's syntax; the message never shows the password.
 
@@ -145,7 +169,6 @@ class Env(environ.Env):
         them a server that accepts connections and never answers holds a request forever.
         """
         url = os.environ[name] if self.is_set(name) else default
-        self.names_read.add(name)
         _require_scheme(name, url, environ.Env.CACHE_SCHEMES)
         try:
             config = environ.Env.cache_url_config(url)
@@ -157,6 +180,7 @@ class Env(environ.Env):
                 options.setdefault(option, seconds)
         return config
 
+    @collected
     def url(self, name: str, default: str | None, *, schemes: frozenset[str], example: str) -> str | None:
         """A URL with one of `schemes` (a broker's, a result store's), or `default` when unset; the message masks it."""
         if not self.is_set(name):
@@ -186,35 +210,6 @@ def _require_scheme(name: str, url: str, schemes) -> None:
         )
 
 
-def private_sqlite_file(path: Path, *, folder_too: bool) -> None:
-    """Make `path` (a SQLite database: password hashes, sessions) readable by its owner only.
-
-    The file is created empty with mode 0600 when missing, so SQLite opens it as it is (its
-    journal files follow the database's mode); an existing file is set to 0600. With
-    `folder_too` (the project's own data/), the folder is made, or set, 0700 as well.
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if folder_too:
-        path.parent.chmod(0o700)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    path.chmod(0o600)
-
-
-def read_env_file(env: Env, base_dir: Path) -> Path | None:
-    """Load ``.env`` (or ``CHIMERA_ENV_FILE``; empty turns it off) without overriding the environment."""
-    path = os.environ.get("CHIMERA_ENV_FILE")
-    env.names_read.add("CHIMERA_ENV_FILE")
-    if path is not None and path.strip() == "":
-        return None
-    env_file = Path(path) if path else base_dir / ".env"
-    if not env_file.is_file():
-        if path:
-            raise ConfigurationError(f"CHIMERA_ENV_FILE names a file that does not exist: {path!r}.")
-        return None
-    environ.Env.read_env(env_file, overwrite=False)
-    return env_file
-
-
 # Values that must never run in production: empty, the template's placeholder, Django's own
 # insecure prefix, or too short to resist guessing.
 PLACEHOLDER_SECRET_KEYS = frozenset({"change-me", "changeme", "secret", "replace-me"})
@@ -237,8 +232,12 @@ def secret_key(env: Env, *, debug: bool) -> str:
         problem = f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
     else:
         return value
-    raise ConfigurationError(
+    refusal = ConfigurationError(
         f"SECRET_KEY {problem}. With DEBUG=false a real secret key is required: put "
         "SECRET_KEY=<random string> in .env or the environment, for example the output of "
         "python -c \"import secrets; print(secrets.token_urlsafe(50))\"."
     )
+    if not env.collect:
+        raise refusal
+    env.problems.append(str(refusal))
+    return DEVELOPMENT_SECRET_KEY  # never served: refuse_collected() stops start-up

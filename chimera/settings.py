@@ -7,13 +7,14 @@ variable with its default. A malformed value stops start-up with a message namin
 
 from pathlib import Path
 
-from chimera.env import LOG_LEVELS, Env, private_sqlite_file, read_env_file, secret_key
+from chimera.env import LOG_LEVELS, Env, secret_key
+from chimera.local_files import private_sqlite_file, read_env_file
 from chimera.log_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "data"
 
-env = Env()
+env = Env(collect=True)  # every malformed variable is reported at once, at the end of this file
 read_env_file(env, BASE_DIR)
 
 # --- Core -------------------------------------------------------------------------------------
@@ -144,28 +145,12 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": 0,
 }
 
-# --- The apps: only what the operator set is forwarded; each app holds the defaults and validates
-# (errors name the variable; observability reads the standard OTEL_* variables where TRACING_*
-# ones are not set).
+# --- The apps: each reads its own variables from the environment (REQUEST_ID_*, TRACING_*, OTEL_*,
+# METRICS_*, SERVER_TIMING, TRUSTED_PROXIES, API_KEY_FAILURE_RATE, HEALTH_*), holds the defaults and
+# validates them (errors name the variable); a key set in these dicts would win over the environment.
 
-OBSERVABILITY = {
-    **env.forward("REQUEST_ID_HEADER", "REQUEST_ID_TRUST_INCOMING", "REQUEST_ID_GENERATOR"),
-    **env.forward(
-        "TRACING_ENABLED", "TRACING_EXPORTER", "TRACING_ENDPOINT", "TRACING_SERVICE_NAME",
-        "TRACING_SERVICE_VERSION", "TRACING_DEPLOYMENT_ENVIRONMENT", "TRACING_SAMPLE_RATE", "TRACING_HEADERS",
-        "TRACING_EXCLUDED_URLS", "TRACING_EXPORT_TIMEOUT_SECONDS", "TRACING_SHUTDOWN_TIMEOUT_SECONDS",
-    ),
-    **env.forward(
-        "METRICS_ENABLED", "METRICS_EXPORTER", "METRICS_ENDPOINT", "METRICS_EXPORT_INTERVAL_SECONDS",
-        "METRICS_ANONYMOUS", "METRICS_EXCLUDED_URLS", "METRICS_MULTIPROC_DIR",
-    ),
-    # The SQL of database spans, and the Server-Timing header (default: on with DEBUG).
-    **env.forward("TRACING_DB_STATEMENTS", "SERVER_TIMING"),
-    # The proxies whose X-Forwarded-For names the client; wrong API keys one address may send.
-    **env.forward("TRUSTED_PROXIES", "API_KEY_FAILURE_RATE"),
-    "API_KEYS": CHIMERA_API_KEYS,
-}
-HEALTHDASH = env.forward("HEALTH_CACHE_SECONDS", "HEALTH_DEADLINE", "HEALTH_ANONYMOUS", "HEALTH_MAX_WORKERS")
+OBSERVABILITY = {"API_KEYS": CHIMERA_API_KEYS}
+HEALTHDASH: dict[str, object] = {}
 
 # --- Service layer (chimera) ------------------------------------------------------------------
 
@@ -220,3 +205,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(2 * CELERY_TASK_TIM
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request that publishes while the broker is down gets its error within about a second.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+env.refuse_collected()

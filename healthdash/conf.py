@@ -1,7 +1,8 @@
 """Settings of healthdash: defaults in one dataclass, parsed from ``settings.HEALTHDASH``.
 
-Keys are the operator variables' names (``HEALTH_CACHE_SECONDS``), whose values may be the
-strings read from the environment or typed Python values, plus two keys set in Python only:
+Keys are the operator variables' names (``HEALTH_CACHE_SECONDS``), whose values may be strings
+or typed Python values; a variable missing from the dict is read from the environment, as every
+setting of the project is (``observability.parsing``). Two keys are set in Python only:
 ``SERVICES`` and ``HISTORY_SIZE``. The keys that may see the dashboard's details are
 observability's (``OBSERVABILITY["API_KEYS"]``).
 """
@@ -13,14 +14,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from observability.parsing import Problem, as_choice, as_number, cached_until_changed, shown
+from observability.parsing import Invalid, Problem, Reader, Running, Variable, as_choice, as_number, must
 
 SETTINGS_NAME = "HEALTHDASH"
 ANONYMOUS_MODES = ("statuses", "overall", "deny")
 SERVICE_KEYS = frozenset({"check", "critical", "timeout", "description"})
-KNOWN_KEYS = frozenset({
-    "HEALTH_CACHE_SECONDS", "HEALTH_DEADLINE", "HEALTH_ANONYMOUS", "HEALTH_MAX_WORKERS", "SERVICES", "HISTORY_SIZE",
-})
 
 
 @dataclass(frozen=True)
@@ -35,92 +33,94 @@ class DashboardSettings:
     services: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
 
-def parse_settings(raw: object) -> tuple[DashboardSettings, list[Problem]]:
-    """Settings from `raw` (``settings.HEALTHDASH``) and every problem found, defaults kept for those."""
+def seconds(minimum: float, meaning: str):
+    """A parser of seconds no fewer than `minimum`."""
+    def parse(value: object, name: str) -> float:
+        number = as_number(value)
+        if number is None or number < minimum:
+            raise Invalid(must(name, f"a number of seconds of at least {minimum:g}", value),
+                          hint=f"Set {name} to {meaning}.")
+        return number
+    return parse
+
+
+def whole(meaning: str):
+    """A parser of whole numbers of at least 1."""
+    def parse(value: object, name: str) -> int:
+        number = as_number(value, int)
+        if number is None or number < 1:
+            raise Invalid(must(name, "a whole number of at least 1", value), hint=f"Set {name} to {meaning}.")
+        return number
+    return parse
+
+
+def anonymous(value: object, name: str) -> str:
+    choice = as_choice(value, ANONYMOUS_MODES)
+    if choice is None:
+        raise Invalid(must(name, f"one of {', '.join(ANONYMOUS_MODES)}", value))
+    return choice
+
+
+def services(value: object, name: str) -> dict:
+    if not isinstance(value, Mapping):
+        raise Invalid(f"{name} must be a dict of service name to an import string or a dict, got "
+                      f"{type(value).__name__}.")
+    return value
+
+
+VARIABLES = (
+    Variable("HEALTH_CACHE_SECONDS", "cache_seconds", seconds(0.0, "the seconds results are reused, for example 5 "
+                                                                   "(0: no caching)"), "healthdash.E001"),
+    Variable("HEALTH_DEADLINE", "deadline", seconds(0.001, "the seconds a whole run may take, for example 3"),
+             "healthdash.E002"),
+    Variable("HEALTH_ANONYMOUS", "anonymous", anonymous, "healthdash.E003",
+             "Set HEALTH_ANONYMOUS to statuses (the default), overall, or deny."),
+    Variable("HEALTH_MAX_WORKERS", "max_workers", whole("the number of threads for checks, for example 32"),
+             "healthdash.E004"),
+    Variable("HISTORY_SIZE", "history_size", whole("the samples kept per service, for example 60"),
+             "healthdash.E008", environment=False),
+    Variable("SERVICES", "services", services, "healthdash.E006",
+             "Write HEALTHDASH['SERVICES'] as {'name': 'package.module.check'}.", environment=False),
+)
+KNOWN_KEYS = frozenset(variable.name for variable in VARIABLES)
+
+
+def parse_settings(raw: object, environ: Mapping[str, str] | None = None) -> tuple[DashboardSettings, list[Problem]]:
+    """Settings from `raw` (``settings.HEALTHDASH``) and the environment, with every problem found."""
     if not isinstance(raw, Mapping):
         return DashboardSettings(), [Problem("healthdash.E010", SETTINGS_NAME, f"HEALTHDASH must be a dict, got "
                                              f"{type(raw).__name__}.", "Set HEALTHDASH to a dict, or remove it.")]
-    problems: list[Problem] = []
-    values = {
-        "cache_seconds": _seconds(raw, "HEALTH_CACHE_SECONDS", "healthdash.E001", 0.0, problems,
-                                  "the seconds results are reused, for example 5 (0: no caching)"),
-        "deadline": _seconds(raw, "HEALTH_DEADLINE", "healthdash.E002", 0.001, problems,
-                             "the seconds a whole run may take, for example 3"),
-        "anonymous": _anonymous(raw, problems),
-        "max_workers": _whole(raw, "HEALTH_MAX_WORKERS", "healthdash.E004", problems,
-                              "the number of threads for checks, for example 32"),
-        "services": _services(raw, problems),
-        "history_size": _whole(raw, "HISTORY_SIZE", "healthdash.E008", problems,
-                               "the samples kept per service, for example 60"),
-    }
+    r = Reader(raw, environ, SETTINGS_NAME)
+    for variable in VARIABLES:
+        r.read(variable)
+    if "services" in r.values:
+        r.values["services"] = _services(r.values["services"], r.problems)
     for key in sorted(set(raw) - KNOWN_KEYS, key=str):
-        problems.append(Problem("healthdash.E009", str(key), f"{key} is not a setting of healthdash (known: "
-                                f"{', '.join(sorted(KNOWN_KEYS))}).", "Remove the key or correct its spelling; "
-                                "API keys are OBSERVABILITY['API_KEYS']."))
-    return DashboardSettings(**{k: v for k, v in values.items() if v is not None}), problems
+        r.problem("healthdash.E009", str(key), f"{key} is not a setting of healthdash (known: "
+                  f"{', '.join(sorted(KNOWN_KEYS))}).", "Remove the key or correct its spelling; "
+                  "API keys are OBSERVABILITY['API_KEYS'].")
+    return DashboardSettings(**r.values), r.problems
 
 
-@cached_until_changed(SETTINGS_NAME)
-def _parsed() -> tuple[DashboardSettings, list[Problem]]:
-    return parse_settings(getattr(settings, SETTINGS_NAME, {}))
+def _as_set(name: str) -> object:
+    """``settings.HEALTHDASH`` as written, a mapping or not: anything else is healthdash.E010."""
+    return getattr(settings, name, {})
+
+
+RUNNING = Running(SETTINGS_NAME, parse_settings, raw=_as_set)
 
 
 def get_settings() -> DashboardSettings:
     """The current settings, parsed once; dropped when ``HEALTHDASH`` changes."""
-    return _parsed()[0]
+    return RUNNING.config()
 
 
 def settings_problems() -> list[Problem]:
     """Problems of the current ``HEALTHDASH`` setting."""
-    return list(_parsed()[1])
+    return RUNNING.problems()
 
 
-def _given(raw: Mapping, key: str) -> bool:
-    return key in raw and raw[key] not in ("", None)
-
-
-def _seconds(raw, key, problem_id, minimum, problems, meaning) -> float | None:
-    if not _given(raw, key):
-        return None
-    number = as_number(raw[key])
-    if number is None or number < minimum:
-        problems.append(Problem(problem_id, key, f"{key} must be a number of seconds of at least {minimum:g}, "
-                                f"got {shown(raw[key])}.", f"Set {key} to {meaning}."))
-        return None
-    return number
-
-
-def _whole(raw, key, problem_id, problems, meaning) -> int | None:
-    if not _given(raw, key):
-        return None
-    number = as_number(raw[key], int)
-    if number is None or number < 1:
-        problems.append(Problem(problem_id, key, f"{key} must be a whole number of at least 1, "
-                                f"got {shown(raw[key])}.", f"Set {key} to {meaning}."))
-        return None
-    return number
-
-
-def _anonymous(raw, problems) -> str | None:
-    if not _given(raw, "HEALTH_ANONYMOUS"):
-        return None
-    choice = as_choice(raw["HEALTH_ANONYMOUS"], ANONYMOUS_MODES)
-    if choice is None:
-        problems.append(Problem("healthdash.E003", "HEALTH_ANONYMOUS", "HEALTH_ANONYMOUS must be one of "
-                                f"{', '.join(ANONYMOUS_MODES)}, got {shown(raw['HEALTH_ANONYMOUS'])}.",
-                                "Set HEALTH_ANONYMOUS to statuses (the default), overall, or deny."))
-    return choice
-
-
-def _services(raw, problems) -> dict | None:
-    services = raw.get("SERVICES")
-    if services is None:
-        return None
-    if not isinstance(services, Mapping):
-        problems.append(Problem("healthdash.E006", "SERVICES", "SERVICES must be a dict of service name to an import "
-                                f"string or a dict, got {type(services).__name__}.",
-                                "Write HEALTHDASH['SERVICES'] as {'name': 'package.module.check'}."))
-        return None
+def _services(services: Mapping, problems: list[Problem]) -> dict:
     parsed = {}
     for name, spec in services.items():
         entry = {"check": spec} if isinstance(spec, str) else spec

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from django.utils.module_loading import import_string
 
 from observability.api_keys import API_KEYS, api_key_digests, key_digest
+from observability.auth_failures import FAILURE_RATE
 from observability.exporting import HEADER_NAME
 from observability.metrics.configuration import VARIABLES as METRICS_VARIABLES
 from observability.metrics.configuration import MetricsConfig, get_metrics_config
 from observability.parsing import Invalid, Problem, Reader, Running, Variable, boolean, shown
+from observability.proxies import TRUSTED_PROXIES
 from observability.request_id import generate_request_id, is_valid_request_id
+from observability.timing import SERVER_TIMING
 from observability.tracing.configuration import VARIABLES as TRACING_VARIABLES
 from observability.tracing.configuration import TracingConfig, get_tracing_config
 
@@ -121,4 +124,5 @@ def request_id_problems() -> list[Problem]:
 
 
 # Every variable of the app's features declared with the mechanism, for documentation and tests.
-VARIABLES = (*REQUEST_ID_VARIABLES, API_KEYS, *TRACING_VARIABLES, *METRICS_VARIABLES)
+VARIABLES = (*REQUEST_ID_VARIABLES, API_KEYS, *TRACING_VARIABLES, *METRICS_VARIABLES, SERVER_TIMING, TRUSTED_PROXIES,
+             FAILURE_RATE)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chimera.env import ConfigurationError, Env, read_env_file, secret_key
+from chimera.env import ConfigurationError, Env, secret_key
+from chimera.local_files import read_env_file
 
 GOOD_KEY = "k" * 40
 

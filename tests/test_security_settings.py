@@ -9,7 +9,8 @@ import stat
 import pytest
 from django.test import Client
 
-from chimera.env import ConfigurationError, Env, private_sqlite_file
+from chimera.env import ConfigurationError, Env
+from chimera.local_files import private_sqlite_file
 from tests.support.processes import ROOT, project_env, run_manage
 
 

@@ -46,6 +46,7 @@ def test_nothing_set_refuses_start_up_with_the_secret_key_message():
     ("CELERY_BROKER_URL", "kafka://u:hunter2@broker:9092", "CELERY_BROKER_URL must be a URL such as redis://"),
     ("CELERY_RESULT_BACKEND", "amqp://broker//", "CELERY_RESULT_BACKEND must be a URL such as redis://"),
     ("CELERY_TASK_TIME_LIMIT", "soon", "CELERY_TASK_TIME_LIMIT must be a number of at least 1"),
+    ("CELERY_TASK_TIME_LIMIT", "inf", "CELERY_TASK_TIME_LIMIT must be a number of at least 1"),
 ])
 def test_malformed_variable_stops_start_up_naming_it(variable, value, message):
     result = run_manage("check", env=project_env(**{variable: value}))
@@ -53,6 +54,17 @@ def test_malformed_variable_stops_start_up_naming_it(variable, value, message):
     assert result.stderr.startswith(f"Configuration error: {message}"), result.stderr
     assert "Traceback" not in result.stderr
     assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_every_malformed_variable_is_reported_at_once():
+    result = run_manage("check", env=project_env(DEBUG="maybe", LOG_LEVEL="LOUD", SECRET_KEY="change-me",
+                                                 DATABASE_URL="postgres://app:hunter2@db:port/app"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("Configuration error: 4 settings are invalid:"), result.stderr
+    for message in ("DEBUG must be true or false", "LOG_LEVEL must be one of", "DATABASE_URL is not a valid",
+                    "SECRET_KEY is a placeholder value"):
+        assert f"\n  {message}" in result.stderr
+    assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
 
 
 def test_debug_true_runs_without_secret_key():
@@ -75,9 +87,14 @@ def variables_in_template() -> set[str]:
 
 def test_env_template_lists_every_variable_read():
     from chimera import settings as project_settings
+    from healthdash import conf as healthdash_conf
+    from observability import conf as observability_conf
 
     gunicorn_conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    read = project_settings.env.names_read | gunicorn_conf["env"].names_read
+    # The apps read their own variables from the environment (observability.parsing).
+    declared = {variable.name for variable in (*observability_conf.VARIABLES, *healthdash_conf.VARIABLES)
+                if variable.name and variable.environment}
+    read = project_settings.env.names_read | gunicorn_conf["env"].names_read | declared
     template = variables_in_template()
     assert read - template == set(), "read by the project but missing from .env.template"
     assert template - read == set(), "in .env.template but never read"

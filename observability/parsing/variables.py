@@ -150,8 +150,8 @@ class Running:
     """
 
     def __init__(self, settings_name: str, parse: Callable[[Mapping[str, object]], tuple[object, list[Problem]]],
-                 switch: str = ""):
-        self.settings_name, self._parse, self.switch = settings_name, parse, switch
+                 switch: str = "", raw: Callable[[str], object] = setting_dict):
+        self.settings_name, self._parse, self.switch, self._raw = settings_name, parse, switch, raw
         self._cached: tuple[object, list[Problem]] | None = None
         on_setting_change([settings_name], self.forget)
 
@@ -161,7 +161,7 @@ class Running:
     def parsed(self) -> tuple[object, list[Problem]]:
         cached = self._cached
         if cached is None:
-            cached = self._cached = self._parse(setting_dict(self.settings_name))
+            cached = self._cached = self._parse(self._raw(self.settings_name))
         return cached
 
     def config(self):

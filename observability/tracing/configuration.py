@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from observability import exporting
@@ -89,6 +89,9 @@ class TracingConfig(metaclass=RunningWhenCalledBare):
         return self.origins.get(key, "default")
 
 
+CREDENTIALS_ID = "observability.E023"  # an endpoint with credentials a gRPC exporter would drop
+ENDPOINT = Variable("TRACING_ENDPOINT", "endpoint", exporting.endpoint_parser(False, v.ZIPKIN_ENDPOINT, CREDENTIALS_ID),
+                    "observability.E012")
 ENABLED = Variable("TRACING_ENABLED", "enabled", boolean, "observability.E010")
 EXPORTER = Variable("TRACING_EXPORTER", "exporter_type", v.exporter, "observability.E011", v.EXPORTER_HINT)
 SAMPLE_RATE = Variable("TRACING_SAMPLE_RATE", "sample_rate", v.rate, "observability.E014", v.RATE_HINT,
@@ -104,8 +107,8 @@ BATCHING = tuple(Variable("", key, v.positive_int, "observability.E022", v.BATCH
     ("max_export_batch_size", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
 ))
 # Every TRACING_* variable, for the documentation and the tests that compare it with the docs.
-VARIABLES = (ENABLED, EXPORTER, SAMPLE_RATE, EXCLUDED_URLS, SHUTDOWN_TIMEOUT, DB_STATEMENTS, exporting.HEADERS,
-             exporting.EXPORT_TIMEOUT, *(variable for variable, _ in exporting.RESOURCE))
+VARIABLES = (ENABLED, EXPORTER, ENDPOINT, SAMPLE_RATE, EXCLUDED_URLS, SHUTDOWN_TIMEOUT, DB_STATEMENTS,
+             exporting.HEADERS, exporting.EXPORT_TIMEOUT, *(variable for variable, _ in exporting.RESOURCE))
 
 
 def parse_tracing(raw: Mapping[str, object], environ: Mapping[str, str] | None = None,
@@ -117,8 +120,8 @@ def parse_tracing(raw: Mapping[str, object], environ: Mapping[str, str] | None =
     exporter = r.read(EXPORTER)
     exporter = exporter if isinstance(exporter, str) else TracingConfig.exporter_type
     grpc = exporter in v.GRPC_EXPORTERS
-    endpoint = Variable("TRACING_ENDPOINT", "endpoint", exporting.endpoint_parser(
-        grpc, DEFAULT_ENDPOINTS.get(exporter, "http://host:port"), "observability.E023"), "observability.E012")
+    endpoint = replace(ENDPOINT, parse=exporting.endpoint_parser(
+        grpc, DEFAULT_ENDPOINTS.get(exporter, "http://host:port"), CREDENTIALS_ID))
     r.read(endpoint, exporting.endpoint_lookup(r, endpoint.name, "traces", exporter, grpc))
     if exporter == "console":  # checked above, but the console sends nowhere
         r.values.pop("endpoint", None), r.sources.pop("endpoint", None), r.origins.pop("endpoint", None)
