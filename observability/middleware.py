@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from opentelemetry import trace
 
+from observability.compat.django import close_with
 from observability.conf import get_request_id_config
 from observability.context import request_id_var
 from observability.request_id import is_valid_request_id
@@ -98,7 +99,7 @@ class RequestIDMiddleware:
             response["Server-Timing"] = f"{existing}, {timing}" if existing else timing
         # The ID stays set while the handler logs the response and a streaming body is sent;
         # the server's close() of the response ends it (Django calls these closers first).
-        response._resource_closers.append(partial(_reset, token))
+        close_with(response, partial(_reset, token))
         return response
 
 

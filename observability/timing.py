@@ -23,13 +23,10 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 from django.utils.module_loading import import_string
 
+from observability.compat.django import wrap_cache_methods
 from observability.parsing import Problem, Reader, Running, Variable, boolean, on_setting_change
 
 ENVIRON_KEY = "observability.timings"
-# The public methods of Django's cache API; async ones call these.
-CACHE_METHODS = ("add", "get", "set", "touch", "delete", "clear", "get_many", "set_many", "delete_many",
-                 "has_key", "incr", "decr", "get_or_set", "incr_version", "decr_version")
-TIMED_FLAG = "__observability_timed__"
 
 
 # One lock for every request's timings: held for an addition, it costs less than a lock made
@@ -133,7 +130,6 @@ def timed_cache_method(method):
         finally:
             timings.add_cache(perf_counter() - started)
             _in_cache_call.reset(token)
-    setattr(timed, TIMED_FLAG, True)
     return timed
 
 
@@ -144,10 +140,7 @@ def time_cache_backends() -> None:
             backend = import_string(alias["BACKEND"])
         except (ImportError, KeyError, TypeError):
             continue  # Django reports a broken CACHES itself
-        for name in CACHE_METHODS:
-            method = getattr(backend, name, None)
-            if callable(method) and not getattr(method, TIMED_FLAG, False):
-                setattr(backend, name, timed_cache_method(method))
+        wrap_cache_methods(backend, timed_cache_method)
 
 
 def add_query_timer(sender=None, connection=None, **kwargs) -> None:

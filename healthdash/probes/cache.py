@@ -18,6 +18,7 @@ from django.core.cache.backends.base import BaseCache
 from django.utils.module_loading import import_string
 
 from healthdash.status import CheckResult
+from observability.compat.django import disconnect_redis_pools
 
 KEY_PREFIX = "healthdash:probe:"
 KEY_TTL = 10  # seconds
@@ -43,9 +44,7 @@ def probe_cache(params: Mapping, timeout: float) -> BaseCache:
 def close_cache(cache: BaseCache) -> None:
     """Close `cache` and, for Django's Redis backend, the connection pools it opened."""
     cache.close()
-    client = cache.__dict__.get("_cache")  # RedisCache's client, only when it was created
-    for pool in getattr(client, "_pools", {}).values():
-        pool.disconnect()
+    disconnect_redis_pools(cache)
 
 
 @dataclass(frozen=True)

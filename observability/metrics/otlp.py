@@ -36,10 +36,10 @@ class OTLPBackend:
 
     def __init__(self, config: MetricsConfig) -> None:
         self.config = config
-        self._forget()
+        self.forget_inherited()
         _backends.add(self)
 
-    def _forget(self) -> None:
+    def forget_inherited(self) -> None:
         """Drop the provider this process may have inherited: its thread and channel stayed behind."""
         self._lock = threading.Lock()  # a lock held by another thread at the fork stays held in the child
         self.provider: MeterProvider | None = None
@@ -122,7 +122,7 @@ class OTLPBackend:
 
 def _forget_after_fork() -> None:
     for backend in list(_backends):
-        backend._forget()
+        backend.forget_inherited()
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)

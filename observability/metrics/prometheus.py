@@ -16,10 +16,11 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from observability.compat.prometheus import use_multiprocess_values
 from observability.metrics.folder import FOLDER_VARIABLE
 from observability.metrics.recording import Instrument, Record
 
@@ -38,9 +39,7 @@ def use_folder(folder: str) -> None:
     """Write values to `folder` from now on (prometheus_client reads the variable as it opens files)."""
     os.makedirs(folder, exist_ok=True)
     os.environ[FOLDER_VARIABLE] = folder
-    if not getattr(values.ValueClass, "_multiprocess", False):
-        # prometheus_client picks its value class when first imported; the folder came later.
-        values.ValueClass = values.MultiProcessValue()
+    use_multiprocess_values()  # prometheus_client picked its value class when first imported, before the folder
 
 
 class PrometheusBackend:

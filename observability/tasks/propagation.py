@@ -22,7 +22,7 @@ HEADER = "x_request_id"
 """The message header that carries the request ID (Celery shows it as ``task.request.x_request_id``)."""
 SPAN_ATTRIBUTE = "request.id"
 # Where a running task's context tokens are kept until the task ends: on its request object.
-_TOKENS = "_observability_tokens"
+TOKENS_ATTRIBUTE = "observability_tokens"
 
 
 def add_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -40,15 +40,15 @@ def enter_task(task_id: str | None = None, task: Any = None, **kwargs: Any) -> N
     request_id = incoming if is_valid_request_id(incoming) else request_id_var.get()
     if request_id is None:
         request_id = get_request_id_config().generator()
-    setattr(request, _TOKENS, (request_id_var.set(request_id), task_var.set((task_id, task.name))))
+    setattr(request, TOKENS_ATTRIBUTE, (request_id_var.set(request_id), task_var.set((task_id, task.name))))
 
 
 def leave_task(task: Any = None, **kwargs: Any) -> None:
     """``task_postrun``: the context as it was before the task."""
-    tokens = getattr(task.request, _TOKENS, None) if task is not None else None
+    tokens = getattr(task.request, TOKENS_ATTRIBUTE, None) if task is not None else None
     if tokens is None:
         return
-    setattr(task.request, _TOKENS, None)
+    setattr(task.request, TOKENS_ATTRIBUTE, None)
     # These receivers are connected before the tracing instrumentation's, which opens the task's
     # span after this module's task_prerun and ends it after its task_postrun: the span is
     # current here, not there.

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 MIDDLEWARE_PATH = "observability.tracing.middleware.TracingMiddleware"
 # The official middleware's own name: backends show spans under the same instrumentation scope.
 SCOPE_NAME = "opentelemetry.instrumentation.django"
-EXCEPTION_ATTRIBUTE = "_tracing_exception"
+EXCEPTION_ATTRIBUTE = "observability_exception"
 SERVER, INTERNAL = trace.SpanKind.SERVER, trace.SpanKind.INTERNAL
 
 

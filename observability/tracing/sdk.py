@@ -35,20 +35,30 @@ if TYPE_CHECKING:
 
 
 def enable(provider: TracerProvider) -> TracerProvider:
-    """`provider`, recording whatever ``OTEL_SDK_DISABLED`` said when it was built."""
+    """`provider`, recording whatever ``OTEL_SDK_DISABLED`` said when it was built.
+
+    SDK 1.45: ``TracerProvider._disabled`` is read from the variable in ``__init__``. If it is
+    renamed, ``OTEL_SDK_DISABLED=true`` silences tracing that ``TRACING_ENABLED`` turned on.
+    """
     provider._disabled = False
     return provider
 
 
 def official_middleware_path(instrumentor: DjangoInstrumentor | None = None) -> str:
-    """The dotted path the Django instrumentor inserts at the start of ``MIDDLEWARE``."""
+    """The dotted path the Django instrumentor inserts at the start of ``MIDDLEWARE``.
+
+    Django instrumentation 0.66b: ``DjangoInstrumentor._opentelemetry_middleware``. If it goes,
+    the system checks and the benchmarks fail with an AttributeError at start-up.
+    """
     return (instrumentor or DjangoInstrumentor())._opentelemetry_middleware
 
 
 def configure_official_middleware(tracer: trace.Tracer, excluded_urls: str = "") -> None:
     """Give the official middleware class `tracer` and an exclusion list (benchmarks).
 
-    ``DjangoInstrumentor().instrument()`` must have run once, for the class's meters.
+    ``DjangoInstrumentor().instrument()`` must have run once, for the class's meters. Django
+    instrumentation 0.66b: the class reads ``_tracer`` and ``_excluded_urls`` on each request; if
+    they are renamed, the benchmarks' official rows trace with the wrong provider.
     """
     from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
     from opentelemetry.util.http import parse_excluded_urls
@@ -61,6 +71,8 @@ def http_semconv() -> tuple[object, str]:
     """The HTTP semantic-convention mode ``OTEL_SEMCONV_STABILITY_OPT_IN`` selects, and its schema URL.
 
     The mode is what ``opentelemetry.instrumentation.wsgi``'s public functions take.
+    Instrumentation 0.66b: ``_semconv`` is a private module; if it changes, tracing's set-up
+    fails with an ImportError or an AttributeError.
     """
     _semconv._OpenTelemetrySemanticConventionStability._initialize()
     mode = _semconv._OpenTelemetrySemanticConventionStability._get_opentelemetry_stability_opt_in_mode(
@@ -69,7 +81,11 @@ def http_semconv() -> tuple[object, str]:
 
 
 def swap_global_tracer_provider(provider: object) -> object:
-    """Make `provider` the global tracer provider and return the one it replaces (tests, benchmarks)."""
+    """Make `provider` the global tracer provider and return the one it replaces (tests, benchmarks).
+
+    API 1.45: the global lives in ``trace._TRACER_PROVIDER``; if it moves, the swap has no effect
+    and the tests and benchmarks that use it see the wrong provider.
+    """
     previous = trace._TRACER_PROVIDER
     trace._TRACER_PROVIDER = provider
     return previous
@@ -78,7 +94,11 @@ def swap_global_tracer_provider(provider: object) -> object:
 @contextmanager
 def own_global_tracer_provider() -> Iterator[None]:
     """A block in which no global tracer provider is set yet (so ``set_tracer_provider()`` works once
-    more) and providers may be swapped in; the process's own comes back afterwards (tests, benchmarks)."""
+    more) and providers may be swapped in; the process's own comes back afterwards (tests, benchmarks).
+
+    API 1.45: ``trace._TRACER_PROVIDER`` and the ``Once`` in ``_TRACER_PROVIDER_SET_ONCE``; if
+    either moves, ``set_tracer_provider()`` inside the block is refused with a warning.
+    """
     saved = trace._TRACER_PROVIDER, trace._TRACER_PROVIDER_SET_ONCE
     trace._TRACER_PROVIDER, trace._TRACER_PROVIDER_SET_ONCE = None, Once()
     try:
