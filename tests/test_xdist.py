@@ -1,4 +1,4 @@
-"""Test IDs are the same in every process, as pytest-xdist needs.
+"""The suite runs in pytest-xdist's workers: the same test IDs in each, no Redis database shared.
 
 Each xdist worker collects the suite itself and the run stops when two collections differ. A
 parameter's value is part of its test's ID, so parameters (of ``parametrize`` or of a fixture's
@@ -10,8 +10,10 @@ of collecting twice in subprocesses, which would cost as much as the collection 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, project_env
 
 # Calls whose result differs between two processes (by full dotted name after imports are followed).
 PROCESS_BOUND_CALLS = {
@@ -144,3 +146,20 @@ def test_c(value): ...
         "tests.example:8: uuid.uuid4()", "tests.example:9: a set (its order depends on the hash seed)",
         "tests.example:12: datetime.datetime.now()", "tests.example:17: random.choice()",
     ]
+
+
+def redis_urls_of_worker(worker: str, url: str) -> list[str]:
+    """The main and Celery Redis URLs the tests use in xdist worker `worker` (a process of its own)."""
+    code = ("from tests.support import celery_worker, services; "
+            f"print(services.redis_database_url({url!r})); print(celery_worker.celery_redis_url({url!r}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=project_env(PYTEST_XDIST_WORKER=worker),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_each_worker_has_redis_databases_of_its_own():
+    url = "redis://:pw@127.0.0.1:6379/15"
+    first, second = redis_urls_of_worker("gw0", url), redis_urls_of_worker("gw1", url)
+    assert first == ["redis://:pw@127.0.0.1:6379/15", "redis://:pw@127.0.0.1:6379/11"]
+    assert second == ["redis://:pw@127.0.0.1:6379/14", "redis://:pw@127.0.0.1:6379/10"]
