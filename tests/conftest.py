@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.processes import project_env, run_manage
-from tests.support.services import service_url
+from tests.support.services import redis_database_url, service_url
 
 
 @pytest.fixture(autouse=True)
@@ -35,8 +35,8 @@ def postgres_url() -> str:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """URL of the real Redis server (TEST_REDIS_URL)."""
-    return service_url("TEST_REDIS_URL")
+    """URL of the real Redis server (TEST_REDIS_URL), on a database of this xdist worker's own."""
+    return redis_database_url(service_url("TEST_REDIS_URL"))
 
 
 @pytest.fixture

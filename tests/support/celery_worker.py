@@ -14,17 +14,17 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from tests.support.processes import ROOT, stop_process
+from tests.support.services import redis_database_url
 
 # The Celery tests' own Redis database, so other test runs on the same server are not disturbed.
 CELERY_TEST_DB = 11
 
 
 def celery_redis_url(redis_url: str, db: int = CELERY_TEST_DB) -> str:
-    """`redis_url` (TEST_REDIS_URL) pointed at database `db`."""
-    return urlunsplit(urlsplit(redis_url)._replace(path=f"/{db}"))
+    """`redis_url` (TEST_REDIS_URL) pointed at database `db`, or the one this xdist worker uses instead."""
+    return redis_database_url(redis_url, db)
 
 
 def flush(url: str) -> None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 STRICT = os.environ.get("CHIMERA_TEST_STRICT", "") not in ("", "0", "false")
+# pytest-xdist runs the tests in workers gw0, gw1, ...; one process alone counts as gw0.
+WORKER_NUMBER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
 
 
 def unavailable(reason: str):
@@ -27,6 +30,19 @@ def service_url(variable: str) -> str:
     if not url:
         unavailable(f"{variable} is not set")
     return url
+
+
+def redis_database_url(url: str, db: int | None = None) -> str:
+    """`url` pointed at Redis database `db` (by default its own), counted down by this worker's number.
+
+    Tests flush the databases they use, so two pytest-xdist workers must never share one: with
+    TEST_REDIS_URL on database 15, gw0 uses 15 and gw1 14.
+    """
+    parts = urlsplit(url)
+    worker_db = (int(parts.path.strip("/") or 0) if db is None else db) - WORKER_NUMBER
+    if worker_db < 0:
+        raise ValueError(f"no Redis database for worker gw{WORKER_NUMBER} below {url}: give it a higher one")
+    return urlunsplit(parts._replace(path=f"/{worker_db}"))
 
 
 def chromium_path() -> str:
