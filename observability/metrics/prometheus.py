@@ -11,6 +11,7 @@ memory, in a registry of its own.
 
 from __future__ import annotations
 
+import glob
 import os
 import threading
 from collections.abc import Iterable
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+HEADER_BYTES = 8  # a multiprocess file's used-bytes count and padding, written before any value
 
 # One prometheus_client metric per instrument and folder for the life of the process: two
 # objects writing the same series to one file would overwrite each other's counts.
@@ -52,7 +54,7 @@ class PrometheusBackend:
         self._own: dict[tuple[str | None, str], object] = {}  # in memory: this backend's metrics
         if folder is not None:
             use_folder(folder)
-            MultiProcessCollector(self.registry, path=folder)
+            FolderCollector(self.registry, path=folder)
 
     def bind(self, instrument: Instrument) -> Record:
         """A function recording `instrument` with one cached child per label set."""
@@ -85,6 +87,29 @@ class PrometheusBackend:
     def exposition(self) -> bytes:
         """The Prometheus text format of every metric."""
         return generate_latest(self.registry)
+
+
+class FolderCollector(MultiProcessCollector):
+    """Every process's values in the folder, without the files still being made.
+
+    A process creates its file empty, then sizes it: a file read in between has no header,
+    and prometheus_client's reader raises on it (a 500 for ``/metrics`` and the dashboard). A
+    file removed since the folder was listed (a dead process's live gauges) is skipped too.
+    """
+
+    def __init__(self, registry: CollectorRegistry, path: str) -> None:
+        self.folder = path
+        super().__init__(registry, path=path)
+
+    def collect(self):
+        return self.merge([path for path in glob.glob(os.path.join(self.folder, "*.db")) if _has_header(path)])
+
+
+def _has_header(path: str) -> bool:
+    try:
+        return os.path.getsize(path) >= HEADER_BYTES
+    except OSError:
+        return False
 
 
 def _new_metric(instrument: Instrument, registry: CollectorRegistry | None):

@@ -2,11 +2,13 @@
 
 A folder holding anything but metrics files, the root, or one another live master uses is
 refused with one line naming METRICS_MULTIPROC_DIR, and ``--check-config`` deletes nothing.
-SIGHUP keeps every count; a master killed outright leaves a folder the next master removes.
+SIGHUP keeps every count; a master killed outright leaves a folder the next master removes;
+a metrics file still being made is skipped by ``/metrics`` and the dashboard.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -15,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from observability.metrics.folder import MARKER, master_using
-from tests.e2e.test_metrics_prometheus import metrics_env, route_count, scrape, send, shared_folder
-from tests.support.processes import Gunicorn, project_env, run_manage
+from tests.e2e.test_metrics_prometheus import KEY, metrics_env, route_count, scrape, send, shared_folder
+from tests.support.processes import Gunicorn, http_get, project_env, run_manage
 from tests.support.prometheus import child_pids, wait_for_workers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -103,3 +105,14 @@ def test_the_folder_of_a_killed_master_is_removed_by_the_next(tmp_path):
         assert not abandoned.exists()
         assert shared_folder(server).exists()
 
+
+def test_a_metrics_file_being_made_is_skipped(tmp_path, migrated_db_url):
+    env = project_env(DATABASE_URL=migrated_db_url, CHIMERA_API_KEYS=KEY, WEB_CONCURRENCY="2")
+    with Gunicorn(env=env, log_dir=tmp_path) as server:
+        send(server, 3, path="/health/ready")
+        (shared_folder(server) / "counter_999999.db").touch()  # created, not yet sized, by a new worker
+        (shared_folder(server) / "histogram_999998.db").write_bytes(b"\0" * 4)
+        for _ in range(6):
+            assert scrape(server)[0] == 200
+            status, _, body = http_get(server.url + "/api/v1/health/dashboard", headers={"X-API-Key": KEY})
+            assert status == 200 and json.loads(body)["traffic"] is not None
