@@ -31,10 +31,14 @@ FOLDER_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # where prometheus_client's multip
 # execs one with the old master's variables) makes its own instead of taking the old one's.
 MADE_VARIABLE = "OBSERVABILITY_METRICS_FOLDER_MADE"
 MARKER = "observability-master.lock"  # locked by the master using the folder; holds its pid
+# Shared by readers, exclusive while dead processes' files are merged (observability.metrics.compaction).
+READERS_LOCK = "observability-readers.lock"
 TEMPORARY_PREFIX = "chimera-metrics-"
-# prometheus_client's multiprocess files: <kind>_<pid>.db, gauges <gauge>_<multiprocess_mode>_<pid>.db.
+# prometheus_client's multiprocess files: <kind>_<pid>.db, gauges <gauge>_<multiprocess_mode>_<pid>.db;
+# <kind>_archive.db holds the merged values of dead processes (.new while it is being written).
 _GAUGE_MODES = "(?:live)?(?:all|min|max|sum|mostrecent)"
-_OWN_FILE = re.compile(rf"(?:counter|histogram|summary|gauge_{_GAUGE_MODES})_\d+\.db")
+_OWN_FILE = re.compile(rf"(?:counter|histogram|summary|gauge_{_GAUGE_MODES})_(?:\d+|archive)\.db(?:\.new)?")
+_LOCKS = (MARKER, READERS_LOCK)
 
 
 class FolderRefused(ValueError):
@@ -65,7 +69,7 @@ def folder_problem(path: str | os.PathLike) -> str | None:
         return None
     if not folder.is_dir():
         return "is not a folder"
-    others = sorted(name for name in os.listdir(folder) if name != MARKER and not is_metrics_file(name))
+    others = sorted(name for name in os.listdir(folder) if name not in _LOCKS and not is_metrics_file(name))
     if others:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         return f"holds files other than metrics files ({shown}), which the master would never delete"
@@ -135,6 +139,17 @@ def prepare(configured: str | None) -> str:
     return str(folder)
 
 
+@contextlib.contextmanager
+def reading(path: str | os.PathLike):
+    """Hold `path`'s readers' lock (shared) while reading its files, so that no merge is seen halfway."""
+    descriptor = os.open(Path(path) / READERS_LOCK, os.O_RDONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(descriptor)
+
+
 def remove_abandoned_folders(parent: str | None = None) -> list[Path]:
     """Remove the temporary folders of masters that are gone (killed outright); the folders removed."""
     removed = []
@@ -145,15 +160,6 @@ def remove_abandoned_folders(parent: str | None = None) -> list[Path]:
                     master_using(folder) is None and _empty(folder, remove=True):
                 removed.append(folder)
     return removed
-
-
-def forget_process(pid: int) -> None:
-    """Drop what process `pid` counted as live (running requests); its counts stay."""
-    folder = os.environ.get(FOLDER_VARIABLE)
-    if folder and os.path.isdir(folder):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(pid, folder)
 
 
 def _refusal(problem: str, configured: str) -> str:
@@ -183,7 +189,8 @@ def _remove_metrics_files(folder: Path) -> None:
 def _empty(folder: Path, remove: bool) -> bool:
     """Delete the metrics files and the marker (then the folder itself if `remove`); whether it is all gone."""
     _remove_metrics_files(folder)
-    (folder / MARKER).unlink(missing_ok=True)
+    for lock in _LOCKS:
+        (folder / lock).unlink(missing_ok=True)
     if remove:
         try:
             folder.rmdir()  # only when empty: anything else put there stays

@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, valu
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from observability.metrics.folder import FOLDER_VARIABLE
+from observability.metrics.folder import FOLDER_VARIABLE, reading
 from observability.metrics.recording import Instrument, Record
 
 if TYPE_CHECKING:
@@ -102,7 +102,9 @@ class FolderCollector(MultiProcessCollector):
         super().__init__(registry, path=path)
 
     def collect(self):
-        return self.merge([path for path in glob.glob(os.path.join(self.folder, "*.db")) if _has_header(path)])
+        with reading(self.folder):  # never halfway through a compaction of dead processes' files
+            files = [path for path in glob.glob(os.path.join(self.folder, "*.db")) if _has_header(path)]
+            return self.merge(files)
 
 
 def _has_header(path: str) -> bool:
@@ -110,6 +112,27 @@ def _has_header(path: str) -> bool:
         return os.path.getsize(path) >= HEADER_BYTES
     except OSError:
         return False
+
+
+def file_values(path: str) -> list[tuple[str, float, float]]:
+    """The (key, value, timestamp) entries of one multiprocess file: prometheus_client's private reader."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    if not _has_header(path):
+        return []
+    return [(key, value, timestamp) for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(path)]
+
+
+def write_file(path: str, entries: dict[str, tuple[float, float]]) -> None:
+    """A multiprocess file holding `entries` (key -> value, timestamp): prometheus_client's private writer."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    written = MmapedDict(path)
+    try:
+        for key, (value, timestamp) in entries.items():
+            written.write_value(key, value, timestamp)
+    finally:
+        written.close()
 
 
 def _new_metric(instrument: Instrument, registry: CollectorRegistry | None):

@@ -116,3 +116,15 @@ def test_a_metrics_file_being_made_is_skipped(tmp_path, migrated_db_url):
             assert scrape(server)[0] == 200
             status, _, body = http_get(server.url + "/api/v1/health/dashboard", headers={"X-API-Key": KEY})
             assert status == 200 and json.loads(body)["traffic"] is not None
+
+
+def test_recycled_workers_leave_archives_not_files(tmp_path):
+    # Preloaded, so that a recycled worker is forked ready and no request waits for its boot.
+    with Gunicorn(env=metrics_env(), log_dir=tmp_path, args=["--max-requests", "5", "--preload"]) as server:
+        folder = shared_folder(server)
+        for _ in range(60):
+            assert http_get(server.url + "/ok", headers={"Connection": "close"}, timeout=30)[0] == 200
+        time.sleep(1)  # the last recycled workers end
+        assert route_count(scrape(server)[1]) == 60
+        assert (folder / "histogram_archive.db").exists()
+        assert len(list(folder.glob("histogram_*.db"))) <= 4  # the live workers', the archive, one ending
