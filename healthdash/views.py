@@ -6,31 +6,18 @@ otherwise answer a probe's stray POST or PUT with Django's HTML 403 page.
 """
 
 from collections.abc import Callable
-from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 
 from healthdash.dashboard import dashboard_for
 from healthdash.status import Status
-from observability.context import get_request_id
-from observability.errors import error_body
-
-SAFE_METHODS = ("GET", "HEAD")
+from observability.errors import safe_methods_only
 
 
 def probe(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
     """GET and HEAD only, other methods a JSON 405 with ``Allow``; no CSRF, never cached."""
-    @wraps(view)
-    def checked(request: HttpRequest) -> HttpResponse:
-        if request.method not in SAFE_METHODS:
-            message = f"{request.method} is not allowed here; use {' or '.join(SAFE_METHODS)}."
-            response = JsonResponse(error_body("method_not_allowed", message, get_request_id()), status=405)
-            response["Allow"] = ", ".join(SAFE_METHODS)
-            return response
-        return view(request)
-    return csrf_exempt(never_cache(checked))
+    return never_cache(safe_methods_only(view))
 
 
 @probe

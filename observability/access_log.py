@@ -25,7 +25,7 @@ def request_id_header() -> str:
     """The configured request-ID header, lower-cased as gunicorn's atoms are."""
     from django.core.exceptions import ImproperlyConfigured
 
-    from observability.conf import get_request_id_config
+    from observability.request_id import get_request_id_config
 
     try:
         return get_request_id_config().header.lower()

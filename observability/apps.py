@@ -37,9 +37,9 @@ class ObservabilityConfig(AppConfig):
         """Problems of every setting of observability (observability.startup collects them)."""
         from observability.api_keys import api_key_problems
         from observability.auth_failures import failure_rate_problems
-        from observability.conf import request_id_problems
         from observability.metrics.configuration import metrics_problems
         from observability.proxies import trusted_proxy_problems
+        from observability.request_id import request_id_problems
         from observability.timing import server_timing_problems
         from observability.tracing.configuration import tracing_problems
 
@@ -87,7 +87,7 @@ def start_command_context(argv: list[str] | None = None) -> str | None:
     name = command_name(sys.argv if argv is None else argv)
     if name is None or name in COMMANDS_WITHOUT_RUN_ID or request_id_var.get() is not None:
         return None
-    from observability.conf import get_request_id_config
+    from observability.request_id import get_request_id_config
 
     request_id = get_request_id_config().generator()
     request_id_var.set(request_id)

@@ -13,9 +13,9 @@ from django.core import checks
 
 from observability.api_keys import api_key_problems
 from observability.auth_failures import failure_rate_problems
-from observability.conf import request_id_problems
 from observability.metrics.configuration import metrics_problems
 from observability.proxies import trusted_proxy_problems
+from observability.request_id import request_id_problems
 from observability.tracing import middleware as tracing_middleware
 from observability.tracing.configuration import tracing_problems
 from observability.tracing.sdk import official_middleware_path

@@ -32,7 +32,7 @@ def get_request_id() -> str | None:
 def request_id_context(request_id: str | None = None) -> Iterator[str]:
     """Run a block under `request_id` (a new one when None), restoring the previous ID after."""
     if request_id is None:
-        from observability.conf import get_request_id_config
+        from observability.request_id import get_request_id_config
 
         request_id = get_request_id_config().generator()
     token = request_id_var.set(request_id)

@@ -7,16 +7,19 @@ Django's usual pages everywhere else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from observability.conf import get_request_id_config
 from observability.context import get_request_id
+from observability.request_id import get_request_id_config
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -29,6 +32,26 @@ def error_body(code: str, message: str, request_id: str | None, details: Any = N
     if details is not None:
         error["details"] = details
     return {"error": error}
+
+
+SAFE_METHODS = ("GET", "HEAD")
+
+
+def safe_methods_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """GET and HEAD only, any other method a JSON 405 with ``Allow``.
+
+    Exempt from CSRF: a view that only reads takes no form, and CSRF would otherwise answer a
+    stray POST or PUT with Django's HTML 403 page before the method is looked at.
+    """
+    @wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in SAFE_METHODS:
+            message = f"{request.method} is not allowed here; use {' or '.join(SAFE_METHODS)}."
+            response = _json_error(request, 405, "method_not_allowed", message)
+            response["Allow"] = ", ".join(SAFE_METHODS)
+            return response
+        return view(request, *args, **kwargs)
+    return csrf_exempt(checked)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

@@ -3,8 +3,10 @@
 - ``refuse_invalid_configuration()`` (as the configuration file loads, in the master): stop
   gunicorn with one line per configuration error of every installed app, before ``--preload``
   loads the application or any worker boots (either would fail in ``ready()`` with a
-  traceback, the workers in a loop). With ``/metrics`` served, it then makes the folder where
-  the workers share their metric values (``observability.metrics.folder``), before any fork.
+  traceback, the workers in a loop). With ``/metrics`` served, it then prepares the folder where
+  the workers share their metric values (``observability.metrics.folder``), before any fork, or
+  refuses it the same way; under ``--check-config`` it only checks it. A reload (SIGHUP) runs
+  this again in the same master, which keeps its folder and counts.
 - ``post_fork`` (worker): under ``--preload`` the app, and tracing, were set up in the master;
   the worker builds its own exporter. Without preload, ``ready()`` runs in the worker anyway.
 - ``worker_exit`` (worker): flush buffered spans and the last metrics interval within a bound
@@ -53,7 +55,26 @@ def refuse_invalid_configuration(settings_module: str | None = None) -> None:
     if metrics_folder is not None:
         from observability.metrics import folder
 
-        folder.prepare(metrics_folder or None)
+        try:
+            if only_checking():  # nothing made, locked or deleted: the folder is only checked
+                folder.check(metrics_folder or None)
+            else:
+                folder.prepare(metrics_folder or None)
+        except folder.FolderRefused as refused:
+            sys.exit(f"Configuration error: {refused}")
+
+
+def only_checking() -> bool:
+    """Whether gunicorn runs only to check or print its configuration (--check-config, --print-config)."""
+    from gunicorn.config import Config
+
+    config = Config()
+    parser = config.parser()
+    try:
+        given = [parser.parse_known_args(args)[0] for args in (sys.argv[1:], config.get_cmd_args_from_env())]
+    except SystemExit:  # not gunicorn's command line (a test, another launcher)
+        return False
+    return any(getattr(args, "check_config", False) or getattr(args, "print_config", False) for args in given)
 
 
 def _configuration_report() -> tuple[str, str | None]:

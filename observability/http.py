@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import propagate
 
-from observability.conf import get_request_id_config
 from observability.context import get_request_id
+from observability.request_id import get_request_id_config
 
 if TYPE_CHECKING:
     import httpx

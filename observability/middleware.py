@@ -15,9 +15,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from opentelemetry import trace
 
 from observability.compat.django import close_with
-from observability.conf import get_request_id_config
 from observability.context import request_id_var
-from observability.request_id import is_valid_request_id
+from observability.request_id import get_request_id_config, is_valid_request_id
 from observability.timing import ENVIRON_KEY, RequestTimings, server_timing_enabled, timings_var
 
 if TYPE_CHECKING:

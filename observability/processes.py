@@ -44,6 +44,6 @@ def before_exit(bound: float) -> None:
 
 def process_gone(pid: int) -> None:
     """In a parent: child `pid` ended, so it no longer counts among the live processes' values."""
-    from observability.metrics.folder import forget_process
+    from observability.metrics.compaction import forget_process
 
     forget_process(pid)

@@ -19,6 +19,7 @@ from observability import exporting
 from observability.excluded_urls import HINT as EXCLUDED_HINT
 from observability.excluded_urls import patterns, split_patterns
 from observability.exporting import ExportSettings
+from observability.metrics.folder import folder_problem
 from observability.parsing import Invalid, Problem, Reader, Running, Variable, boolean, shown
 
 EXPORTERS = ("prometheus", "otlp", "otlp_http", "console")
@@ -145,7 +146,7 @@ def folder_error(path: Path) -> str:
         return "is a folder this process cannot write to"
     if not path.exists() and not os.access(_existing_parent(path), os.W_OK | os.X_OK):
         return "does not exist and cannot be made here"
-    return ""
+    return folder_problem(path) or ""  # the rule gunicorn's master applies before it deletes anything
 
 
 def _existing_parent(path: Path) -> Path:

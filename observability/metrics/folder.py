@@ -1,57 +1,206 @@
 """The folder where the processes of one server share their metric values.
 
-gunicorn's master makes it as its configuration loads, before it forks any worker
+gunicorn's master prepares it as its configuration loads, before it forks any worker
 (``observability.gunicorn``): a fresh temporary folder, or ``METRICS_MULTIPROC_DIR`` (else
-``PROMETHEUS_MULTIPROC_DIR``) emptied of the files of an earlier run, so a new master always
-starts from zero. The master exports it to its workers as ``PROMETHEUS_MULTIPROC_DIR`` and, when
+``PROMETHEUS_MULTIPROC_DIR``) emptied of an earlier run's metrics files, so a new master always
+starts from zero. It exports the folder to its workers as ``PROMETHEUS_MULTIPROC_DIR`` and, when
 it exits, removes the folder it made (or empties the configured one).
+
+Only prometheus_client's own files are ever deleted: a folder holding anything else is refused,
+never emptied. The master holds a lock on a marker file in the folder for its whole life (its
+workers inherit it), so a second master refuses a folder that a live one uses, and a master
+killed outright leaves a folder whose lock is free: the next master removes such folders of
+its own making. A reload (SIGHUP) runs the configuration again in the same master, which keeps
+its folder and every count in it.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import os
-import shutil
+import re
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 FOLDER_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # where prometheus_client's multiprocess mode writes
+# The folder a master made and exported: a master that inherits it (gunicorn's USR2 upgrade
+# execs one with the old master's variables) makes its own instead of taking the old one's.
+MADE_VARIABLE = "OBSERVABILITY_METRICS_FOLDER_MADE"
+MARKER = "observability-master.lock"  # locked by the master using the folder; holds its pid
+# Shared by readers, exclusive while dead processes' files are merged (observability.metrics.compaction).
+READERS_LOCK = "observability-readers.lock"
+TEMPORARY_PREFIX = "chimera-metrics-"
+# prometheus_client's multiprocess files: <kind>_<pid>.db, gauges <gauge>_<multiprocess_mode>_<pid>.db;
+# <kind>_archive.db holds the merged values of dead processes (.new while it is being written).
+_GAUGE_MODES = "(?:live)?(?:all|min|max|sum|mostrecent)"
+_OWN_FILE = re.compile(rf"(?:counter|histogram|summary|gauge_{_GAUGE_MODES})_(?:\d+|archive)\.db(?:\.new)?")
+_LOCKS = (MARKER, READERS_LOCK)
+
+
+class FolderRefused(ValueError):
+    """The configured folder cannot be this server's: the message names the variable and the folder."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    path: Path
+    made_here: bool
+    lock: int  # the marker's descriptor, open (and locked) while the master lives
+
+
+_prepared: _Prepared | None = None
+
+
+def is_metrics_file(name: str) -> bool:
+    """Whether `name` is a file prometheus_client writes in a multiprocess folder."""
+    return _OWN_FILE.fullmatch(name) is not None
+
+
+def folder_problem(path: str | os.PathLike) -> str | None:
+    """Why `path` cannot be a server's own metrics folder (the root, a file, other files in it), or None."""
+    folder = Path(path)
+    if folder.resolve() == Path(folder.resolve().anchor):
+        return "is the root folder"
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        return "is not a folder"
+    others = sorted(name for name in os.listdir(folder) if name not in _LOCKS and not is_metrics_file(name))
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        return f"holds files other than metrics files ({shown}), which the master would never delete"
+    return None
+
+
+def master_using(path: str | os.PathLike) -> int | None:
+    """The pid of the live master (or its workers) holding `path`'s lock, else None (0: pid unknown)."""
+    try:
+        descriptor = os.open(Path(path) / MARKER, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        text = os.pread(descriptor, 32, 0).decode(errors="replace").strip()
+        return int(text) if text.isdigit() else 0
+    finally:
+        os.close(descriptor)  # releases a lock taken here, never the holder's (flock belongs to the open file)
+    return None
+
+
+def check(configured: str | None) -> None:
+    """Raise FolderRefused when `configured` holds other files, is the root, or a live master uses it."""
+    if not configured or configured == os.environ.get(MADE_VARIABLE) or (
+            _prepared is not None and Path(configured) == _prepared.path):
+        return
+    problem = folder_problem(configured)
+    if problem is None and (holder := master_using(configured)) is not None:
+        problem = f"is in use by another running master (pid {holder})"
+    if problem is not None:
+        raise FolderRefused(_refusal(problem, configured))
 
 
 def prepare(configured: str | None) -> str:
-    """In the master, before it forks: the folder, empty and exported; cleaned up when the master exits."""
+    """In the master, before it forks: the folder, locked and exported; cleaned up when the master exits.
+
+    Raises FolderRefused for a folder that holds other files, is the root, or a live master uses.
+    """
+    global _prepared
+    if _prepared is not None:  # gunicorn reloading its configuration: the same master keeps its counts
+        if configured and Path(configured) != _prepared.path:
+            print(f"Metrics: the workers keep sharing {_prepared.path}; {configured} applies when the master "
+                  "restarts", file=sys.stderr, flush=True)
+        return str(_prepared.path)
+    if configured and configured == os.environ.get(MADE_VARIABLE):
+        configured = None  # the folder of the master this one replaces, not the operator's choice
     if configured:
         folder = Path(configured)
+        check(configured)
         folder.mkdir(parents=True, exist_ok=True)
-        _empty(folder)
+        lock = _claim(folder)
+        if lock is None:  # another master claimed it since the check
+            raise FolderRefused(_refusal("is in use by another running master", configured))
+        _remove_metrics_files(folder)
+        os.environ.pop(MADE_VARIABLE, None)
     else:
-        folder = Path(tempfile.mkdtemp(prefix="chimera-metrics-"))
+        remove_abandoned_folders()
+        folder = Path(tempfile.mkdtemp(prefix=TEMPORARY_PREFIX))
+        lock = _claim(folder)
+        os.environ[MADE_VARIABLE] = str(folder)
     os.environ[FOLDER_VARIABLE] = str(folder)
-    atexit.register(_clean_up, folder, not configured, os.getpid())
+    _prepared = _Prepared(folder, not configured, lock)
+    atexit.register(_clean_up, _prepared, os.getpid())
     # Before gunicorn's logging is set up: a plain line on stderr, where gunicorn writes its own.
     print(f"Metrics: the workers share their values in {folder}", file=sys.stderr, flush=True)
     return str(folder)
 
 
-def forget_process(pid: int) -> None:
-    """Drop what process `pid` counted as live (running requests); its counts stay."""
-    folder = os.environ.get(FOLDER_VARIABLE)
-    if folder and os.path.isdir(folder):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(pid, folder)
-
-
-def _empty(folder: Path) -> None:
-    for stale in folder.glob("*.db"):
-        stale.unlink(missing_ok=True)
+@contextlib.contextmanager
+def reading(path: str | os.PathLike):
+    """Hold `path`'s readers' lock (shared) while reading its files, so that no merge is seen halfway."""
+    descriptor = os.open(Path(path) / READERS_LOCK, os.O_RDONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(descriptor)
 
 
-def _clean_up(folder: Path, made_here: bool, master: int) -> None:
+def remove_abandoned_folders(parent: str | None = None) -> list[Path]:
+    """Remove the temporary folders of masters that are gone (killed outright); the folders removed."""
+    removed = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{TEMPORARY_PREFIX}*"):
+        with contextlib.suppress(OSError):  # another user's folder, or one removed meanwhile
+            # An empty marker is being claimed: its master writes its pid once it holds the lock.
+            if folder.stat().st_uid == os.getuid() and (folder / MARKER).stat().st_size > 0 and \
+                    master_using(folder) is None and _empty(folder, remove=True):
+                removed.append(folder)
+    return removed
+
+
+def _refusal(problem: str, configured: str) -> str:
+    return (f"METRICS_MULTIPROC_DIR {problem}: {configured}. Give a folder for this server alone, or leave it "
+            "unset for a fresh one per master.")
+
+
+def _claim(folder: Path) -> int | None:
+    """Lock `folder`'s marker for this process and its children, writing this pid; None when another holds it."""
+    descriptor = os.open(folder / MARKER, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        return None
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+    return descriptor
+
+
+def _remove_metrics_files(folder: Path) -> None:
+    for entry in folder.iterdir():
+        if is_metrics_file(entry.name):
+            entry.unlink(missing_ok=True)
+
+
+def _empty(folder: Path, remove: bool) -> bool:
+    """Delete the metrics files and the marker (then the folder itself if `remove`); whether it is all gone."""
+    _remove_metrics_files(folder)
+    for lock in _LOCKS:
+        (folder / lock).unlink(missing_ok=True)
+    if remove:
+        try:
+            folder.rmdir()  # only when empty: anything else put there stays
+        except OSError:
+            return False
+    return True
+
+
+def _clean_up(prepared: _Prepared, master: int) -> None:
     if os.getpid() != master:  # a worker exiting runs the master's exit handlers too
         return
-    if made_here:
-        shutil.rmtree(folder, ignore_errors=True)
-    else:
-        _empty(folder)
+    _empty(prepared.path, remove=prepared.made_here)
+    os.close(prepared.lock)

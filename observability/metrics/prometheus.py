@@ -11,6 +11,7 @@ memory, in a registry of its own.
 
 from __future__ import annotations
 
+import glob
 import os
 import threading
 from collections.abc import Iterable
@@ -21,13 +22,14 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from observability.compat.prometheus import use_multiprocess_values
-from observability.metrics.folder import FOLDER_VARIABLE
+from observability.metrics.folder import FOLDER_VARIABLE, reading
 from observability.metrics.recording import Instrument, Record
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+HEADER_BYTES = 8  # a multiprocess file's used-bytes count and padding, written before any value
 
 # One prometheus_client metric per instrument and folder for the life of the process: two
 # objects writing the same series to one file would overwrite each other's counts.
@@ -51,7 +53,7 @@ class PrometheusBackend:
         self._own: dict[tuple[str | None, str], object] = {}  # in memory: this backend's metrics
         if folder is not None:
             use_folder(folder)
-            MultiProcessCollector(self.registry, path=folder)
+            FolderCollector(self.registry, path=folder)
 
     def bind(self, instrument: Instrument) -> Record:
         """A function recording `instrument` with one cached child per label set."""
@@ -84,6 +86,52 @@ class PrometheusBackend:
     def exposition(self) -> bytes:
         """The Prometheus text format of every metric."""
         return generate_latest(self.registry)
+
+
+class FolderCollector(MultiProcessCollector):
+    """Every process's values in the folder, without the files still being made.
+
+    A process creates its file empty, then sizes it: a file read in between has no header,
+    and prometheus_client's reader raises on it (a 500 for ``/metrics`` and the dashboard). A
+    file removed since the folder was listed (a dead process's live gauges) is skipped too.
+    """
+
+    def __init__(self, registry: CollectorRegistry, path: str) -> None:
+        self.folder = path
+        super().__init__(registry, path=path)
+
+    def collect(self):
+        with reading(self.folder):  # never halfway through a compaction of dead processes' files
+            files = [path for path in glob.glob(os.path.join(self.folder, "*.db")) if _has_header(path)]
+            return self.merge(files)
+
+
+def _has_header(path: str) -> bool:
+    try:
+        return os.path.getsize(path) >= HEADER_BYTES
+    except OSError:
+        return False
+
+
+def file_values(path: str) -> list[tuple[str, float, float]]:
+    """The (key, value, timestamp) entries of one multiprocess file: prometheus_client's private reader."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    if not _has_header(path):
+        return []
+    return [(key, value, timestamp) for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(path)]
+
+
+def write_file(path: str, entries: dict[str, tuple[float, float]]) -> None:
+    """A multiprocess file holding `entries` (key -> value, timestamp): prometheus_client's private writer."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    written = MmapedDict(path)
+    try:
+        for key, (value, timestamp) in entries.items():
+            written.write_value(key, value, timestamp)
+    finally:
+        written.close()
 
 
 def _new_metric(instrument: Instrument, registry: CollectorRegistry | None):

@@ -4,7 +4,8 @@ For a caller with a key (``Authorization: Bearer <key>``, what Prometheus sends 
 ``credentials_file``, or ``X-API-Key``) or an active staff session; 401 for anyone else unless
 ``METRICS_ANONYMOUS=true``. A key that is sent must be valid, even then, and wrong keys count
 towards the per-address limit of every endpoint that takes keys (429 past it). 404 when metrics
-are off or ``prometheus`` is not among the exporters. ``healthdash.urls`` routes it.
+are off or ``prometheus`` is not among the exporters; any method but GET and HEAD is a JSON 405.
+``healthdash.urls`` routes it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from observability.api_keys import HEADER, check_key, is_authorized
+from observability.errors import safe_methods_only
 from observability.metrics.configuration import get_metrics_config
 from observability.metrics.prometheus import CONTENT_TYPE
 from observability.metrics.setup import prometheus_backend
@@ -24,7 +25,7 @@ CHALLENGE = 'Bearer realm="metrics"'
 
 
 @never_cache
-@require_safe
+@safe_methods_only
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """The exposition, or 401 (with the header to send) for a caller who may not read it."""
     backend = prometheus_backend()

@@ -14,9 +14,8 @@ from typing import Any
 
 from opentelemetry import trace
 
-from observability.conf import get_request_id_config
 from observability.context import request_id_var, task_var
-from observability.request_id import is_valid_request_id
+from observability.request_id import get_request_id_config, is_valid_request_id
 
 HEADER = "x_request_id"
 """The message header that carries the request ID (Celery shows it as ``task.request.x_request_id``)."""

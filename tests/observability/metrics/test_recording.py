@@ -113,6 +113,17 @@ def test_a_staff_session_may_read_metrics(metrics, django_user_model):
     assert client.get("/metrics").status_code == 200
 
 
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch", "options"])
+def test_metrics_answer_other_methods_405_in_json_without_csrf(metrics, method):
+    client = Client(enforce_csrf_checks=True)  # as a real request meets CSRF: no HTML 403 page
+    response = getattr(client, method)("/metrics", HTTP_X_API_KEY=KEY, HTTP_X_REQUEST_ID="metrics-405")
+    assert (response.status_code, response["Allow"], response["Content-Type"]) == (405, "GET, HEAD",
+                                                                                 "application/json")
+    assert response.json()["error"] == {"code": "method_not_allowed", "request_id": "metrics-405",
+                                        "message": f"{method.upper()} is not allowed here; use GET or HEAD."}
+    assert client.head("/metrics", HTTP_X_API_KEY=KEY).status_code == 200
+
+
 def test_metrics_are_not_served_without_the_prometheus_exporter(metrics, settings):
     settings.OBSERVABILITY = {**settings.OBSERVABILITY, "METRICS_EXPORTER": "console",
                               "METRICS_EXPORT_INTERVAL_SECONDS": "3600"}

@@ -1,0 +1,81 @@
+"""Dead processes' metrics files merged into one archive file per kind.
+
+Each process writes files of its own, and a scrape reads every file in the folder: a server
+whose workers are often replaced (``max_requests``) would read thousands. When a process ends,
+its parent (gunicorn's master, in ``child_exit``) adds the counts of its counter, histogram and
+summary files to ``<kind>_archive.db`` and deletes them, so the totals stay exact and a scrape
+reads the live processes' files plus a few archives. Its ``live*`` gauges are dropped, as
+before; its other gauges keep their files (``mostrecent`` needs their timestamps and pids).
+
+The merge holds the readers' lock exclusively (``observability.metrics.folder.reading``): a
+scrape sees the files before the merge or after it, never a count twice or not at all. When a
+scrape holds the lock, the merge waits for the next process to end.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections import defaultdict
+from pathlib import Path
+
+from observability.metrics.folder import FOLDER_VARIABLE, READERS_LOCK
+from observability.metrics.prometheus import file_values, write_file
+
+SUMMED_KINDS = ("counter", "histogram", "summary")
+_ended: set[int] = set()  # processes whose files are still to merge
+
+
+def forget_process(pid: int) -> None:
+    """Process `pid` ended: drop what it counted as live (running requests) and archive its counts."""
+    folder = os.environ.get(FOLDER_VARIABLE)
+    if not folder or not os.path.isdir(folder):
+        return
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid, folder)
+    _ended.add(pid)
+    _ended.difference_update(compact(folder, _ended))
+
+
+def compact(folder: str | os.PathLike, pids: set[int]) -> set[int]:
+    """Merge the summed files of the ended processes `pids` into the archives; the pids done (none when busy)."""
+    path = Path(folder)
+    # A pid given to a new process since its predecessor ended writes its files again: not now.
+    ended = {pid for pid in pids if not _running(pid)}
+    descriptor = os.open(path / READERS_LOCK, os.O_RDONLY | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return set()
+        for kind in SUMMED_KINDS:
+            files = [file for file in (path / f"{kind}_{pid}.db" for pid in ended) if file.exists()]
+            if files:
+                _archive(path / f"{kind}_archive.db", files)
+        return ended
+    finally:
+        os.close(descriptor)
+
+
+def _archive(archive: Path, files: list[Path]) -> None:
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for file in [archive, *files] if archive.exists() else files:
+        for key, value, _ in file_values(str(file)):
+            totals[key][0] += value
+    merged = archive.with_name(archive.name + ".new")  # not *.db: no reader lists it
+    merged.unlink(missing_ok=True)
+    write_file(str(merged), {key: (value, timestamp) for key, (value, timestamp) in totals.items()})
+    os.replace(merged, archive)
+    for file in files:
+        file.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

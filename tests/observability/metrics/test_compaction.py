@@ -1,0 +1,75 @@
+"""Dead processes' files merged into archives: the same totals from far fewer files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from observability.metrics.compaction import compact
+from observability.metrics.folder import READERS_LOCK, reading
+from observability.metrics.prometheus import FolderCollector
+
+# One process's values, as a worker records them: labelled counters, a histogram, a live gauge.
+RECORD = textwrap.dedent("""
+    import os, sys
+    from prometheus_client import Counter, Gauge, Histogram
+    n = int(sys.argv[1])
+    requests = Counter("requests", "r", ["route"])
+    duration = Histogram("duration_seconds", "d", ["route"], buckets=(0.1, 1.0))
+    for i in range(n):
+        requests.labels(f"/r{i % 3}").inc()
+        duration.labels(f"/r{i % 3}").observe(i / 10)
+    Gauge("health", "h", multiprocess_mode="mostrecent").set(n)
+    print(os.getpid())
+""")
+
+
+def record(folder, count: int) -> int:
+    """The pid of a process, now ended, that recorded `count` requests into `folder`."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    done = subprocess.run([sys.executable, "-c", RECORD, str(count)], env=env, capture_output=True, text=True,
+                          check=True, timeout=60)
+    return int(done.stdout)
+
+
+def samples(folder) -> dict:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in FolderCollector(None, str(folder)).collect() for s in family.samples}
+
+
+def test_merged_files_give_the_same_totals(tmp_path):
+    pids = {record(tmp_path, count) for count in (4, 7, 9)}
+    before = samples(tmp_path)
+    assert compact(tmp_path, pids) == pids
+    assert samples(tmp_path) == pytest.approx(before)  # sums of floats, added in another order
+    later = record(tmp_path, 5)  # merged again into the same archives
+    before = samples(tmp_path)
+    assert before[("requests_total", (("route", "/r0"),))] == 2 + 3 + 3 + 2
+    assert compact(tmp_path, {later}) == {later}
+    assert samples(tmp_path) == pytest.approx(before)  # sums of floats, added in another order
+    assert sorted(name for name in os.listdir(tmp_path) if not name.startswith("gauge_")) == [
+        "counter_archive.db", "histogram_archive.db", READERS_LOCK]
+
+
+def test_nothing_is_merged_while_a_scrape_reads_or_a_process_runs(tmp_path):
+    ended = record(tmp_path, 3)
+    with reading(tmp_path):
+        assert compact(tmp_path, {ended}) == set()
+    assert compact(tmp_path, {os.getpid()}) == set()  # a pid in use again writes its files
+    assert (tmp_path / f"counter_{ended}.db").exists()
+    assert compact(tmp_path, {ended, os.getpid()}) == {ended}
+    assert not (tmp_path / f"counter_{ended}.db").exists()
+
+
+def test_a_file_still_being_made_is_skipped(tmp_path):
+    record(tmp_path, 2)
+    before = samples(tmp_path)
+    (tmp_path / "counter_999999.db").touch()
+    (tmp_path / "histogram_999998.db").write_bytes(b"\0" * 4)
+    assert samples(tmp_path) == pytest.approx(before)  # sums of floats, added in another order
+    assert compact(tmp_path, {999999, 999998}) == {999999, 999998}
+    assert samples(tmp_path) == pytest.approx(before)  # sums of floats, added in another order
