@@ -118,13 +118,20 @@ PUBLIC_LINES = '''INSTALLED_APPS = [
     "observability",
     "healthdash",
 ]
-MIDDLEWARE = [''' + pipeline.lines()  # every observability middleware, in the order the checks want
+MIDDLEWARE = [
+'''
 PUBLIC_URLS = 'urlpatterns = [path("", include("healthdash.urls")), ...]'
 
 
 def test_install_guide_shows_the_public_lines():
     assert PUBLIC_LINES in INSTALL
     assert PUBLIC_URLS in INSTALL
+
+
+def test_install_guide_lists_every_observability_middleware_in_the_pipeline_s_order():
+    block = re.search(r"^MIDDLEWARE = \[\n(.*?)^\]", INSTALL, flags=re.MULTILINE | re.DOTALL).group(1)
+    listed = re.findall(r'^    "(observability\.[\w.]+)",$', block, flags=re.MULTILINE)
+    assert listed == list(pipeline.ORDER)
 
 
 def test_install_guide_names_only_what_the_wheel_holds():

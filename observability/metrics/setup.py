@@ -2,8 +2,9 @@
 
 ``ObservabilityConfig.ready()`` calls ``set_up_metrics()``: it records into the Prometheus files
 when ``prometheus`` is an exporter, into OpenTelemetry's SDK when a push exporter is, and splices
-``MetricsMiddleware`` into a ``MIDDLEWARE`` that does not list it (before the handler loads it). Settings changes
-(``override_settings``) rebuild the backends. ``observability.processes`` calls the rest.
+``MetricsMiddleware`` into a ``MIDDLEWARE`` that does not list it (before the handler loads it).
+Settings changes (``override_settings``) rebuild the backends. ``observability.processes`` calls
+the rest.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ def set_up_metrics(config: MetricsConfig | None = None) -> bool:
         pipeline.splice(MIDDLEWARE_PATH)
     _set_up = True
     return config.enabled
-
-
 
 
 def prometheus_backend() -> PrometheusBackend | None:

@@ -104,8 +104,8 @@ def instrument_django(provider: object, config: TracingConfig) -> bool:
 
 
 def uninstrument_django() -> None:
-    """Undo instrument_django(): the middleware passes (and leaves MIDDLEWARE if it was spliced in), the
-    database and cache layers lose their spans."""
+    """Undo instrument_django(): handlers loaded from now on leave the middleware out (and MIDDLEWARE
+    loses it if it was spliced in); the database and cache layers lose their spans."""
     from observability import pipeline
     from observability.tracing import datastores, middleware
 
