@@ -1,11 +1,12 @@
 """Chunked request bodies (``Transfer-Encoding: chunked``), which Django would read as empty.
 
-Django sizes a request body by ``CONTENT_LENGTH`` alone, and a chunked request has none. A
-server that decodes the chunks itself says so with ``wsgi.input_terminated`` (gunicorn does):
-the body is then read here, before Django builds the request, up to one byte more than
+Django sizes a request body by ``CONTENT_LENGTH`` alone, and a chunked request has none. A server
+that decodes the chunks itself says so with ``wsgi.input_terminated`` (gunicorn does): the body is
+then read here, in a ``request_started`` receiver rather than a middleware because Django sizes the
+body's stream when it builds the request, before any middleware, up to one byte more than
 ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (the parser refuses what is over), and given a length. Under a
-server that leaves the chunks to the application the body cannot be read safely: reading it
-answers 411 Length Required instead of an empty body. ASGI servers hand Django whole bodies.
+server that leaves the chunks to the application the body cannot be read safely: reading it answers
+411 Length Required instead of an empty body. ASGI servers hand Django whole bodies.
 """
 
 from __future__ import annotations

@@ -51,10 +51,17 @@ INSTALLED_APPS = [
     "chimera",
 ]
 
+# The whole request pipeline. Before it, two request_started receivers edit the WSGI environ, as no middleware
+# can: healthdash gives /health probes by instance IP an allowed Host (before anything validates it, OpenTelemetry's
+# own middleware included, which its instrumentor puts ahead of this list) and chimera reads chunked request
+# bodies (before Django builds the request and sizes its body).
 MIDDLEWARE = [
-    "observability.middleware.RequestIDMiddleware",
-    # The client's address behind TRUSTED_PROXIES, before anything logs or throttles by it.
+    # Observability first, in this order (a system check says when not); each one leaves the chain while its
+    # feature is off. The client's address behind TRUSTED_PROXIES, before anything records, logs or throttles by it:
     "observability.proxies.ClientAddressMiddleware",
+    "observability.tracing.middleware.TracingMiddleware",  # the server span
+    "observability.middleware.RequestIDMiddleware",  # the request ID, on the span, the response and the logs
+    "observability.metrics.middleware.MetricsMiddleware",  # duration, route, status; the span as exemplar
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy (django-csp, CONTENT_SECURITY_POLICY below) on the admin's pages.
     "chimera.admin_csp.AdminContentSecurityPolicy",

@@ -22,6 +22,7 @@ class HealthdashConfig(AppConfig):
 
         checks.register(healthdash_checks.check_settings, "healthdash")
         checks.register(healthdash_checks.check_capacity, "healthdash")
+        checks.register(healthdash_checks.check_urls, "healthdash", checks.Tags.urls)
         request_started.connect(admit_ip_host_probes, dispatch_uid="healthdash.admit_ip_host_probes")
         register_builtin_services(service_registry)
         if not self.configuration_problems():

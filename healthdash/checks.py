@@ -1,11 +1,14 @@
-"""System checks of healthdash: its settings (healthdash.E0xx) and its capacity (healthdash.W0xx).
+"""System checks of healthdash: its settings (healthdash.E0xx), its URLs (E014) and its capacity (healthdash.W0xx).
 
 IDs are stable and never reused (E005, the API keys now read by observability, is retired).
 """
 
 from __future__ import annotations
 
-from django.core.checks import CheckMessage, Warning
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning
+from django.urls import NoReverseMatch, reverse
 
 from healthdash.conf import get_settings, settings_problems
 from healthdash.registry import configured_service_problems, service_registry
@@ -40,3 +43,26 @@ def check_capacity(app_configs=None, **kwargs) -> list[Warning]:
                 f"({config.deadline:g} s): it is cut off at the deadline.",
                 hint="Lower the service's timeout or raise HEALTH_DEADLINE.", id="healthdash.W002"))
     return warnings
+
+
+def check_urls(app_configs=None, **kwargs) -> list[Error]:
+    """An admin site with the health page has the dashboard JSON it reads: healthdash.urls is routed."""
+    if not apps.is_installed("django.contrib.admin"):
+        return []
+    from django.contrib.admin.sites import all_sites
+
+    from healthdash.admin_site import HealthAdminSiteMixin
+
+    sites = sorted(site.name for site in all_sites if isinstance(site, HealthAdminSiteMixin))
+    if not sites:
+        return []
+    try:
+        reverse("healthdash:dashboard")
+    except NoReverseMatch:
+        return [Error(
+            f"The admin health page is installed (admin site {', '.join(map(repr, sites))}) but healthdash.urls "
+            "is not routed: the page fails with NoReverseMatch for 'healthdash:dashboard'.",
+            hint=f'Add path("", include("healthdash.urls")) to urlpatterns in {settings.ROOT_URLCONF} '
+                 '(include and path from django.urls), next to the admin\'s own line.',
+            id="healthdash.E014")]
+    return []

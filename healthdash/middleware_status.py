@@ -15,13 +15,15 @@ from django.urls import URLResolver, get_resolver
 from django.utils.module_loading import import_string
 
 from healthdash.probes.tracing import tracing_active
+from observability import pipeline
+from observability.metrics.configuration import get_metrics_config
 
 ACTIVE, INACTIVE = "active", "inactive"
 
 MIDDLEWARE_FEATURES = {
-    "request_id": ("observability.middleware.RequestIDMiddleware", "django_guid.middleware.guid_middleware"),
-    # Inserted by observability when METRICS_ENABLED is on; django-prometheus's counts as well.
-    "metrics": ("observability.metrics.middleware.MetricsMiddleware",
+    "request_id": (pipeline.REQUEST_ID, "django_guid.middleware.guid_middleware"),
+    # observability's counts only while METRICS_ENABLED is on (it leaves the chain otherwise); django-prometheus's too.
+    "metrics": (pipeline.METRICS,
                 "django_prometheus.middleware.PrometheusAfterMiddleware"),
     "authentication": ("django.contrib.auth.middleware.AuthenticationMiddleware",),
     "sessions": ("django.contrib.sessions.middleware.SessionMiddleware",),
@@ -37,7 +39,9 @@ def middleware_statuses() -> dict[str, str]:
     installed = _installed_middleware()
     statuses = {"request_id": _state(_uses(installed, MIDDLEWARE_FEATURES["request_id"]))}
     statuses["tracing"] = _state(tracing_active())
-    statuses["metrics"] = _state(_uses(installed, MIDDLEWARE_FEATURES["metrics"]))
+    metrics_on = get_metrics_config().enabled
+    statuses["metrics"] = _state(_uses(installed, tuple(
+        path for path in MIDDLEWARE_FEATURES["metrics"] if metrics_on or path != pipeline.METRICS)))
     for feature, paths in MIDDLEWARE_FEATURES.items():
         if feature not in statuses:
             statuses[feature] = _state(_uses(installed, paths))

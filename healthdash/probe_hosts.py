@@ -1,12 +1,13 @@
 """Load balancers probe ``/health`` and ``/health/ready`` with the instance's IP address as Host.
 
-``ALLOWED_HOSTS`` rightly rejects such a Host (a 400), and listing every instance's address
-would open it for every path. So, for those two paths only, when the Host is an IP literal
-that ``ALLOWED_HOSTS`` does not admit, the Host is replaced by an allowed name before Django
-builds the request. It happens in a ``request_started`` receiver, before any middleware runs,
-because middleware ahead of ours may validate the host too (OpenTelemetry's Django middleware
-builds the absolute URL of every request). Every other path, and any Host that is not an IP
-address, goes through host validation as before; the probe views use no host.
+``ALLOWED_HOSTS`` rightly rejects such a Host (a 400), and listing every instance's address would
+open it for every path. So, for those two paths only, when the Host is an IP literal that
+``ALLOWED_HOSTS`` does not admit, the Host is replaced by an allowed name before Django builds the
+request. It happens in a ``request_started`` receiver, before any middleware runs, rather than in a
+middleware listed first: OpenTelemetry's Django middleware builds (and so validates) the absolute
+URL of every request, and its instrumentor inserts it ahead of every line of ``MIDDLEWARE``. Every
+other path, and any Host that is not an IP address, goes through host validation as before; the
+probe views use no host.
 """
 
 from __future__ import annotations

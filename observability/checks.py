@@ -11,16 +11,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import checks
 
+from observability import pipeline
 from observability.api_keys import api_key_problems
 from observability.auth_failures import failure_rate_problems
 from observability.metrics.configuration import metrics_problems
 from observability.proxies import trusted_proxy_problems
 from observability.request_id import request_id_problems
-from observability.tracing import middleware as tracing_middleware
 from observability.tracing.configuration import tracing_problems
 from observability.tracing.sdk import official_middleware_path
-
-MIDDLEWARE_PATH = "observability.middleware.RequestIDMiddleware"
 
 
 def check_request_id_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
@@ -50,26 +48,68 @@ def check_server_timing_settings(app_configs=None, **kwargs) -> list[checks.Chec
     return [problem.check_message() for problem in server_timing_problems()]
 
 
+PIPELINE_HINT = ("Start MIDDLEWARE with these lines, in this order (each does nothing while its feature is off):"
+                 + pipeline.lines())
+# Why each one goes where ORDER puts it, for the warning naming what stands before it.
+MISPLACED_BECAUSE = {
+    pipeline.CLIENT_ADDRESS: "what those record sees the proxy's address, not the client's",
+    pipeline.TRACING: "the server span misses what those do, and what they record carries no trace",
+    pipeline.REQUEST_ID: "responses those return early carry no request ID, and their log lines no correlation",
+    pipeline.METRICS: "requests those answer, and the time they take, are not counted",
+}
+
+
 def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """RequestIDMiddleware is installed, and first (after OpenTelemetry's own)."""
-    middleware = list(settings.MIDDLEWARE)
-    if MIDDLEWARE_PATH not in middleware:
+    """RequestIDMiddleware is installed, and only OpenTelemetry's or ours come before it."""
+    middleware = pipeline.as_written(settings.MIDDLEWARE)
+    if pipeline.REQUEST_ID not in middleware:
         return [checks.Warning(
-            f"{MIDDLEWARE_PATH} is not in MIDDLEWARE: responses carry no request ID and logs no correlation.",
-            hint=f"Add '{MIDDLEWARE_PATH}' as the first entry of MIDDLEWARE.", id="observability.W040",
+            f"{pipeline.REQUEST_ID} is not in MIDDLEWARE: responses carry no request ID and logs no correlation.",
+            hint=PIPELINE_HINT, id="observability.W040",
         )]
-    # OpenTelemetry's middleware (or ours in its place) opens the server span, so it may come first.
-    may_precede = {official_middleware_path(), tracing_middleware.MIDDLEWARE_PATH}
-    before = [path for path in middleware[: middleware.index(MIDDLEWARE_PATH)] if path not in may_precede]
+    before = misplaced_before(middleware, pipeline.REQUEST_ID)
     if before:
         return [checks.Warning(
-            f"{MIDDLEWARE_PATH} comes after {', '.join(before)}: responses those return early "
-            "carry no request ID, and their log lines no correlation.",
-            hint=f"Move '{MIDDLEWARE_PATH}' to the start of MIDDLEWARE.", id="observability.W041",
+            f"{pipeline.REQUEST_ID} comes after {', '.join(before)}: "
+            f"{MISPLACED_BECAUSE[pipeline.REQUEST_ID]}.", hint=PIPELINE_HINT, id="observability.W041",
         )]
     return []
 
 
+def check_middleware_order(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The other observability middleware come first in MIDDLEWARE, in the pipeline's order."""
+    middleware = pipeline.as_written(settings.MIDDLEWARE)
+    messages = []
+    for path in (pipeline.CLIENT_ADDRESS, pipeline.TRACING, pipeline.METRICS):
+        before = misplaced_before(middleware, path) if path in middleware else []
+        if before:
+            messages.append(checks.Warning(
+                f"{path} comes after {', '.join(before)}: {MISPLACED_BECAUSE[path]}.",
+                hint=PIPELINE_HINT, id="observability.W042",
+            ))
+    return messages
+
+
+def check_middleware_listed(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A MIDDLEWARE with RequestIDMiddleware lists the other observability middleware too."""
+    middleware = pipeline.as_written(settings.MIDDLEWARE)
+    missing = [path for path in pipeline.ORDER if path not in middleware]
+    if pipeline.REQUEST_ID not in middleware or not missing:
+        return []  # without RequestIDMiddleware, W040 names every line
+    unresolved = "; the client behind TRUSTED_PROXIES is never resolved" if pipeline.CLIENT_ADDRESS in missing else ""
+    return [checks.Warning(
+        f"MIDDLEWARE lists {pipeline.REQUEST_ID} but not {', '.join(missing)}: the requests' pipeline is not "
+        f"what MIDDLEWARE says (tracing and metrics splice their middleware in at start-up while on{unresolved}).",
+        hint=f"Add {', '.join(repr(path) for path in missing)}. {PIPELINE_HINT}", id="observability.W043",
+    )]
+
+
+def misplaced_before(middleware: list[str], path: str) -> list[str]:
+    """The entries before `path` that the pipeline puts after it: anything but OpenTelemetry's and ours before."""
+    may_precede = {official_middleware_path(), *pipeline.ORDER[:pipeline.ORDER.index(path)]}
+    return [entry for entry in middleware[: middleware.index(path)] if entry not in may_precede]
+
+
 # Every check above, registered under the "observability" tag by ObservabilityConfig.ready().
-CHECKS = (check_request_id_settings, check_middleware, check_tracing_settings, check_server_timing_settings,
-          check_metrics_settings, check_access_settings)
+CHECKS = (check_request_id_settings, check_middleware, check_middleware_order, check_middleware_listed,
+          check_tracing_settings, check_server_timing_settings, check_metrics_settings, check_access_settings)

@@ -1,12 +1,14 @@
 """The client's address behind trusted proxies: ``X-Forwarded-For`` counts only when they sent it.
 
-``OBSERVABILITY["TRUSTED_PROXIES"]`` (``TRUSTED_PROXIES``: addresses or networks,
-comma-separated; empty by default, trusting nobody) names the proxies in front of the service.
-When a request comes from one of them, ``ClientAddressMiddleware`` walks ``X-Forwarded-For``
-from the right past every trusted hop and puts the first other address in ``REMOTE_ADDR``, so
-Django, the throttles, the limit on failed authentication and gunicorn's access log (which reads
-the same WSGI environ) all see the client. From anyone else the header is ignored: a client
-cannot choose its own address. The scheme is Django's ``SECURE_PROXY_SSL_HEADER``'s business.
+``OBSERVABILITY["TRUSTED_PROXIES"]`` (``TRUSTED_PROXIES``: addresses or networks, comma-separated;
+empty by default, trusting nobody) names the proxies in front of the service. When a request comes
+from one of them, ``ClientAddressMiddleware`` walks ``X-Forwarded-For`` from the right past every
+trusted hop and puts the first other address in ``REMOTE_ADDR``, so the server span, Django, the
+throttles, the limit on failed authentication and gunicorn's access log (which reads the same WSGI
+environ) all see the client: it is the first observability middleware in ``MIDDLEWARE``
+(``observability.pipeline``), and leaves the chain when no proxy is trusted. From anyone else the
+header is ignored: a client cannot choose its own address. The scheme is Django's
+``SECURE_PROXY_SSL_HEADER``'s business.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.exceptions import MiddlewareNotUsed
 
 from observability.parsing import Invalid, Problem, Reader, Running, Variable, must
 
@@ -107,15 +110,16 @@ class ClientAddressMiddleware:
     async_capable = True
 
     def __init__(self, get_response):
+        self.networks = trusted_proxies()
+        if not self.networks:  # nobody's X-Forwarded-For is believed: nothing to do on any request
+            raise MiddlewareNotUsed
         self.get_response = get_response
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
-        self.networks = trusted_proxies()
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if self.networks:
-            meta = request.META
-            meta["REMOTE_ADDR"] = client_address(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR"),
-                                                 self.networks)
+        meta = request.META
+        meta["REMOTE_ADDR"] = client_address(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR"),
+                                             self.networks)
         return self.get_response(request)

@@ -95,7 +95,8 @@ CASES = {
     "chimera.E011": ({}, {}, {"CHIMERA_PROVIDER_OPENAI_TIMEOUT": "601"}, {}),
 }
 # Raised by check functions rather than settings parsers; each has tests next to its check.
-CHECK_FUNCTION_IDS = {"observability.W040", "observability.W041", "healthdash.W001", "healthdash.W002",
+CHECK_FUNCTION_IDS = {"observability.W040", "observability.W041", "observability.W042", "observability.W043",
+                      "healthdash.E014", "healthdash.W001", "healthdash.W002",
                       "chimera.W020", "chimera.W021", "chimera.W022", "chimera.W030"}
 
 

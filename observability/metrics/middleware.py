@@ -1,10 +1,11 @@
 """MetricsMiddleware: the duration, method, route and status of every request, and how many are running.
 
-``observability.metrics.setup`` puts it right after ``RequestIDMiddleware`` (inside the
-tracing middleware, so a sampled request's span is current when its duration is recorded and
-becomes the exemplar). It counts every request whatever tracing samples, except the paths of
-``METRICS_EXCLUDED_URLS``. ``http.route`` is Django's route pattern (``/api/v1/tasks/<str:task_id>``),
-never the path itself, so the number of series stays bounded.
+``MIDDLEWARE`` lists it right after ``RequestIDMiddleware`` (inside the tracing middleware, so a
+sampled request's span is current when its duration is recorded and becomes the exemplar;
+``observability.pipeline``); with metrics off it leaves the chain. It counts every request whatever
+tracing samples, except the paths of ``METRICS_EXCLUDED_URLS``. ``http.route`` is Django's route
+pattern (``/api/v1/tasks/<str:task_id>``), never the path itself, so the number of series stays
+bounded.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from observability.metrics.instruments import (
     REQUEST_DURATION,
     UNMATCHED_ROUTE,
 )
+from observability.pipeline import METRICS
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
 
-MIDDLEWARE_PATH = "observability.metrics.middleware.MetricsMiddleware"
+MIDDLEWARE_PATH = METRICS
 SERVER_ERROR = "500"
 
 

@@ -1,9 +1,10 @@
 """Metrics set-up: the backends the configuration needs, the middleware, and what a process does at its ends.
 
 ``ObservabilityConfig.ready()`` calls ``set_up_metrics()``: it records into the Prometheus files
-when ``prometheus`` is an exporter, into OpenTelemetry's SDK when a push exporter is, and puts
-``MetricsMiddleware`` into ``MIDDLEWARE`` (before the handler loads it). Settings changes
-(``override_settings``) rebuild the backends. ``observability.processes`` calls the rest.
+when ``prometheus`` is an exporter, into OpenTelemetry's SDK when a push exporter is, and splices
+``MetricsMiddleware`` into a ``MIDDLEWARE`` that does not list it (before the handler loads it).
+Settings changes (``override_settings``) rebuild the backends. ``observability.processes`` calls
+the rest.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 
+from observability import pipeline
 from observability.metrics import recording
 from observability.metrics.configuration import MetricsConfig, get_metrics_config
 from observability.metrics.middleware import MIDDLEWARE_PATH
@@ -18,7 +20,6 @@ from observability.metrics.otlp import OTLPBackend
 from observability.metrics.prometheus import PrometheusBackend
 from observability.parsing import on_setting_change
 
-REQUEST_ID_MIDDLEWARE = "observability.middleware.RequestIDMiddleware"
 # Previous OTLP backends get this long to push what they hold when settings change.
 REPLACED_SHUTDOWN_SECONDS = 1.0
 
@@ -40,22 +41,10 @@ def set_up_metrics(config: MetricsConfig | None = None) -> bool:
     global _set_up
     config = get_metrics_config() if config is None else config
     _replace(backends_for(config))
-    if config.enabled:
-        insert_middleware()
+    if config.enabled:  # a project that does not list MetricsMiddleware (the first published lines) gets it
+        pipeline.splice(MIDDLEWARE_PATH)
     _set_up = True
     return config.enabled
-
-
-def insert_middleware() -> None:
-    """Put MetricsMiddleware right after RequestIDMiddleware (first without it), unless it is there."""
-    from django.conf import settings
-
-    middleware = list(settings.MIDDLEWARE)
-    if MIDDLEWARE_PATH in middleware:
-        return
-    position = middleware.index(REQUEST_ID_MIDDLEWARE) + 1 if REQUEST_ID_MIDDLEWARE in middleware else 0
-    middleware.insert(position, MIDDLEWARE_PATH)
-    settings.MIDDLEWARE = middleware
 
 
 def prometheus_backend() -> PrometheusBackend | None:

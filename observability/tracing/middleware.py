@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.asgi import ASGIRequest
 from django.urls import Resolver404, resolve
 from opentelemetry import context, propagate, trace
@@ -39,12 +40,13 @@ from opentelemetry.util.http import (
     sanitize_method,
 )
 
+from observability.pipeline import TRACING
 from observability.tracing.sampling import EMPTY_CONTEXT, SamplingFirst
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
 
-MIDDLEWARE_PATH = "observability.tracing.middleware.TracingMiddleware"
+MIDDLEWARE_PATH = TRACING
 # The official middleware's own name: backends show spans under the same instrumentation scope.
 SCOPE_NAME = "opentelemetry.instrumentation.django"
 EXCEPTION_ATTRIBUTE = "observability_exception"
@@ -72,21 +74,29 @@ _installed: Tracing | None = None
 
 
 def install(tracing: Tracing | None) -> None:
-    """What middleware loaded from now on traces with (None: pass every request through)."""
+    """What middleware loaded from now on traces with (None: it leaves the chain)."""
     global _installed
     _installed = tracing
+
+
+def installed() -> Tracing | None:
+    """What middleware loaded now traces with."""
+    return _installed
 
 
 class TracingMiddleware:
     """Opens the server span of every request whose path is not excluded."""
 
     def __init__(self, get_response):
+        # Tracing off, or OpenTelemetry's own middleware opens the spans: out of the chain.
+        if _installed is None:
+            raise MiddlewareNotUsed
         self.get_response = get_response
         self.tracing = _installed
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         tracing = self.tracing
-        if tracing is None or (tracing.excluded is not None and tracing.excluded.match(request.path_info)) or (
+        if (tracing.excluded is not None and tracing.excluded.match(request.path_info)) or (
                 isinstance(request, ASGIRequest)):  # the official middleware skips them too (no ASGI instrumentation)
             return self.get_response(request)
         span, token = self._start(tracing, request)

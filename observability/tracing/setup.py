@@ -56,11 +56,12 @@ def build_provider(config: TracingConfig, processor: SpanProcessor) -> TracerPro
 
 
 def instrument_django(provider: object, config: TracingConfig) -> bool:
-    """Put TracingMiddleware first in MIDDLEWARE; False when Django was instrumented already.
+    """Give TracingMiddleware its tracer; False when Django was instrumented already.
 
     Must run before the handler loads its middleware (``ready()`` does): instrumenting later,
-    from a server hook, silently yields no spans. The database and cache layers get their
-    spans here too (``observability.tracing.datastores``).
+    from a server hook, silently yields no spans. A project that does not list the middleware
+    gets it spliced into MIDDLEWARE (``observability.pipeline``). The database and cache layers
+    get their spans here too (``observability.tracing.datastores``).
     """
     from django.conf import settings
     from opentelemetry.instrumentation.django import DjangoInstrumentor
@@ -70,10 +71,12 @@ def instrument_django(provider: object, config: TracingConfig) -> bool:
         set_global_response_propagator,
     )
 
+    from observability import pipeline
     from observability.tracing import datastores, middleware, sdk
 
-    # opentelemetry-instrument (or the project) put the official middleware in already.
-    if DjangoInstrumentor().is_instrumented_by_opentelemetry or middleware.MIDDLEWARE_PATH in settings.MIDDLEWARE:
+    # opentelemetry-instrument (or the project) put the official middleware in already, or this ran before.
+    if (DjangoInstrumentor().is_instrumented_by_opentelemetry or sdk.official_middleware_path() in settings.MIDDLEWARE
+            or middleware.installed() is not None):
         return False
     semconv, schema_url = sdk.http_semconv()
     from opentelemetry.instrumentation.django.version import __version__
@@ -81,7 +84,7 @@ def instrument_django(provider: object, config: TracingConfig) -> bool:
     tracer = provider.get_tracer(middleware.SCOPE_NAME, __version__, schema_url=schema_url)
     middleware.install(middleware.Tracing(tracer, compile_excluded(config.excluded_urls), semconv,
                                           provider))
-    settings.MIDDLEWARE = [middleware.MIDDLEWARE_PATH, *settings.MIDDLEWARE]
+    pipeline.splice(middleware.MIDDLEWARE_PATH)
     if get_global_response_propagator() is None:
         set_global_response_propagator(TraceResponsePropagator())
     datastores.instrument(provider, config)
@@ -89,12 +92,12 @@ def instrument_django(provider: object, config: TracingConfig) -> bool:
 
 
 def uninstrument_django() -> None:
-    """Undo instrument_django(): the middleware leaves MIDDLEWARE, the database and cache layers their spans."""
-    from django.conf import settings
-
+    """Undo instrument_django(): handlers loaded from now on leave the middleware out (and MIDDLEWARE
+    loses it if it was spliced in); the database and cache layers lose their spans."""
+    from observability import pipeline
     from observability.tracing import datastores, middleware
 
-    settings.MIDDLEWARE = [path for path in settings.MIDDLEWARE if path != middleware.MIDDLEWARE_PATH]
+    pipeline.unsplice(middleware.MIDDLEWARE_PATH)
     middleware.install(None)
     datastores.uninstrument()
 

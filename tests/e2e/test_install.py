@@ -28,8 +28,9 @@ APPS = ("observability", "healthdash")
 SHIPPED = re.compile(r"\.py$|/(?:templates|static|locale)/")
 STAFF_USER = "staff"
 STAFF_PASSWORD = "a-staff-password-for-install-tests"
-# What docs/install.md has a user paste, in the shape startproject's lists allow; the key, DEBUG
-# and hosts a deployment sets.
+# What docs/install.md has a user paste, in the shape startproject's lists allow, with MIDDLEWARE as
+# the first published guide had it (RequestIDMiddleware alone: such projects keep working); the key,
+# DEBUG and hosts a deployment sets.
 SETTINGS = """
 INSTALLED_APPS = [
     "healthdash.admin_site.HealthAdminConfig" if app == "django.contrib.admin" else app for app in INSTALLED_APPS
@@ -145,6 +146,13 @@ def test_management_commands(venv, project):
     result = manage(venv, project, "health")
     assert result.returncode in (0, 1), f"manage.py health:\n{result.stdout}\n{result.stderr}"
     assert re.search(r"^database\s+up", result.stdout, flags=re.MULTILINE), result.stdout
+
+
+def test_the_published_middleware_line_gets_a_warning_naming_the_others(venv, project):
+    result = manage(venv, project, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "observability.W043" in result.stderr, result.stderr
+    assert '"observability.tracing.middleware.TracingMiddleware",' in result.stderr
 
 
 def test_request_ids(server):

@@ -7,7 +7,7 @@ from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from healthdash.checks import check_capacity, check_settings
+from healthdash.checks import check_capacity, check_settings, check_urls
 from healthdash.registry import register_configured_services
 
 
@@ -77,3 +77,21 @@ def test_capacity_warnings(project_services, healthdash_settings):
     assert [w.id for w in warnings] == ["healthdash.W001", "healthdash.W002"]
     assert warnings[0].msg.startswith(f"{len(project_services)} services are registered but HEALTH_MAX_WORKERS is 2")
     assert "'slow-search' has a timeout of 2.5 s, longer than HEALTH_DEADLINE (2 s)" in warnings[1].msg
+
+
+def test_the_project_routes_healthdash_urls():
+    assert check_urls() == []
+
+
+def test_e014_the_health_page_without_healthdash_urls(settings, admin_client):
+    settings.ROOT_URLCONF = "tests.healthdash.urls_without_healthdash"
+    (error,) = check_urls()
+    assert error.id == "healthdash.E014"
+    assert "NoReverseMatch" in error.msg
+    assert 'path("", include("healthdash.urls"))' in error.hint
+    assert "tests.healthdash.urls_without_healthdash" in error.hint
+    with pytest.raises(SystemCheckError, match="healthdash.E014"):
+        call_command("check", tags=["urls"])
+    # What the check spares a project: the page itself fails.
+    admin_client.raise_request_exception = False
+    assert admin_client.get("/admin/health/").status_code == 500

@@ -20,7 +20,7 @@ def test_project_configuration():
         "request_id": "active" if "observability.middleware.RequestIDMiddleware" in django_settings.MIDDLEWARE
         else "inactive",
         "tracing": "inactive",
-        # Metrics are on by default: observability inserted its middleware when the app was ready.
+        # Metrics are on by default, and the project lists their middleware.
         "metrics": "active",
         "authentication": "active", "sessions": "active", "csrf": "active", "security_headers": "active",
         "clickjacking": "active", "rate_limiting": "active",  # POST /api/v1/generate is throttled
@@ -38,6 +38,13 @@ def test_follows_settings_middleware(settings):
     assert statuses["authentication"] == "active"
     assert statuses["sessions"] == "active"
     assert {statuses[k] for k in ("csrf", "security_headers", "clickjacking", "metrics")} == {"inactive"}
+
+
+def test_listed_metrics_middleware_counts_only_with_metrics_on(settings):
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "METRICS_ENABLED": "false"}
+    assert middleware_statuses()["metrics"] == "inactive"
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "METRICS_ENABLED": "true"}
+    assert middleware_statuses()["metrics"] == "active"
 
 
 def test_rate_limiting_follows_drf_throttles(settings):

@@ -6,10 +6,17 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from observability import checks
+from observability import checks, pipeline
 
 MIDDLEWARE = "observability.middleware.RequestIDMiddleware"
 OTEL_MIDDLEWARE = "opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware"
+SECURITY = "django.middleware.security.SecurityMiddleware"
+# What every middleware hint shows: the four lines, in order, as a project pastes them.
+PIPELINE_LINES = """
+    "observability.proxies.ClientAddressMiddleware",
+    "observability.tracing.middleware.TracingMiddleware",
+    "observability.middleware.RequestIDMiddleware",
+    "observability.metrics.middleware.MetricsMiddleware","""
 
 
 def ids(messages) -> list[str]:
@@ -19,6 +26,16 @@ def ids(messages) -> list[str]:
 def test_project_configuration_is_clean():
     assert checks.check_request_id_settings() == []
     assert checks.check_middleware() == []
+    assert checks.check_middleware_order() == []
+    assert checks.check_middleware_listed() == []
+
+
+def test_the_project_lists_the_pipeline_first_in_its_order(settings):
+    assert settings.MIDDLEWARE[:4] == list(pipeline.ORDER)
+
+
+def middleware_messages() -> list:
+    return checks.check_middleware() + checks.check_middleware_order() + checks.check_middleware_listed()
 
 
 def test_settings_problems_are_errors_with_hints(settings):
@@ -28,11 +45,11 @@ def test_settings_problems_are_errors_with_hints(settings):
     assert all(message.is_serious() and message.hint for message in messages)
 
 
-def test_w040_middleware_missing(settings):
+def test_w040_middleware_missing_gives_every_line(settings):
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE]
-    messages = checks.check_middleware()
+    messages = middleware_messages()
     assert ids(messages) == ["observability.W040"]
-    assert MIDDLEWARE in messages[0].hint
+    assert PIPELINE_LINES in messages[0].hint
 
 
 def test_w041_middleware_not_first(settings):
@@ -40,11 +57,47 @@ def test_w041_middleware_not_first(settings):
     messages = checks.check_middleware()
     assert ids(messages) == ["observability.W041"]
     assert "django.middleware.security.SecurityMiddleware" in messages[0].msg
+    assert PIPELINE_LINES in messages[0].hint
 
 
 def test_opentelemetry_middleware_may_come_first(settings):
     settings.MIDDLEWARE = [OTEL_MIDDLEWARE, *settings.MIDDLEWARE]
-    assert checks.check_middleware() == []
+    assert middleware_messages() == []
+
+
+@pytest.mark.parametrize(("middleware", "misplaced", "after"), [
+    # The order the project had: the client's address resolved after the request ID.
+    ([MIDDLEWARE, pipeline.CLIENT_ADDRESS, pipeline.TRACING, pipeline.METRICS, SECURITY],
+     [pipeline.CLIENT_ADDRESS, pipeline.TRACING], MIDDLEWARE),
+    ([pipeline.TRACING, pipeline.CLIENT_ADDRESS, MIDDLEWARE, pipeline.METRICS], [pipeline.CLIENT_ADDRESS],
+     pipeline.TRACING),
+    ([pipeline.CLIENT_ADDRESS, pipeline.TRACING, MIDDLEWARE, SECURITY, pipeline.METRICS], [pipeline.METRICS],
+     SECURITY),
+])
+def test_w042_names_each_misplaced_middleware_and_what_precedes_it(settings, middleware, misplaced, after):
+    settings.MIDDLEWARE = middleware
+    messages = checks.check_middleware_order()
+    assert ids(messages) == ["observability.W042"] * len(misplaced)
+    assert [message.msg.split(" comes after ")[0] for message in messages] == misplaced
+    assert all(after in message.msg and PIPELINE_LINES in message.hint for message in messages)
+
+
+def test_w043_names_the_lines_a_project_of_the_published_lines_adds(settings):
+    settings.MIDDLEWARE = [MIDDLEWARE, SECURITY]
+    messages = middleware_messages()
+    assert ids(messages) == ["observability.W043"]
+    assert "TRUSTED_PROXIES" in messages[0].msg
+    for path in (pipeline.CLIENT_ADDRESS, pipeline.TRACING, pipeline.METRICS):
+        assert path in messages[0].msg and repr(path) in messages[0].hint
+    assert PIPELINE_LINES in messages[0].hint
+
+
+def test_checks_judge_middleware_as_written_not_as_spliced(settings):
+    settings.MIDDLEWARE = [MIDDLEWARE, SECURITY]
+    pipeline.splice(pipeline.TRACING)
+    pipeline.splice(pipeline.METRICS)
+    assert settings.MIDDLEWARE == [pipeline.TRACING, MIDDLEWARE, pipeline.METRICS, SECURITY]
+    assert ids(middleware_messages()) == ["observability.W043"]
 
 
 def test_checks_are_registered_under_the_observability_tag(settings):

@@ -53,8 +53,16 @@ def test_the_middleware_sets_remote_addr(client, settings):
     middleware = ClientAddressMiddleware(lambda request: seen.setdefault("addr", request.META["REMOTE_ADDR"]))
     middleware(RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7"))
     assert seen["addr"] == "203.0.113.7"
+
+
+def test_without_trusted_proxies_the_middleware_leaves_the_chain(client, settings):
+    from django.core.exceptions import MiddlewareNotUsed
+
+    from observability.proxies import ClientAddressMiddleware
+
     settings.OBSERVABILITY = {**settings.OBSERVABILITY, "TRUSTED_PROXIES": ""}
-    seen.clear()
-    ClientAddressMiddleware(lambda request: seen.setdefault("addr", request.META["REMOTE_ADDR"]))(
-        RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7"))
-    assert seen["addr"] == "127.0.0.1"
+    with pytest.raises(MiddlewareNotUsed):
+        ClientAddressMiddleware(lambda request: None)
+    # The handler drops it: X-Forwarded-For counts for nothing.
+    seen = client.get("/health", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert seen.wsgi_request.META["REMOTE_ADDR"] == "127.0.0.1"
