@@ -13,6 +13,11 @@ from django.utils.module_loading import import_string
 from healthdash.conf import get_settings
 from observability.parsing import Problem
 
+__all__ = [
+    "AlreadyRegistered", "Service", "ServiceRegistry", "UnknownService", "configured_service_problems",
+    "register_configured_services", "service_registry",
+]
+
 Check = Callable[[], object]
 
 

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from healthdash.reasons import safe_traceback
 from healthdash.registry import AlreadyRegistered
 
+__all__ = ["SectionRegistry", "register_section"]
+
 logger = logging.getLogger(__name__)
 
 Section = Callable[[bool], object]

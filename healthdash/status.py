@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+__all__ = ["CheckResult", "InvalidResult", "ServiceResult", "Status", "overall_status", "to_check_result"]
+
 
 class Status(StrEnum):
     """Status of one service, or of all of them."""

@@ -21,6 +21,11 @@ from rest_framework.exceptions import AuthenticationFailed, Throttled
 from observability import auth_failures
 from observability.parsing import SECRET, Invalid, Problem, Reader, Running, Variable
 
+__all__ = [
+    "APIKeys", "ApiKey", "ApiKeyAuthentication", "ApiKeyUser", "HEADER", "api_key_digests", "api_key_problems",
+    "check_key", "digests", "is_authorized", "key_digest", "key_is_valid", "parse_api_keys", "presented_key",
+]
+
 HEADER = "X-API-Key"
 META_KEY = "HTTP_X_API_KEY"
 BEARER = "bearer"

@@ -1,9 +1,10 @@
 """Django system checks of observability, built from the configuration's Problems.
 
 IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing (026:
-``SERVER_TIMING``), 040-049 middleware, 050-069 metrics, 080-089 client addresses and the limit on
-failed authentication. A configuration problem is an error (``observability.E0xx``) when it
-breaks a feature that is on, and a warning (``observability.W0xx``, same number) when it is off.
+``SERVER_TIMING``), 040-049 middleware, 050-069 metrics (069: ``/metrics`` not routed), 080-089
+client addresses and the limit on failed authentication. A configuration problem is an error
+(``observability.E0xx``) when it breaks a feature that is on, and a warning (``observability.W0xx``,
+same number) when it is off.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.core import checks
 from observability import pipeline
 from observability.api_keys import api_key_problems
 from observability.auth_failures import failure_rate_problems
-from observability.metrics.configuration import metrics_problems
+from observability.metrics.configuration import get_metrics_config, metrics_problems
 from observability.proxies import trusted_proxy_problems
 from observability.request_id import request_id_problems
 from observability.tracing.configuration import tracing_problems
@@ -104,6 +105,24 @@ def check_middleware_listed(app_configs=None, **kwargs) -> list[checks.CheckMess
     )]
 
 
+def check_metrics_routed(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """/metrics is served (metrics on, prometheus among the exporters): observability.urls is routed."""
+    from django.urls import NoReverseMatch, reverse
+
+    if not get_metrics_config().serves_prometheus:
+        return []
+    try:
+        reverse("observability:metrics")
+    except NoReverseMatch:
+        return [checks.Warning(
+            "Metrics are on with the prometheus exporter, but observability.urls is not routed: nothing "
+            "answers /metrics.",
+            hint=f'Add path("", include("observability.urls")) to urlpatterns in {settings.ROOT_URLCONF} '
+                 "(include and path from django.urls), or set METRICS_EXPORTER to a push exporter.",
+            id="observability.W069")]
+    return []
+
+
 def misplaced_before(middleware: list[str], path: str) -> list[str]:
     """The entries before `path` that the pipeline puts after it: anything but OpenTelemetry's and ours before."""
     may_precede = {official_middleware_path(), *pipeline.ORDER[:pipeline.ORDER.index(path)]}
@@ -112,4 +131,5 @@ def misplaced_before(middleware: list[str], path: str) -> list[str]:
 
 # Every check above, registered under the "observability" tag by ObservabilityConfig.ready().
 CHECKS = (check_request_id_settings, check_middleware, check_middleware_order, check_middleware_listed,
-          check_tracing_settings, check_server_timing_settings, check_metrics_settings, check_access_settings)
+          check_tracing_settings, check_server_timing_settings, check_metrics_settings, check_access_settings,
+          check_metrics_routed)

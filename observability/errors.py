@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
     from rest_framework.response import Response
 
+__all__ = [
+    "error_body", "exception_handler", "handler400", "handler403", "handler404", "handler500", "is_api_request",
+    "safe_methods_only",
+]
+
 
 def error_body(code: str, message: str, request_id: str | None, details: Any = None) -> dict:
     """The error envelope; `details` (field errors of a 400) only when there are some."""

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 from observability.parsing import Invalid, shown
 
+__all__ = ["compile_excluded", "pattern_error", "patterns", "split_patterns"]
+
 HINT = "Give comma-separated path patterns matched from the start of the path, such as /health."
 
 

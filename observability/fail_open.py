@@ -16,6 +16,8 @@ from typing import TypeVar
 
 from observability.redaction import redact
 
+__all__ = ["CacheGuard"]
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRY_SECONDS = 5.0

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     import httpx
     import requests
 
+__all__ = [
+    "add_outgoing_headers", "add_outgoing_headers_async", "httpx_async_client", "httpx_client", "outgoing_headers",
+    "requests_session",
+]
+
 
 def outgoing_headers() -> dict[str, str]:
     """Headers that let the next service join this request's ID and trace."""

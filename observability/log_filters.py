@@ -19,6 +19,8 @@ from opentelemetry import trace
 from observability.context import request_id_var, task_var
 from observability.redaction import redact
 
+__all__ = ["RedactionFilter", "RequestContextFilter", "SecurityEventFilter"]
+
 MISSING = "-"
 # Attributes every LogRecord has; anything else was added with extra= (and JSON lines show it).
 RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {

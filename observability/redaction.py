@@ -17,6 +17,8 @@ from django.conf import settings
 
 from observability.parsing import on_setting_change
 
+__all__ = ["add_secret_source", "configured_secrets", "mask_url", "redact", "redact_tree", "url_secrets"]
+
 MASK = "***"
 # Secrets this short would mask ordinary words; credential-shaped text is masked regardless.
 MIN_SECRET_LENGTH = 4

@@ -26,6 +26,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 from observability.parsing import Problem
 
+__all__ = [
+    "command_name", "configuration_errors", "configuration_problems", "refusal", "refuse_invalid_configuration",
+    "reporting", "reports_configuration",
+]
+
 REPORTING_COMMANDS = frozenset({"check"})  # Django's own; ours declare reports_configuration
 # How manage.py, django-admin and ``python -m django`` appear as sys.argv[0].
 COMMAND_LINE_PROGRAMS = frozenset({"manage.py", "django-admin", "django-admin.py", "django/__main__.py"})

@@ -26,6 +26,11 @@ from django.utils.module_loading import import_string
 from observability.compat.django import wrap_cache_methods
 from observability.parsing import Problem, Reader, Running, Variable, boolean, on_setting_change
 
+__all__ = [
+    "RequestTimings", "ServerTimingConfig", "add_query_timer", "install", "parse_server_timing",
+    "server_timing_enabled", "server_timing_problems", "time_cache_backends", "time_query", "timed_cache_method",
+]
+
 ENVIRON_KEY = "observability.timings"
 
 

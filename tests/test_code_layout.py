@@ -98,6 +98,53 @@ def test_every_package_has_an_init():
     assert missing == []
 
 
+def declared_public(module: str) -> set[str] | None:
+    """The names `module` declares public in its ``__all__``, or None when it declares none."""
+    path = MODULES.get(module) or SUPPORT.get(module)
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    return None
+
+
+SUPPORT = {module_name(path): path for path in sorted((ROOT / "tests" / "support").rglob("*.py"))}
+IMPORTERS = {**MODULES,
+             **{f"bench.{path.stem}": path for path in sorted((ROOT / "bench").glob("*.py"))}}
+
+
+def imports_across(importer: str, path: Path) -> list[tuple[str, str]]:
+    """(module, name) of each name `importer` takes from another app's module (any app's, for bench)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0):
+            continue
+        home = node.module.split(".")[0]
+        if home not in (*APPS, "tests") or home == importer.split(".")[0]:
+            continue
+        found += [(node.module, alias.name) for alias in node.names
+                  if alias.name != "*" and f"{node.module}.{alias.name}" not in {**MODULES, **SUPPORT}]
+    return found
+
+
+def test_apps_and_benchmarks_import_only_public_names_across_apps():
+    """A name taken from another app (or by bench/) is in its module's __all__: the surface is declared."""
+    private = sorted(f"{importer}: {module}.{name}" for importer, path in IMPORTERS.items()
+                     for module, name in imports_across(importer, path)
+                     if name.startswith("_") or name not in (declared_public(module) or ()))
+    assert private == []
+
+
+def test_the_surface_check_sees_a_name_outside_all(tmp_path):
+    module = tmp_path / "probe.py"
+    module.write_text("from observability.api_keys import BEARER, is_authorized\n"
+                      "from healthdash.registry import service_registry\n")
+    taken = imports_across("healthdash.probe", module)
+    assert ("observability.api_keys", "BEARER") in taken and ("observability.api_keys", "is_authorized") in taken
+    assert ("healthdash.registry", "service_registry") not in taken  # the importer's own app
+    public = declared_public("observability.api_keys")
+    assert "is_authorized" in public and "BEARER" not in public
+
+
 def test_the_cycle_finder_finds_cycles():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set(), "c": {"a"}}) is None

@@ -120,7 +120,10 @@ PUBLIC_LINES = '''INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
 '''
-PUBLIC_URLS = 'urlpatterns = [path("", include("healthdash.urls")), ...]'
+PUBLIC_URLS = '''urlpatterns = [
+    path("", include("healthdash.urls")),  # /health, /health/ready, the dashboard's JSON
+    path("", include("observability.urls")),  # /metrics
+'''
 
 
 def test_install_guide_shows_the_public_lines():

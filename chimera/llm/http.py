@@ -17,6 +17,8 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from chimera.llm.deadline import DeadlineTransport
 from observability.http import httpx_client
 
+__all__ = ["build_client", "get_client"]
+
 _current: tuple[int, object, httpx.Client] | None = None  # (pid, tracer provider, client)
 _lock = threading.Lock()
 

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from celery import Celery
     from kombu import Connection
 
+__all__ = ["CeleryProbe", "queue_length"]
+
 
 @dataclass(frozen=True)
 class CeleryProbe:

@@ -21,6 +21,8 @@ from django.db.utils import load_backend
 
 from healthdash.status import CheckResult
 
+__all__ = ["DatabaseProbe", "own_connection", "probe_settings", "service_name"]
+
 
 def service_name(kind: str, alias: str) -> str:
     """``database`` for the default alias, ``database:<alias>`` for the others."""

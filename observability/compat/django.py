@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
     from django.http import HttpResponseBase
 
+__all__ = ["close_with", "disconnect_redis_pools", "wrap_cache_methods"]
+
 # The public methods of Django's cache API; the async ones and the composite ones call these.
 CACHE_METHODS = ("add", "get", "set", "touch", "delete", "clear", "get_many", "set_many", "delete_many",
                  "has_key", "incr", "decr", "get_or_set", "incr_version", "decr_version")

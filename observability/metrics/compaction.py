@@ -22,6 +22,8 @@ from pathlib import Path
 from observability.metrics.folder import FOLDER_VARIABLE, READERS_LOCK
 from observability.metrics.prometheus import file_values, write_file
 
+__all__ = ["compact", "forget_process"]
+
 SUMMED_KINDS = ("counter", "histogram", "summary")
 _ended: set[int] = set()  # processes whose files are still to merge
 

@@ -22,6 +22,11 @@ from observability.exporting import ExportSettings
 from observability.metrics.folder import folder_problem
 from observability.parsing import Invalid, Problem, Reader, Running, Variable, boolean, shown
 
+__all__ = [
+    "MetricsConfig", "exporters", "folder", "folder_error", "get_metrics_config", "interval", "metrics_problems",
+    "parse_metrics",
+]
+
 EXPORTERS = ("prometheus", "otlp", "otlp_http", "console")
 PUSH_EXPORTERS = frozenset({"otlp", "otlp_http", "console"})
 SETTINGS_NAME = "OBSERVABILITY"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from observability.metrics.recording import Instrument
 
+__all__ = ["ACTIVE_REQUESTS", "REQUEST_DURATION"]
+
 # OpenTelemetry's advice for http.server.request.duration, in seconds.
 HTTP_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 # Methods kept as they are; any other is _OTHER, as the semantic conventions say, so that a

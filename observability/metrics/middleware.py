@@ -30,6 +30,8 @@ from observability.pipeline import METRICS
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
 
+__all__ = ["MIDDLEWARE_PATH", "MetricsMiddleware", "route_of"]
+
 MIDDLEWARE_PATH = METRICS
 SERVER_ERROR = "500"
 

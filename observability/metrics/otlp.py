@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
     from observability.metrics.configuration import MetricsConfig
 
+__all__ = ["OTLPBackend", "build_exporter", "build_provider"]
+
 _backends: weakref.WeakSet[OTLPBackend] = weakref.WeakSet()
 
 

@@ -28,6 +28,8 @@ from observability.metrics.recording import Instrument, Record
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
+__all__ = ["FolderCollector", "PrometheusBackend", "file_values", "use_folder", "write_file"]
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 HEADER_BYTES = 8  # a multiprocess file's used-bytes count and padding, written before any value
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+__all__ = ["Backend", "Instrument", "built", "install", "install_later", "installed"]
+
 Record = Callable[[float, tuple[str, ...]], None]
 
 # Units spelled out in Prometheus names, as an OpenTelemetry Collector writes them; units in

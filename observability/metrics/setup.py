@@ -20,6 +20,8 @@ from observability.metrics.otlp import OTLPBackend
 from observability.metrics.prometheus import PrometheusBackend
 from observability.parsing import on_setting_change
 
+__all__ = ["backends_for", "prometheus_backend", "set_up_metrics", "start_pushing", "stop_pushing"]
+
 # Previous OTLP backends get this long to push what they hold when settings change.
 REPLACED_SHUTDOWN_SECONDS = 1.0
 

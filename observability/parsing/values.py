@@ -16,6 +16,12 @@ from django.conf import settings
 if TYPE_CHECKING:
     from django.core.checks import CheckMessage
 
+__all__ = [
+    "FALSE_STRINGS", "SECRET", "TRUE_STRINGS", "Invalid", "Problem", "RATE", "as_bool", "as_choice", "as_http_url",
+    "as_number", "as_rate", "boolean", "must",
+    "setting_dict", "shown",
+]
+
 TRUE_STRINGS = frozenset({"1", "true", "yes", "on"})
 FALSE_STRINGS = frozenset({"0", "false", "no", "off"})
 SECRET = "'***'"  # what a message shows in place of a secret value

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from celery import Celery
 
+__all__ = ["instrument", "uninstrument"]
+
 _UID = "observability.tasks."
 _RECEIVERS = (  # (signal, receiver's module, receiver, dispatch_uid suffix)
     ("before_task_publish", "propagation", "add_request_id", "publish"),

@@ -22,6 +22,11 @@ from observability.parsing import Problem, Reader, Running, RunningWhenCalledBar
 from observability.redaction import url_secrets
 from observability.tracing import values as v
 
+__all__ = [
+    "TracingConfig", "get_tracing_config", "parse_tracing", "problems_are_errors", "tracing_problems",
+    "tracing_secrets",
+]
+
 SETTINGS_NAME = "OBSERVABILITY"
 DEFAULT_ENDPOINTS: Mapping[str, str] = MappingProxyType({
     "otlp": exporting.otlp_default_endpoint("traces", grpc=True),

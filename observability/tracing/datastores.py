@@ -23,6 +23,11 @@ from opentelemetry.instrumentation.dbapi import CursorTracer, DatabaseApiIntegra
 if TYPE_CHECKING:
     from observability.tracing.configuration import TracingConfig
 
+__all__ = [
+    "ChildTracer", "ChildTracerProvider", "QueryTracer", "StatementlessCursorTracer", "add_query_tracer",
+    "instrument", "uninstrument",
+]
+
 # Django's vendor names and OpenTelemetry's db.system values differ only for these.
 DB_SYSTEMS = {"microsoft": "mssql"}
 

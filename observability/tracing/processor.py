@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
     from observability.tracing.configuration import TracingConfig
 
+__all__ = ["ProcessLocalBatchProcessor"]
+
 logger = logging.getLogger(__name__)
 
 

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from observability.tracing.configuration import TracingConfig
     from observability.tracing.processor import ProcessLocalBatchProcessor
 
+__all__ = [
+    "build_provider", "instrument_django", "setup_tracing", "shutdown_tracing", "tracing_status",
+    "uninstrument_django",
+]
+
 logger = logging.getLogger(__name__)
 
 

@@ -43,7 +43,7 @@ ALLOWED_HOSTS = ["127.0.0.1"]
 URLS = """
 from django.urls import include  # noqa: E402
 
-urlpatterns = [path("", include("healthdash.urls")), *urlpatterns]
+urlpatterns = [path("", include("healthdash.urls")), path("", include("observability.urls")), *urlpatterns]
 """
 
 

@@ -104,3 +104,28 @@ def test_checks_are_registered_under_the_observability_tag(settings):
     settings.OBSERVABILITY = {"REQUEST_ID_TRUST_INCOMING": "sometimes"}
     with pytest.raises(SystemCheckError, match="observability.E002"):
         call_command("check", tags=["observability"])
+
+
+def test_w069_when_metrics_are_served_but_observability_urls_are_not_routed(settings):
+    from observability.checks import check_metrics_routed
+
+    settings.ROOT_URLCONF = "tests.healthdash.urls_without_healthdash"
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "METRICS_EXPORTER": "prometheus"}
+    [warning] = check_metrics_routed()
+    assert warning.id == "observability.W069"
+    assert 'include("observability.urls")' in warning.hint
+    assert "tests.healthdash.urls_without_healthdash" in warning.hint
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "METRICS_EXPORTER": "otlp_http"}
+    assert check_metrics_routed() == []
+
+
+def test_metrics_are_routed_by_observability_urls(settings):
+    from django.urls import resolve, reverse
+
+    from observability.metrics.view import metrics_view
+
+    assert reverse("observability:metrics") == "/metrics"
+    assert resolve("/metrics").func is metrics_view
+    from observability.checks import check_metrics_routed
+
+    assert check_metrics_routed() == []

@@ -16,6 +16,8 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+__all__ = ["ChatCompletionsServer", "Received", "completion"]
+
 SLOW_SECONDS = 3.0
 HUGE_BYTES = 3 * 1024 * 1024
 TRICKLE_SECONDS = 0.5

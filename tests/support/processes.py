@@ -17,6 +17,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+__all__ = ["Gunicorn", "free_port", "http_get", "project_env", "run_manage", "stop_process"]
+
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SECRET_KEY = "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 # Variables of this project and of OpenTelemetry that must not leak from the developer's shell

@@ -28,6 +28,11 @@ import grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
+__all__ = [
+    "OTLPGrpcReceiver", "OTLPHttpReceiver", "ReceivedPoint", "ReceivedSpan", "SilentListener", "ZipkinReceiver",
+    "console_spans", "otlp_points", "otlp_spans",
+]
+
 
 @dataclass(frozen=True)
 class ReceivedSpan:
