@@ -110,6 +110,8 @@ class Reader:
             except Invalid as problem:
                 self.problems.append(Problem(problem.problem_id or variable.problem_id, found.name, str(problem),
                                              variable.hint if problem.hint is None else problem.hint))
+                if variable.field not in self.values:  # said where the default comes from, and why
+                    self.origins[variable.field] = f"default: {self.where(found)} rejected"
             else:
                 if value is not None:
                     self.set(variable.field, value, found)
@@ -122,9 +124,12 @@ class Reader:
     def set(self, field_name: str, value: object, found: Found) -> None:
         """Give `field_name` `value`, found as `found` says."""
         self.values[field_name], self.sources[field_name] = value, found.name
-        where = f"settings {self.settings_name}[{found.name!r}]" if found.origin == "settings" else \
+        self.origins[field_name] = self.where(found)
+
+    def where(self, found: Found) -> str:
+        """Where an operator finds the value: ``settings OBSERVABILITY['X']`` or ``environment X``."""
+        return f"settings {self.settings_name}[{found.name!r}]" if found.origin == "settings" else \
             f"environment {found.name}"
-        self.origins[field_name] = where
 
     def problem(self, problem_id: str, variable: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(problem_id, variable, message, hint))

@@ -147,16 +147,24 @@ def test_json_report_for_scripts(receivers):
     report = json.loads(result.stdout)
     configuration = report["configuration"]
     assert report["status"] == "ok" and report["probe"] is None
-    assert configuration["enabled"] == {"value": True, "source": "TRACING_ENABLED"}
-    assert configuration["service_name"] == {"value": "from-otel", "source": "OTEL_SERVICE_NAME"}
+    assert configuration["enabled"] == {"value": True, "source": "environment TRACING_ENABLED"}
+    assert configuration["service_name"] == {"value": "from-otel", "source": "environment OTEL_SERVICE_NAME"}
     assert configuration["sample_rate"] == {"value": 1.0, "source": "default"}
     assert configuration["headers"]["value"] == {"authorization": "***"}
     assert configuration["endpoint"]["value"] == "http://u:***@127.0.0.1:4317/x"
-    assert configuration["export_timeout_seconds"] == {"value": 0.005, "source": "OTEL_EXPORTER_OTLP_TIMEOUT"}
+    assert configuration["export_timeout_seconds"] == {
+        "value": 0.005, "source": "environment OTEL_EXPORTER_OTLP_TIMEOUT"}
     warnings = " ".join(report["warnings"])
     assert "port 4317" in warnings and "/v1/traces" in warnings and "milliseconds" in warnings
     assert report["sampler"].startswith("Parent-based ratio sampling")
     assert SECRET not in result.stdout + result.stderr
+
+
+def test_sources_are_where_an_operator_finds_them_and_a_rejected_value_is_said_rejected():
+    environment = project_env(TRACING_ENABLED="true", TRACING_SAMPLE_RATE="2", OTEL_SERVICE_NAME="svc")
+    result = run_manage("check_tracing", env=environment)
+    assert "sample rate      1.0  [default: environment TRACING_SAMPLE_RATE rejected]" in result.stdout
+    assert "[environment OTEL_SERVICE_NAME]" in result.stdout and "observability.E014" in result.stdout
 
 
 def test_text_report_names_each_source_and_explains_the_sampler():
@@ -164,7 +172,7 @@ def test_text_report_names_each_source_and_explains_the_sampler():
                               TRACING_SAMPLE_RATE="0.25")
     result = run_manage("check_tracing", env=environment)
     assert result.returncode == 0, result.stderr
-    assert "[TRACING_SAMPLE_RATE]" in result.stdout and "[default]" in result.stdout
+    assert "[environment TRACING_SAMPLE_RATE]" in result.stdout and "[default]" in result.stdout
     assert "About 0.25 of the traces this service starts (25 %) are recorded" in result.stdout
     assert "port 4318, OTLP/HTTP's" in result.stdout
 

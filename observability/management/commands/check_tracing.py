@@ -56,8 +56,14 @@ class Command(BaseCommand):
 
 
 def configuration_rows(config: TracingConfig) -> list[tuple[str, str, object, str]]:
-    """(key, label, value, source) for every setting; header values never appear."""
-    source = config.sources.get
+    """(key, label, value, source) for every setting; header values never appear.
+
+    The source is where an operator finds the value (``settings OBSERVABILITY['X']``,
+    ``environment X``, ``default``), and a rejected value is said to be rejected.
+    """
+    def source(key: str, default: str) -> str:
+        return config.origins.get(key, default)
+
     batch_sources = sorted({source(k, "default") for k in ("max_queue_size", "max_export_batch_size",
                                                              "schedule_delay_millis")})
     return [
