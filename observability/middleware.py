@@ -97,7 +97,7 @@ class RequestIDMiddleware:
             existing = response.get("Server-Timing")
             response["Server-Timing"] = f"{existing}, {timing}" if existing else timing
         # The ID stays set while the handler logs the response and a streaming body is sent;
-        # the server's close() of the response ends it (Django calls these closers first).
+        # the server's close() of the response ends it, before Django's request_finished.
         close_with(response, partial(_reset, token))
         return response
 
