@@ -10,7 +10,7 @@ import threading
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 
 from chimera.conf import get_service_config
 from chimera.transform import CONTENT_PATTERN
@@ -64,6 +64,7 @@ class SchemaView(SpectacularAPIView):
 
     generating = threading.Lock()
 
+    @extend_schema(**SCHEMA_KWARGS)  # described as drf-spectacular describes its own view
     def get(self, request, *args, **kwargs):
         with self.generating:
             return super().get(request, *args, **kwargs)
