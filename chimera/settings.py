@@ -208,9 +208,20 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis hands an unacknowledged message out again after this long: longer than a task may wait
 # in a worker and run, so a running task is never delivered twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(2 * CELERY_TASK_TIME_LIMIT + 30)}
+# Every call to the broker and the result store waits at most a second (Celery's default is
+# 120 s, a gunicorn thread held that long by a frozen Redis), and is not retried on a timeout.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(2 * CELERY_TASK_TIME_LIMIT + 30),
+                                   "socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1.0
+CELERY_REDIS_RETRY_ON_TIMEOUT = False
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1, "interval_start": 0.2}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request that publishes while the broker is down gets its error within about a second.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# A task waiting longer than this is dropped by the worker that finally reads it (expired), and
+# no more tasks are published while this many wait: a queue bounded in time and in length.
+CELERY_TASK_EXPIRES = env.strict_float("CELERY_TASK_EXPIRES", default=600.0, minimum=1.0)
+CELERY_QUEUE_MAX_LENGTH = env.strict_int("CELERY_QUEUE_MAX_LENGTH", default=1000, minimum=1)
+CELERY_RESULT_EXPIRES = 86400  # Celery's default day, written down: the file store without a broker prunes by it
 
 env.refuse_collected()

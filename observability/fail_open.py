@@ -27,8 +27,9 @@ WARN_SECONDS = 60.0
 class CacheGuard:
     """Runs one feature's cache calls; while the cache fails, the feature's fallback is used instead."""
 
-    def __init__(self, feature: str, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, feature: str, clock: Callable[[], float] = time.monotonic, backend: str = "the cache"):
         self.feature = feature
+        self.backend = backend  # what the warning names as failing: another store may be guarded the same way
         self._clock = clock
         self._lock = threading.Lock()
         self._skip_until = float("-inf")
@@ -57,6 +58,6 @@ class CacheGuard:
             if warn:
                 self._warned_at = now
         if warn:
-            logger.warning("%s is unavailable: the cache failed (%s: %s); requests are served without it until "
-                           "the cache answers again (this warning repeats at most once a minute).",
-                           self.feature, type(exc).__name__, redact(str(exc))[:200])
+            logger.warning("%s is unavailable: %s failed (%s: %s); requests are served without it until "
+                           "%s answers again (this warning repeats at most once a minute).",
+                           self.feature, self.backend, type(exc).__name__, redact(str(exc))[:200], self.backend)

@@ -47,6 +47,8 @@ def test_nothing_set_refuses_start_up_with_the_secret_key_message():
     ("CELERY_RESULT_BACKEND", "amqp://broker//", "CELERY_RESULT_BACKEND must be a URL such as redis://"),
     ("CELERY_TASK_TIME_LIMIT", "soon", "CELERY_TASK_TIME_LIMIT must be a number of at least 1"),
     ("CELERY_TASK_TIME_LIMIT", "inf", "CELERY_TASK_TIME_LIMIT must be a number of at least 1"),
+    ("CELERY_TASK_EXPIRES", "0", "CELERY_TASK_EXPIRES must be a number of at least 1"),
+    ("CELERY_QUEUE_MAX_LENGTH", "lots", "CELERY_QUEUE_MAX_LENGTH must be a whole number of at least 1"),
 ])
 def test_malformed_variable_stops_start_up_naming_it(variable, value, message):
     result = run_manage("check", env=project_env(**{variable: value}))

@@ -23,12 +23,13 @@ CATALOGUE = MappingProxyType({
     "provider_error": status.HTTP_502_BAD_GATEWAY,
     "provider_timeout": status.HTTP_504_GATEWAY_TIMEOUT,
     "queue_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "queue_full": status.HTTP_503_SERVICE_UNAVAILABLE,
     "unsupported_format": status.HTTP_406_NOT_ACCEPTABLE,
     "length_required": status.HTTP_411_LENGTH_REQUIRED,
 })
 # Codes only a background task's status shows, next to the provider codes above: the task
 # failed, not the call asking for its status (which answers 200).
-TASK_CODES = ("task_time_limit", "worker_lost", "task_error")
+TASK_CODES = ("task_time_limit", "task_expired", "worker_lost", "task_error")
 
 
 class ServiceError(APIException):

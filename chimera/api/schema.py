@@ -6,8 +6,11 @@ the dashboard view and its API-key authentication from outside (drf-spectacular 
 
 from __future__ import annotations
 
+import threading
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 
 from chimera.conf import get_service_config
 from chimera.transform import CONTENT_PATTERN
@@ -50,6 +53,21 @@ HEALTH_JSON = {
     },
     "required": ["status"],
 }
+
+
+class SchemaView(SpectacularAPIView):
+    """drf-spectacular's schema view, one generation at a time.
+
+    Its first generation in a process loads extensions and resolves views lazily, which is not
+    thread-safe: under threaded workers, parallel first requests answered 500.
+    """
+
+    generating = threading.Lock()
+
+    @extend_schema(**SCHEMA_KWARGS)  # described as drf-spectacular describes its own view
+    def get(self, request, *args, **kwargs):
+        with self.generating:
+            return super().get(request, *args, **kwargs)
 
 
 def prompt_constraints(result: dict, generator, request, public) -> dict:

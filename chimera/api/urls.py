@@ -1,9 +1,8 @@
 """URLs of the chimera API, included under /api/."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
 
-from chimera.api import schema  # noqa: F401 - registers the schema extensions
+from chimera.api.schema import SchemaView  # also registers the schema extensions
 from chimera.api.tasks import TaskView
 from chimera.api.views import GenerateView
 
@@ -12,5 +11,5 @@ app_name = "chimera_api"
 urlpatterns = [
     path("v1/generate", GenerateView.as_view(), name="generate"),
     path("v1/tasks/<str:task_id>", TaskView.as_view(), name="task"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
 ]

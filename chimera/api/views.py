@@ -60,7 +60,8 @@ class GenerateView(APIView):
             429: _error("Too many requests for this API key, or too many wrong keys from this address; "
                         "see Retry-After."),
             502: _error("The provider failed or answered something unusable."),
-            503: _error("The provider is not configured (or, with async, the task queue cannot be reached)."),
+            503: _error("The provider is not configured (or, with async, the task queue cannot be reached "
+                        "or is full)."),
             504: _error("The provider did not answer in time."),
         },
     )
@@ -74,7 +75,7 @@ class GenerateView(APIView):
             provider = service.provider(serializer.validated_data.get("provider"))
             prompt = engine.run(serializer.validated_data["prompt"])
             if serializer.validated_data["async"]:
-                return tasks.accept(prompt, provider)
+                return tasks.accept(prompt, provider, request.auth.key_id)
             generation = service.generate(prompt, provider.name)
         except ProviderFailure as failure:
             raise exceptions.from_failure(failure) from None

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
+import time
+from pathlib import Path
+
 import pytest
 from billiard.exceptions import WorkerLostError
 from celery.exceptions import TimeLimitExceeded
@@ -10,8 +16,17 @@ from rest_framework.test import APIClient
 
 from chimera import checks
 from chimera.api.tasks import task_error
-from chimera.tasks import TaskFailure
+from chimera.tasks import TaskFailure, generate
+from observability.fail_open import CacheGuard
 from tests.chimera.conftest import API_KEY, GOOGLE_KEY
+
+
+@pytest.fixture(autouse=True)
+def queue_guard(monkeypatch):
+    """A guard of the test's own: a failure in one test leaves the next one's queue reachable."""
+    guard = CacheGuard("Background generation", backend="the task queue")
+    monkeypatch.setattr("chimera.api.tasks.queue_guard", guard)
+    return guard
 
 
 @pytest.fixture
@@ -103,3 +118,67 @@ def test_w030_when_the_time_limit_leaves_no_room_for_a_provider(settings, remote
     settings.CELERY_TASK_ALWAYS_EAGER = True  # no time limit applies to tasks run in the request
     remote(timeout=5.0)
     assert checks.check_task_time_limit() == []
+
+
+def test_a_task_belongs_to_the_key_that_made_it(configure, use_api_keys):
+    other = "another-api-key-0123456789abcdef"
+    use_api_keys(API_KEY, other)
+    location = publish(APIClient(HTTP_X_API_KEY=API_KEY))["Location"]
+    assert APIClient(HTTP_X_API_KEY=API_KEY).get(location).json()["status"] == "success"
+    stranger = APIClient(HTTP_X_API_KEY=other).get(location)
+    assert (stranger.status_code, stranger.json()["error"]["code"]) == (404, "not_found")
+
+
+def result_files() -> list[Path]:
+    return sorted(Path(generate.backend.path.decode()).glob("celery-task-meta-*"))
+
+
+def test_eager_results_are_private_files_that_expire(api, configure):
+    location = publish(api)["Location"]
+    task_id = location.rsplit("/", 1)[1]
+    [stored] = [path for path in result_files() if path.name.endswith(task_id)]
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    month_ago = time.time() - 35 * 86400
+    os.utime(stored, (month_ago, month_ago))
+    assert api.get(location).status_code == 404  # a day is what results are kept for
+    assert not stored.exists()
+
+
+def test_expired_eager_results_are_pruned_as_results_arrive(api, configure, monkeypatch):
+    old = publish(api)["Location"].rsplit("/", 1)[1]
+    [stored] = [path for path in result_files() if path.name.endswith(old)]
+    os.utime(stored, (time.time() - 2 * 86400,) * 2)
+    monkeypatch.setattr(generate.backend, "pruned_at", float("-inf"))
+    publish(api)
+    assert not stored.exists()
+
+
+def test_without_a_broker_the_kept_results_bound_the_queue(api, configure, settings):
+    settings.CELERY_QUEUE_MAX_LENGTH = len(result_files()) + 2
+    assert [publish(api).status_code for _ in range(3)] == [202, 202, 503]
+    refused = publish(api)
+    assert refused.json()["error"]["code"] == "queue_full"
+
+
+def test_the_result_is_never_logged_in_the_web_process(api, configure, caplog):
+    caplog.set_level(logging.INFO, logger="celery.app.trace")
+    task_id = publish(api).json()["task_id"]
+    text = api.get(f"/api/v1/tasks/{task_id}").json()["result"]["text"]
+    [line] = [record for record in caplog.records if "succeeded" in record.getMessage()]
+    assert text not in line.getMessage() and text not in str(line.data)
+    assert line.getMessage().endswith(": <result not logged>")
+
+
+def test_a_result_store_that_cannot_be_reached_is_503_then_not_asked_for_a_while(api, configure, monkeypatch):
+    location = publish(api)["Location"]
+    calls = []
+
+    def down(*args, **kwargs):
+        calls.append(args)
+        raise TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr("chimera.api.tasks.generate.backend.get_task_meta", down)
+    answers = [api.get(location) for _ in range(3)]
+    assert [(answer.status_code, answer.json()["error"]["code"]) for answer in answers] == \
+        [(503, "queue_unavailable")] * 3
+    assert len(calls) == 1  # the others did not wait for it

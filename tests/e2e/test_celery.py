@@ -73,7 +73,7 @@ def running_worker(worker):
 def start(server, query: str = "", request_id: str | None = None) -> tuple[str, str]:
     """POST /start (the test app's view publishing a task): the task's ID and the request's trace ID."""
     request = urllib.request.Request(f"{server.url}/start{query}", method="POST",
-                                     headers={"X-Request-ID": request_id} if request_id else {})
+                                     headers={**AUTH, **({"X-Request-ID": request_id} if request_id else {})})
     with urllib.request.urlopen(request, timeout=10) as response:
         trace_id = response.headers["traceresponse"].split("-")[1]
         return json.loads(response.read())["task_id"], trace_id
@@ -132,6 +132,9 @@ def test_async_generate_answers_202_then_the_result(server, running_worker, prov
     assert answer == {"task_id": body["task_id"], "status": "success", "result": {
         "text": "echo: hello later", "provider": "openai", "model": "gpt-4o-mini", "request_id": "celery-e2e-2"}}
     # The worker's call to the provider carries the request's ID and continues its trace.
+    # Celery's success line is there, without the provider's answer.
+    output = running_worker.wait_for(f"{body['task_id']}] succeeded")
+    assert f"{body['task_id']}] succeeded" in output and "echo: hello later" not in output
     call = provider.last()
     assert call.headers["x-request-id"] == "celery-e2e-2"
     trace_id = headers["traceresponse"].split("-")[1]

@@ -1,10 +1,12 @@
-"""Chaos: a minute of mixed traffic while the cache and the collector go down and come back.
+"""Chaos: a minute of mixed traffic while the cache, the broker and the collector go down and come back.
 
 gunicorn as bin/serve runs it (gunicorn.conf.py, 2 workers), a Redis of the test's own as the
-cache, a real OTLP/HTTP collector, a stand-in provider that trickles and one that nests its
+cache, another as the task broker (frozen with SIGSTOP for a while: it accepts connections and
+never answers), a real OTLP/HTTP collector, a stand-in provider that trickles and one that nests its
 answers. Traffic: valid calls, hostile headers and bodies, 50 slow and idle connections.
 Afterwards: no worker was killed, no 5xx but the providers' documented 502/503/504, worker
-memory grew less than 10 %, and every response carried an X-Request-ID.
+memory grew less than 10 %, and every response carried an X-Request-ID. Async generations
+may answer 503 (``queue_unavailable``) while the broker is frozen, and nothing else may.
 
 Hostile input here is what reaches the application; a request head gunicorn itself cannot parse
 (a header over its size limit, a malformed request line) gets gunicorn's own 400, before any
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import os
 import re
+import signal
 import threading
 import time
 from collections import Counter
@@ -36,7 +40,9 @@ API_KEY = "chaos-key-0123456789abcdef"
 TRAFFIC_SECONDS = 60
 WARM_UP_SECONDS = 15  # every kind of request served, and the threads started, before memory is measured
 DRIVERS = 3
-PROVIDER_STATUSES = {502, 503, 504}
+PROVIDER_STATUSES = frozenset({502, 503, 504})
+QUEUE_STATUSES = frozenset({503})  # the broker frozen: queue_unavailable
+NONE = frozenset()
 
 
 @dataclass
@@ -44,21 +50,23 @@ class Outcomes:
     """What the drivers saw."""
 
     statuses: Counter = field(default_factory=Counter)
+    by_label: Counter = field(default_factory=Counter)
     without_request_id: list[str] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, label: str, status: int, headers: dict[str, str], provider_call: bool) -> None:
+    def add(self, label: str, status: int, headers: dict[str, str], allowed: frozenset[int]) -> None:
         with self.lock:
             self.statuses[status] += 1
+            self.by_label[label, status] += 1
             if "x-request-id" not in headers:
                 self.without_request_id.append(f"{label} {status}")
-            if status >= 500 and not (provider_call and status in PROVIDER_STATUSES):
+            if status >= 500 and status not in allowed:
                 self.server_errors.append(f"{label} {status}")
 
 
 def requests() -> itertools.cycle:
-    """(label, method, path, body, headers, options, provider call) in a fixed rotation.
+    """(label, method, path, body, headers, options, 5xx statuses allowed) in a fixed rotation.
 
     A body is bytes, None, or a function that makes a fresh iterator of chunks.
     """
@@ -66,31 +74,33 @@ def requests() -> itertools.cycle:
     as_json = {"Content-Type": "application/json"}
     nested = ('{"prompt":"x","a":' + "[" * 50_000 + "]" * 50_000 + "}").encode()
     return itertools.cycle([
-        ("generate", "POST", "/api/v1/generate", b'{"prompt": "hello"}', {**key, **as_json}, {}, False),
-        ("health", "GET", "/health", None, {}, {}, False),
-        ("dashboard", "GET", "/api/v1/health/dashboard", None, {}, {}, False),
+        ("generate", "POST", "/api/v1/generate", b'{"prompt": "hello"}', {**key, **as_json}, {}, NONE),
+        ("health", "GET", "/health", None, {}, {}, NONE),
+        ("dashboard", "GET", "/api/v1/health/dashboard", None, {}, {}, NONE),
         ("trickling provider", "POST", "/api/v1/generate", b'{"prompt": "hi", "provider": "openai"}',
-         {**key, **as_json}, {}, True),
+         {**key, **as_json}, {}, PROVIDER_STATUSES),
+        ("async generate", "POST", "/api/v1/generate", b'{"prompt": "later", "async": true}', {**key, **as_json}, {},
+         QUEUE_STATUSES),
         ("nesting provider", "POST", "/api/v1/generate", b'{"prompt": "hi", "provider": "google"}',
-         {**key, **as_json}, {}, True),
-        ("nested body", "POST", "/api/v1/generate", nested, {**key, **as_json}, {}, False),
+         {**key, **as_json}, {}, PROVIDER_STATUSES),
+        ("nested body", "POST", "/api/v1/generate", nested, {**key, **as_json}, {}, NONE),
         ("chunked body", "POST", "/api/v1/generate", lambda: iter([b'{"prompt":', b' "chunks"}']),
-         {**key, **as_json, "Transfer-Encoding": "chunked"}, {"encode_chunked": True}, False),
+         {**key, **as_json, "Transfer-Encoding": "chunked"}, {"encode_chunked": True}, NONE),
         ("huge body", "POST", "/api/v1/generate", b'{"prompt": "' + b"x" * 3_000_000 + b'"}', {**key, **as_json},
-         {}, False),
-        ("wrong key", "POST", "/api/v1/generate", b'{"prompt": "hi"}', {"X-API-Key": "guess", **as_json}, {}, False),
-        ("bad host", "GET", "/api/v1/health/dashboard", None, {"Host": "scanner.example"}, {}, False),
-        ("bad request id", "GET", "/health", None, {"X-Request-ID": "x" * 300 + "' OR 1=1"}, {}, False),
-        ("probe put", "PUT", "/health/ready", b"{}", as_json, {}, False),
-        ("xml", "POST", "/api/v1/generate?format=xml", b'{"prompt": "hi"}', {**key, **as_json}, {}, False),
-        ("dashboard with key", "GET", "/api/v1/health/dashboard", None, key, {}, False),
+         {}, NONE),
+        ("wrong key", "POST", "/api/v1/generate", b'{"prompt": "hi"}', {"X-API-Key": "guess", **as_json}, {}, NONE),
+        ("bad host", "GET", "/api/v1/health/dashboard", None, {"Host": "scanner.example"}, {}, NONE),
+        ("bad request id", "GET", "/health", None, {"X-Request-ID": "x" * 300 + "' OR 1=1"}, {}, NONE),
+        ("probe put", "PUT", "/health/ready", b"{}", as_json, {}, NONE),
+        ("xml", "POST", "/api/v1/generate?format=xml", b'{"prompt": "hi"}', {**key, **as_json}, {}, NONE),
+        ("dashboard with key", "GET", "/api/v1/health/dashboard", None, key, {}, NONE),
     ])
 
 
 def drive(port: int, until: float, outcomes: Outcomes, rotation: itertools.cycle, lock: threading.Lock) -> None:
     while time.monotonic() < until:
         with lock:
-            label, method, path, body, headers, options, provider_call = next(rotation)
+            label, method, path, body, headers, options, allowed = next(rotation)
         if callable(body):
             body = body()  # a fresh iterator for every chunked call
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
@@ -98,7 +108,7 @@ def drive(port: int, until: float, outcomes: Outcomes, rotation: itertools.cycle
             connection.request(method, path, body=body, headers=headers, **options)
             response = connection.getresponse()
             response.read()
-            outcomes.add(label, response.status, {k.lower(): v for k, v in response.getheaders()}, provider_call)
+            outcomes.add(label, response.status, {k.lower(): v for k, v in response.getheaders()}, allowed)
         except OSError as exc:
             with outcomes.lock:
                 outcomes.server_errors.append(f"{label} {type(exc).__name__}")
@@ -117,19 +127,24 @@ def worker_rss(master_pid: int) -> dict[int, int]:
 
 
 def test_a_minute_of_chaos(tmp_path, migrated_db_url):
-    with ChatCompletionsServer() as provider, RedisServer(tmp_path / "redis") as redis:
+    with (ChatCompletionsServer() as provider, RedisServer(tmp_path / "redis") as redis,
+          RedisServer(tmp_path / "broker") as broker):
         collectors = [OTLPHttpReceiver()]
         env = project_env(
             DATABASE_URL=migrated_db_url, CACHE_URL=redis.url(5), CHIMERA_API_KEYS=API_KEY,
             CHIMERA_PROVIDER_OPENAI_URL=provider.url("trickle"), CHIMERA_PROVIDER_OPENAI_API_KEY="chaos-openai",
             CHIMERA_PROVIDER_OPENAI_TIMEOUT="2", CHIMERA_PROVIDER_GOOGLE_URL=provider.url("nested"),
-            CHIMERA_PROVIDER_GOOGLE_API_KEY="chaos-google", TRACING_ENABLED="true", TRACING_EXPORTER="otlp_http",
+            CHIMERA_PROVIDER_GOOGLE_API_KEY="chaos-google", CELERY_BROKER_URL=broker.url(0),
+            TRACING_ENABLED="true", TRACING_EXPORTER="otlp_http",
             TRACING_ENDPOINT=collectors[0].endpoint, TRACING_EXPORT_TIMEOUT_SECONDS="2", HEALTH_CACHE_SECONDS="2",
             MALLOC_ARENA_MAX="2",  # as bin/serve runs gunicorn
         )
         server = Gunicorn(env=env, log_dir=tmp_path / "gunicorn").start()
-        # Seconds into the traffic: the cache goes down and comes back, then the collector does.
+        # Seconds into the traffic: the cache goes down and comes back, then the collector does,
+        # and the broker freezes meanwhile.
         timeline = [(18, redis.stop), (31, redis.start), (34, collectors[-1].stop),
+                    (36, lambda: os.kill(broker.process.pid, signal.SIGSTOP)),
+                    (44, lambda: os.kill(broker.process.pid, signal.SIGCONT)),
                     (47, lambda: collectors.append(OTLPHttpReceiver(collectors[0].port)))]
         outcomes, rotation, lock = Outcomes(), requests(), threading.Lock()
         started = time.monotonic()
@@ -148,6 +163,7 @@ def test_a_minute_of_chaos(tmp_path, migrated_db_url):
                     driver.join(timeout=TRAFFIC_SECONDS)
                 after = worker_rss(server.process.pid)
         finally:
+            os.kill(broker.process.pid, signal.SIGCONT)
             server.stop()
             collectors[-1].stop()
     log = server.stderr()
@@ -160,6 +176,8 @@ def test_a_minute_of_chaos(tmp_path, migrated_db_url):
     growth = {pid: round(after[pid] / before[pid], 3) for pid in before}
     assert max(growth.values()) < 1.10, (before, after)
     assert {200, 400, 401, 405, 406, 413, 429, 502, 504} <= set(outcomes.statuses), outcomes.statuses
+    # Published while the broker answered, 503 while it was frozen (each within the drivers' 15 s).
+    assert outcomes.by_label["async generate", 202] and outcomes.by_label["async generate", 503], outcomes.by_label
     # Spans reached the collector before it went down and after it came back.
     assert collectors[0].spans() and collectors[-1].spans()
     print(f"chaos: {dict(outcomes.statuses)}, worker RSS kB {before} -> {after} ({growth})")

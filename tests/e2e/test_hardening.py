@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
+import signal
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.support.celery_worker import CeleryWorker
 from tests.support.chat_server import ChatCompletionsServer
 from tests.support.processes import Gunicorn, http_get, project_env
 from tests.support.redis_server import RedisServer
@@ -172,3 +177,81 @@ def test_a_redis_outage_is_served_with_one_warning_and_shown_on_the_dashboard(se
     time.sleep(5.5)  # the cache is asked again once the pause after a failure is over
     assert generate(server, {"prompt": "back"})[0] == 200
     assert dashboard(server)["services"]["cache"]["status"] == "up"
+
+
+# --- Background tasks on a broker of the test's own: full, expired, frozen ----------------------
+
+QUEUE_MAX = 3
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    with RedisServer(tmp_path_factory.mktemp("broker")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def queue_env(migrated_db_url, broker):
+    return project_env(DATABASE_URL=migrated_db_url, WEB_CONCURRENCY="1", CHIMERA_API_KEYS=API_KEY,
+                       CHIMERA_THROTTLE_RATE="off", CELERY_BROKER_URL=broker.url(0),
+                       CELERY_QUEUE_MAX_LENGTH=str(QUEUE_MAX), CELERY_TASK_EXPIRES="2")
+
+
+@pytest.fixture(scope="module")
+def queued_server(tmp_path_factory, queue_env):
+    with Gunicorn(env=queue_env, log_dir=tmp_path_factory.mktemp("gunicorn-queue")) as gunicorn:
+        yield gunicorn
+
+
+def test_forty_parallel_first_schema_requests_all_answer(tmp_path, migrated_db_url):
+    # A fresh server as bin/serve runs it (two threaded workers): the schema not generated yet.
+    with (Gunicorn(env=project_env(DATABASE_URL=migrated_db_url), log_dir=tmp_path / "gunicorn") as fresh,
+          ThreadPoolExecutor(40) as pool):
+        statuses = list(pool.map(lambda _: call(fresh, "GET", "/api/schema/")[0], range(40)))
+    assert statuses == [200] * 40, Counter(statuses)
+
+
+def test_a_full_queue_is_503_and_tasks_waiting_past_their_expiry_are_not_run(queued_server, queue_env, tmp_path):
+    answers = [generate(queued_server, {"prompt": f"later {n}", "async": True}) for n in range(QUEUE_MAX + 1)]
+    assert [status for status, _, _ in answers[:QUEUE_MAX]] == [202] * QUEUE_MAX
+    assert error_of(*answers[-1]) == (503, "queue_full")
+    time.sleep(2.5)  # past CELERY_TASK_EXPIRES: the worker that comes now drops them
+    worker = CeleryWorker(env=queue_env, log_dir=tmp_path / "worker").start()
+    try:
+        for _, _, body in answers[:QUEUE_MAX]:
+            path = f"/api/v1/tasks/{json.loads(body)['task_id']}"
+            deadline = time.monotonic() + 15
+            while (answer := json.loads(call(queued_server, "GET", path, headers={"X-API-Key": API_KEY})[2])
+                   )["status"] == "pending" and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert answer["status"] == "failure" and answer["error"]["code"] == "task_expired", answer
+        assert generate(queued_server, {"prompt": "now", "async": True})[0] == 202  # the queue was emptied
+    finally:
+        worker.stop()
+    assert "later 0" not in worker.output()
+
+
+def test_a_frozen_broker_is_503_within_seconds_and_holds_no_thread(queued_server, broker):
+    status, _, body = generate(queued_server, {"prompt": "before", "async": True})
+    assert status == 202, body
+    task = f"/api/v1/tasks/{json.loads(body)['task_id']}"
+    os.kill(broker.process.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        assert error_of(*generate(queued_server, {"prompt": "frozen", "async": True})) == (503, "queue_unavailable")
+        first = time.monotonic() - started
+        started = time.monotonic()
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(lambda n: generate(queued_server, {"prompt": f"f{n}", "async": True}), range(20)))
+        burst = time.monotonic() - started
+        assert {error_of(*answer) for answer in answers} == {(503, "queue_unavailable")}
+        assert error_of(*call(queued_server, "GET", task, headers={"X-API-Key": API_KEY})) == \
+            (503, "queue_unavailable")
+        assert http_get(queued_server.url + "/health")[0] == 200
+    finally:
+        os.kill(broker.process.pid, signal.SIGCONT)
+    print(f"frozen broker: first 503 after {first:.2f} s, 20 more in {burst:.2f} s")
+    assert first < 3 and burst < 2
+    time.sleep(5.5)  # the queue is asked again once the pause after a failure is over
+    assert generate(queued_server, {"prompt": "thawed", "async": True})[0] == 202
+    assert json.loads(call(queued_server, "GET", task, headers={"X-API-Key": API_KEY})[2])["status"] == "pending"
