@@ -92,7 +92,10 @@ class Reader:
             value = self.raw.get(name)
             if value is not None and value != "":
                 return Found(name, value, "settings")
-        for name in (*filter(None, names), *otel):
+        for name in filter(None, names):  # set unless empty, as chimera's settings read variables: " " is a value
+            if self.environ.get(name, "") != "":
+                return Found(name, self.environ[name], "environment")
+        for name in otel:  # the OpenTelemetry SDK's rule: blank is unset
             if self.environ.get(name, "").strip():
                 return Found(name, self.environ[name], "environment")
         return None
