@@ -33,8 +33,7 @@ def source_tree(module: str) -> ast.Module | None:
 class Module:
     """The names a test module binds at its top level: what they import and what they are assigned."""
 
-    def __init__(self, name: str, tree: ast.Module):
-        self.name = name
+    def __init__(self, tree: ast.Module):
         self.imported: dict[str, str] = {}
         self.values: dict[str, list[ast.AST]] = {}
         for node in tree.body:
@@ -78,7 +77,7 @@ def parameter_sources(tree: ast.Module) -> list[ast.AST]:
 
 def process_bound_parts(module_name: str, tree: ast.Module) -> list[str]:
     """What in the parameters of `tree` may differ between processes, each as "module:line: what"."""
-    modules: dict[str, Module] = {module_name: Module(module_name, tree)}
+    modules: dict[str, Module] = {module_name: Module(tree)}
     pending = [(module_name, source) for source in parameter_sources(tree)]
     seen: set[tuple[str, str]] = set()
     found: set[tuple[str, int, str]] = set()
@@ -100,7 +99,7 @@ def process_bound_parts(module_name: str, tree: ast.Module) -> list[str]:
                 origin = module.imported.get(part.id, "")
                 owner, _, imported_name = origin.rpartition(".")
                 if owner.startswith("tests.") and owner not in modules and (other := source_tree(owner)):
-                    modules[owner] = Module(owner, other)
+                    modules[owner] = Module(other)
                 if owner in modules:
                     pending.append((owner, ast.Name(imported_name, ast.Load())))
             if problem:
