@@ -29,6 +29,7 @@ from observability.metrics.prometheus import file_values, write_file
 
 SUMMED_KINDS = ("counter", "histogram", "summary")
 _ended: set[int] = set()  # processes whose files are still to merge
+_workers: set[tuple[int, int]] = set()  # (master, pid) of processes seen working for that master
 # The files a process that ended leaves to forget: summed kinds, and gauges counting live processes only.
 _FORGOTTEN = re.compile(r"(?:counter|histogram|summary|gauge_live[a-z]+)_(\d+)\.db")
 
@@ -48,16 +49,24 @@ def forget_process(pid: int) -> None:
 def forget_ended(folder: str | os.PathLike, master: int) -> set[int]:
     """Forget the processes whose files are in `folder` and that no longer work for `master`; those forgotten.
 
-    A pid that still exists but whose parent is another process (given again since) counts as ended.
+    A pid that exists but whose parent is another process (given again since) counts as ended. Each
+    pid's parent is read once, when its files first appear: later scrapes only ask whether it exists.
     """
-    from prometheus_client import multiprocess
-
     pids = {int(found.group(1)) for name in os.listdir(folder) if (found := _FORGOTTEN.fullmatch(name))}
-    ended = {pid for pid in pids if pid != master and process_info.parent_of(pid) not in (master, None)}
-    ended |= {pid for pid in pids if not process_info.exists(pid)}
-    for pid in ended:
-        multiprocess.mark_process_dead(pid, str(folder))
-    compact(folder, ended)
+    ended = {pid for pid in pids if not process_info.exists(pid)}
+    for pid in pids - ended - {master}:
+        if (master, pid) not in _workers:
+            if process_info.parent_of(pid) in (master, None):
+                _workers.add((master, pid))
+            else:
+                ended.add(pid)
+    _workers.difference_update((master, pid) for pid in ended)
+    if ended:
+        from prometheus_client import multiprocess
+
+        for pid in ended:
+            multiprocess.mark_process_dead(pid, str(folder))
+        compact(folder, ended)
     return ended
 
 

@@ -77,7 +77,7 @@ def test_a_file_still_being_made_is_skipped(tmp_path):
 
 def test_a_scrape_forgets_the_workers_that_ended_without_child_exit(tmp_path):
     # Counts from workers that ended, with a running request each: nobody ran child_exit for them.
-    script = RECORD + "Gauge('active', 'a', multiprocess_mode='livesum').set(1)\n"
+    script = RECORD.replace("print(", "Gauge('active', 'a', multiprocess_mode='livesum').set(1)\nprint(")
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     ended = {int(subprocess.run([sys.executable, "-c", script, str(count)], env=env, capture_output=True, text=True,
                                 check=True, timeout=60).stdout) for count in (3, 4)}
