@@ -4,6 +4,7 @@ gunicorn loads this file from the working directory by default, so ``gunicorn`` 
 the service. Values come from the environment or ``.env``, like Django's settings.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -30,12 +31,12 @@ try:
 except ImproperlyConfigured as exc:
     sys.exit(f"Configuration error: {exc}")
 
-# Every installed app's configuration errors stop the master here, one line each, before
-# --preload would load the app or any worker would boot; then the folder where the workers
-# share their metrics is made.
-from observability import gunicorn as observability_hooks  # noqa: E402
-
-observability_hooks.refuse_invalid_configuration("chimera.settings")
+# The apps' settings and hooks: every installed app's configuration errors stop the master here,
+# one line each, before --preload would load the app or any worker would boot (and again at each
+# reload); then the folder where the workers share their metrics is made. Workers get exporters of
+# their own and flush them within graceful_timeout; a worker that ended leaves the live gauges.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chimera.settings")
+from observability.gunicorn_conf import *  # noqa: E402, F403
 
 wsgi_app = "chimera.wsgi:application"
 # Threaded workers: a connection that sends nothing or trickles its headers holds one thread,
@@ -45,30 +46,8 @@ worker_class = "gthread"
 # is Django's SECURE_PROXY_SSL_HEADER's to decide, and the client's address TRUSTED_PROXIES'.
 forwarded_allow_ips = ""
 secure_scheme_headers = {}
-accesslog = "-"
 errorlog = "-"
 # Access lines carry the response's request ID (and trace ID); JSON lines under LOG_FORMAT=json.
 logger_class = f"observability.access_log.{'JsonAccessLogger' if log_format == 'json' else 'AccessLogger'}"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%(request_id)s trace_id=%(trace_id)s "%(a)s"'
-# The request's database time and query count (observability.timing), whether or not SERVER_TIMING is on.
-access_log_format += " db_ms=%(db_ms)s db_queries=%(db_queries)s"
-# No control socket: its default path ($HOME/.gunicorn/gunicorn.ctl) is shared by every gunicorn
-# of the user, and it can resize or stop the server. Operators who want it pass --control-socket.
-control_socket_disable = True
 # Heartbeat files in memory: a slow or full disk must not get healthy workers killed.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
-
-
-def post_fork(server, worker):
-    """A worker forked from a preloading master builds its own span exporter."""
-    observability_hooks.post_fork(server, worker)
-
-
-def worker_exit(server, worker):
-    """A stopping worker flushes its spans, within a bound shorter than graceful_timeout."""
-    observability_hooks.worker_exit(server, worker)
-
-
-def child_exit(server, worker):
-    """A worker that ended, even killed outright, leaves the gauges of live workers."""
-    observability_hooks.child_exit(server, worker)

@@ -15,6 +15,7 @@ from django.core import checks
 from observability import pipeline
 from observability.api_keys import api_key_problems
 from observability.auth_failures import failure_rate_problems
+from observability.metrics import discovery
 from observability.metrics.configuration import get_metrics_config, metrics_problems
 from observability.proxies import trusted_proxy_problems
 from observability.request_id import request_id_problems
@@ -40,6 +41,15 @@ def check_access_settings(app_configs=None, **kwargs) -> list[checks.CheckMessag
 def check_metrics_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """METRICS_* (and OTEL_*) values that cannot be used: errors with metrics on, else warnings."""
     return [problem.check_message() for problem in metrics_problems()]
+
+
+def check_metrics_processes(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """This process is one of several workers of a server whose /metrics cannot be summed over them."""
+    from observability.metrics.setup import prometheus_backend
+
+    backend = prometheus_backend()
+    message = discovery.unshared_workers() if backend is not None and backend.folder is None else None
+    return [checks.Warning(message, hint=discovery.UNSHARED_HINT, id=discovery.UNSHARED_ID)] if message else []
 
 
 def check_server_timing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
@@ -131,5 +141,5 @@ def misplaced_before(middleware: list[str], path: str) -> list[str]:
 
 # Every check above, registered under the "observability" tag by ObservabilityConfig.ready().
 CHECKS = (check_request_id_settings, check_middleware, check_middleware_order, check_middleware_listed,
-          check_tracing_settings, check_server_timing_settings, check_metrics_settings, check_access_settings,
-          check_metrics_routed)
+          check_tracing_settings, check_server_timing_settings, check_metrics_settings, check_metrics_processes,
+          check_access_settings, check_metrics_routed)

@@ -1,4 +1,4 @@
-"""gunicorn server hooks; a project's ``gunicorn.conf.py`` calls them.
+"""gunicorn server hooks; ``observability.gunicorn_conf`` (or a project's ``gunicorn.conf.py``) calls them.
 
 - ``refuse_invalid_configuration()`` (as the configuration file loads, in the master): stop
   gunicorn with one line per configuration error of every installed app, before ``--preload``
@@ -13,6 +13,8 @@
   shorter than gunicorn's graceful timeout, whether or not the collector answers.
 - ``child_exit`` (master): a worker that ended, even killed outright, stops counting among the
   live workers' values (``http_server_active_requests``).
+- ``on_reload`` (master): a configuration imported as a module (``python:``) is not run again by
+  a reload, so the check runs here instead.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from observability import processes
 
 # Time left to the worker for exiting after the flush, out of gunicorn's graceful timeout.
 EXIT_MARGIN_SECONDS = 1.0
+# observability.access_log's atoms: the response's request and trace IDs, the request's database time and queries.
+ACCESS_LOG_FORMAT = ('%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%(request_id)s trace_id=%(trace_id)s "%(a)s"'
+                     " db_ms=%(db_ms)s db_queries=%(db_queries)s")
 
 
 def refuse_invalid_configuration(settings_module: str | None = None) -> None:
@@ -66,15 +71,30 @@ def refuse_invalid_configuration(settings_module: str | None = None) -> None:
 
 def only_checking() -> bool:
     """Whether gunicorn runs only to check or print its configuration (--check-config, --print-config)."""
+    return any(getattr(args, "check_config", False) or getattr(args, "print_config", False)
+               for args in _command_lines())
+
+
+def settings_module() -> str | None:
+    """DJANGO_SETTINGS_MODULE, else the settings beside the application gunicorn was given on its command line
+    (``mysite.wsgi`` -> ``mysite.settings``, as ``startproject`` lays a project out); None when there is neither."""
+    if os.environ.get("DJANGO_SETTINGS_MODULE"):
+        return os.environ["DJANGO_SETTINGS_MODULE"]
+    applications = [application for args in _command_lines() for application in getattr(args, "args", None) or []]
+    package = applications[0].split(":")[0].rpartition(".")[0] if applications else ""
+    return f"{package}.settings" if package else None
+
+
+def _command_lines() -> list:
+    """gunicorn's arguments, from its command line and GUNICORN_CMD_ARGS ([] for another program's)."""
     from gunicorn.config import Config
 
     config = Config()
     parser = config.parser()
     try:
-        given = [parser.parse_known_args(args)[0] for args in (sys.argv[1:], config.get_cmd_args_from_env())]
+        return [parser.parse_known_args(args)[0] for args in (sys.argv[1:], config.get_cmd_args_from_env())]
     except SystemExit:  # not gunicorn's command line (a test, another launcher)
-        return False
-    return any(getattr(args, "check_config", False) or getattr(args, "print_config", False) for args in given)
+        return []
 
 
 def _configuration_report() -> tuple[str, str | None]:
@@ -123,3 +143,8 @@ def worker_exit(server, worker) -> None:
 def child_exit(server, worker) -> None:
     """A worker ended, however it ended: it no longer counts among the live workers."""
     processes.process_gone(worker.pid)
+
+
+def on_reload(server) -> None:
+    """A reload (SIGHUP) checks every app's configuration again before the new workers boot."""
+    refuse_invalid_configuration()

@@ -96,7 +96,7 @@ CASES = {
 }
 # Raised by check functions rather than settings parsers; each has tests next to its check.
 CHECK_FUNCTION_IDS = {"observability.W040", "observability.W041", "observability.W042", "observability.W043",
-                      "observability.W069",
+                      "observability.W060", "observability.W069",
                       "healthdash.E014", "healthdash.W001", "healthdash.W002",
                       "chimera.W020", "chimera.W021", "chimera.W022", "chimera.W030"}
 

@@ -10,15 +10,20 @@ before; its other gauges keep their files (``mostrecent`` needs their timestamps
 The merge holds the readers' lock exclusively (``observability.metrics.folder.reading``): a
 scrape sees the files before the merge or after it, never a count twice or not at all. When a
 scrape holds the lock, the merge waits for the next process to end.
+
+A master without hooks runs no ``child_exit``: there, each scrape first looks for the workers
+whose files are in the folder and that ended (``forget_ended()``), and does the same for them.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections import defaultdict
 from pathlib import Path
 
+from observability import process_info
 from observability.metrics.folder import FOLDER_VARIABLE, READERS_LOCK
 from observability.metrics.prometheus import file_values, write_file
 
@@ -26,6 +31,9 @@ __all__ = ["compact", "forget_process"]
 
 SUMMED_KINDS = ("counter", "histogram", "summary")
 _ended: set[int] = set()  # processes whose files are still to merge
+_workers: set[tuple[int, int]] = set()  # (master, pid) of processes seen working for that master
+# The files a process that ended leaves to forget: summed kinds, and gauges counting live processes only.
+_FORGOTTEN = re.compile(r"(?:counter|histogram|summary|gauge_live[a-z]+)_(\d+)\.db")
 
 
 def forget_process(pid: int) -> None:
@@ -40,11 +48,35 @@ def forget_process(pid: int) -> None:
     _ended.difference_update(compact(folder, _ended))
 
 
+def forget_ended(folder: str | os.PathLike, master: int) -> set[int]:
+    """Forget the processes whose files are in `folder` and that no longer work for `master`; those forgotten.
+
+    A pid that exists but whose parent is another process (given again since) counts as ended. Each
+    pid's parent is read once, when its files first appear: later scrapes only ask whether it exists.
+    """
+    pids = {int(found.group(1)) for name in os.listdir(folder) if (found := _FORGOTTEN.fullmatch(name))}
+    ended = {pid for pid in pids if not process_info.exists(pid)}
+    for pid in pids - ended - {master}:
+        if (master, pid) not in _workers:
+            if process_info.parent_of(pid) in (master, None):
+                _workers.add((master, pid))
+            else:
+                ended.add(pid)
+    _workers.difference_update((master, pid) for pid in ended)
+    if ended:
+        from prometheus_client import multiprocess
+
+        for pid in ended:
+            multiprocess.mark_process_dead(pid, str(folder))
+        compact(folder, ended)
+    return ended
+
+
 def compact(folder: str | os.PathLike, pids: set[int]) -> set[int]:
     """Merge the summed files of the ended processes `pids` into the archives; the pids done (none when busy)."""
     path = Path(folder)
     # A pid given to a new process since its predecessor ended writes its files again: not now.
-    ended = {pid for pid in pids if not _running(pid)}
+    ended = {pid for pid in pids if not process_info.exists(pid)}
     descriptor = os.open(path / READERS_LOCK, os.O_RDONLY | os.O_CREAT, 0o600)
     try:
         try:
@@ -72,12 +104,3 @@ def _archive(archive: Path, files: list[Path]) -> None:
     for file in files:
         file.unlink(missing_ok=True)
 
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True

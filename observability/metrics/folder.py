@@ -12,6 +12,11 @@ workers inherit it), so a second master refuses a folder that a live one uses, a
 killed outright leaves a folder whose lock is free: the next master removes such folders of
 its own making. A reload (SIGHUP) runs the configuration again in the same master, which keeps
 its folder and every count in it.
+
+Without the hooks (plain ``gunicorn -w N project.wsgi``) the master runs no code of this project:
+its workers meet in a folder named after the master's pid and start time (``master_folder()``,
+``observability.metrics.discovery``), which no lock guards. A process that finds the master of
+such a folder gone removes it, by the same rules.
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ import contextlib
 import fcntl
 import os
 import re
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from observability import process_info
 
 FOLDER_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # where prometheus_client's multiprocess mode writes
 # The folder a master made and exported: a master that inherits it (gunicorn's USR2 upgrade
@@ -34,6 +42,8 @@ MARKER = "observability-master.lock"  # locked by the master using the folder; h
 # Shared by readers, exclusive while dead processes' files are merged (observability.metrics.compaction).
 READERS_LOCK = "observability-readers.lock"
 TEMPORARY_PREFIX = "chimera-metrics-"
+# The folder of a master without hooks: its pid and start time, so a pid used again names another folder.
+_MASTER_FOLDER = re.compile(rf"{TEMPORARY_PREFIX}gunicorn-(\d+)-(\w+)")
 # prometheus_client's multiprocess files: <kind>_<pid>.db, gauges <gauge>_<multiprocess_mode>_<pid>.db;
 # <kind>_archive.db holds the merged values of dead processes (.new while it is being written).
 _GAUGE_MODES = "(?:live)?(?:all|min|max|sum|mostrecent)"
@@ -151,15 +161,42 @@ def reading(path: str | os.PathLike):
 
 
 def remove_abandoned_folders(parent: str | None = None) -> list[Path]:
-    """Remove the temporary folders of masters that are gone (killed outright); the folders removed."""
+    """Remove the temporary folders of masters that are gone (killed outright, or without hooks); those removed."""
     removed = []
     for folder in Path(parent or tempfile.gettempdir()).glob(f"{TEMPORARY_PREFIX}*"):
         with contextlib.suppress(OSError):  # another user's folder, or one removed meanwhile
-            # An empty marker is being claimed: its master writes its pid once it holds the lock.
-            if folder.stat().st_uid == os.getuid() and (folder / MARKER).stat().st_size > 0 and \
-                    master_using(folder) is None and _empty(folder, remove=True):
+            if folder.stat().st_uid == os.getuid() and _abandoned(folder) and _empty(folder, remove=True):
                 removed.append(folder)
     return removed
+
+
+def master_folder(master: int, parent: str | None = None) -> Path | None:
+    """The folder the workers of `master`, a master without hooks, share (None: the master is gone)."""
+    started = process_info.start_time(master)
+    if started is None:
+        return None
+    return Path(parent or tempfile.gettempdir()) / f"{TEMPORARY_PREFIX}gunicorn-{master}-{started}"
+
+
+def make_private(folder: Path) -> str | None:
+    """Make `folder` for this user alone, or accept it as made so; why it cannot be used, else None.
+
+    Its name is known in advance, so a folder someone else made there, or a link, is refused.
+    """
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    found = folder.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        return f"{folder} is not a folder of this user alone"
+    return folder_problem(folder)
+
+
+def _abandoned(folder: Path) -> bool:
+    named = _MASTER_FOLDER.fullmatch(folder.name)
+    if named:
+        return process_info.start_time(int(named.group(1))) != named.group(2)
+    # An empty marker is being claimed: its master writes its pid once it holds the lock.
+    return (folder / MARKER).stat().st_size > 0 and master_using(folder) is None
 
 
 def _refusal(problem: str, configured: str) -> str:

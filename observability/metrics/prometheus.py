@@ -14,7 +14,7 @@ from __future__ import annotations
 import glob
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -47,15 +47,18 @@ def use_folder(folder: str) -> None:
 
 
 class PrometheusBackend:
-    """Records into prometheus_client metrics: in `folder`'s files, or in memory without one."""
+    """Records into prometheus_client metrics: in `folder`'s files, or in memory without one.
 
-    def __init__(self, folder: str | None) -> None:
+    `before_reading` runs before each scrape reads the files (what a master without hooks leaves undone).
+    """
+
+    def __init__(self, folder: str | None, before_reading: Callable[[], object] | None = None) -> None:
         self.folder = folder
         self.registry = CollectorRegistry(auto_describe=False)  # no reading of the files until a scrape
         self._own: dict[tuple[str | None, str], object] = {}  # in memory: this backend's metrics
         if folder is not None:
             use_folder(folder)
-            FolderCollector(self.registry, path=folder)
+            FolderCollector(self.registry, path=folder, before_reading=before_reading)
 
     def bind(self, instrument: Instrument) -> Record:
         """A function recording `instrument` with one cached child per label set."""
@@ -98,11 +101,15 @@ class FolderCollector(MultiProcessCollector):
     file removed since the folder was listed (a dead process's live gauges) is skipped too.
     """
 
-    def __init__(self, registry: CollectorRegistry, path: str) -> None:
+    def __init__(self, registry: CollectorRegistry, path: str,
+                 before_reading: Callable[[], object] | None = None) -> None:
         self.folder = path
+        self.before_reading = before_reading
         super().__init__(registry, path=path)
 
     def collect(self):
+        if self.before_reading is not None:
+            self.before_reading()
         with reading(self.folder):  # never halfway through a compaction of dead processes' files
             files = [path for path in glob.glob(os.path.join(self.folder, "*.db")) if _has_header(path)]
             return self.merge(files)

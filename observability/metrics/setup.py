@@ -13,7 +13,7 @@ import threading
 import time
 
 from observability import pipeline
-from observability.metrics import recording
+from observability.metrics import discovery, recording
 from observability.metrics.configuration import MetricsConfig, get_metrics_config
 from observability.metrics.middleware import MIDDLEWARE_PATH
 from observability.metrics.otlp import OTLPBackend
@@ -29,10 +29,10 @@ _set_up = False
 
 
 def backends_for(config: MetricsConfig) -> list:
-    """The backends `config` needs: none with metrics off."""
+    """The backends `config` needs: none with metrics off; under gunicorn without hooks, its master's folder."""
     backends: list = []
     if config.serves_prometheus:
-        backends.append(PrometheusBackend(config.multiproc_dir))
+        backends.append(discovery.prometheus_backend(config.multiproc_dir))
     if config.push_exporter:
         backends.append(OTLPBackend(config))
     return backends

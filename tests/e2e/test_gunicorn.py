@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -97,3 +98,22 @@ def test_invalid_setting_stops_gunicorn_with_one_clear_line(tmp_path, variable, 
         rf"Configuration error: Invalid configuration:\n  healthdash\.E\d{{3}} {variable} ", output)
     assert "Traceback" not in output
     assert "Booting worker" not in output
+
+
+def test_the_apps_settings_module_checks_the_configuration_at_start_and_at_each_reload(tmp_path):
+    # No gunicorn.conf.py and no DJANGO_SETTINGS_MODULE: the settings beside chimera.wsgi are checked.
+    env_file = tmp_path / "service.env"
+    env_file.write_text("HEALTH_DEADLINE=3\n")
+    env = project_env(CHIMERA_ENV_FILE=str(env_file), PYTHONPATH=str(ROOT))
+    server = Gunicorn(env=env, log_dir=tmp_path / "logs", cwd=tmp_path, config="python:observability.gunicorn_conf",
+                      args=["chimera.wsgi:application"])
+    with server:
+        assert "Metrics: the workers share their values in" in server.stderr()
+        env_file.write_text("HEALTH_DEADLINE=soon\n")
+        server.process.send_signal(signal.SIGHUP)
+        assert server.wait(timeout=60) != 0
+    assert re.search(r"Configuration error: Invalid configuration:\n  healthdash\.E\d{3} HEALTH_DEADLINE ",
+                     server.stderr()), server.output()
+    refused = Gunicorn(env=env, log_dir=tmp_path / "refused", cwd=tmp_path, config="python:observability.gunicorn_conf",
+                       args=["chimera.wsgi:application"]).refused()
+    assert "HEALTH_DEADLINE" in refused and "Booting worker" not in refused

@@ -3,8 +3,9 @@
 The wheel is built from a clean copy of the repository and installed alone (with its gunicorn
 extra) into a fresh virtualenv; ``django-admin startproject`` makes the project, which gets the
 public lines of docs/install.md and is served by that virtualenv's gunicorn with the guide's
-gunicorn.conf.py. Slow (a virtualenv is filled from the package index, or pip's cache), so the
-tests share one project and one server.
+gunicorn.conf.py; /metrics is exact across two workers with the apps' settings module (``-c
+python:observability.gunicorn_conf``) and plain (``gunicorn -w 2 mysite.wsgi``, no file at all). Slow (a
+virtualenv is filled from the package index, or pip's cache), so the tests share one project.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 import requests
 
 from tests.support.packaging import Virtualenv, build_wheel, copy_checkout
-from tests.support.processes import ROOT, Gunicorn
+from tests.support.processes import ROOT, Gunicorn, http_get
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -195,3 +196,27 @@ def test_admin_health_page(server):
     assert (page.status_code, page.url) == (200, f"{server.url}/admin/health/"), page.text[:2000]
     assert "Service health" in page.text
 
+
+
+@pytest.mark.parametrize("config", [None, "python:observability.gunicorn_conf"], ids=["plain", "apps-settings"])
+def test_metrics_are_exact_across_two_workers_without_a_file(venv, project, tmp_path, config):
+    # Run from a folder without the guide's gunicorn.conf.py: gunicorn reads none, or the apps' module.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    server = Gunicorn(env=venv.env(PYTHONPATH=str(project), METRICS_ANONYMOUS="true"), log_dir=tmp_path / "logs",
+                      cwd=elsewhere, python=venv.python, config=config, args=["-w", "2", "mysite.wsgi"])
+    with server:
+        for _ in range(20):
+            assert http_get(f"{server.url}/admin/login/", headers={"Connection": "close"})[0] == 200
+        counts = set()
+        for _ in range(8):
+            status, _, body = http_get(f"{server.url}/metrics", headers={"Connection": "close"})
+            assert status == 200, body
+            found = re.findall(r'^http_server_request_duration_seconds_count\{[^}]*http_route="/admin/login/"[^}]*\} '
+                               r"(\S+)$", body.decode(), flags=re.MULTILINE)
+            counts.add(sum(float(value) for value in found))
+        assert counts == {20.0}
+        made_by_master = "Metrics: the workers share their values in" in server.stderr()
+        assert made_by_master == (config is not None), server.output()
+    if config is not None:  # the apps' access lines
+        assert re.search(r'"GET /admin/login/ HTTP/1.1" 200 .* request_id=[0-9a-f-]{36} ', server.stdout())

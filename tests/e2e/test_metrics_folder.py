@@ -2,7 +2,8 @@
 
 A folder holding anything but metrics files, the root, or one another live master uses is
 refused with one line naming METRICS_MULTIPROC_DIR, and ``--check-config`` deletes nothing.
-SIGHUP keeps every count; a master killed outright leaves a folder the next master removes;
+SIGHUP keeps every count; a master killed outright leaves a folder the next master removes, and
+the folder of a master without hooks is removed by the next process that finds that master gone;
 a metrics file still being made is skipped by ``/metrics`` and the dashboard.
 """
 
@@ -16,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from observability.metrics.folder import MARKER, master_using
-from tests.e2e.test_metrics_prometheus import KEY, metrics_env, route_count, scrape, send, shared_folder
+from observability.metrics.folder import MARKER, master_folder, master_using
+from observability.process_info import exists
+from tests.e2e.test_metrics_prometheus import KEY, metrics_env, plain_gunicorn, route_count, scrape, send, shared_folder
 from tests.support.processes import Gunicorn, http_get, project_env, run_manage
 from tests.support.prometheus import child_pids, wait_for_workers
 
@@ -43,7 +45,9 @@ def test_a_folder_holding_a_database_is_refused_and_kept_even_by_check_config(tm
 
     status, stderr = check_config(folder, tmp_path / "check")
     assert status != 0
-    assert "observability.E056 METRICS_MULTIPROC_DIR holds files other than metrics files (app.db)" in stderr
+    # The configuration's own check (observability.E056) names it, before the master's.
+    assert "Configuration error:" in stderr
+    assert "METRICS_MULTIPROC_DIR holds files other than metrics files (app.db)" in stderr
     stderr = Gunicorn(env=metrics_env(METRICS_MULTIPROC_DIR=str(folder)), log_dir=tmp_path / "start").refused()
     assert stderr.count("METRICS_MULTIPROC_DIR") == 1 and "Booting worker" not in stderr
     assert sorted(os.listdir(folder)) == ["app.db"] and database.read_bytes() == before
@@ -104,6 +108,21 @@ def test_the_folder_of_a_killed_master_is_removed_by_the_next(tmp_path):
     with Gunicorn(env=metrics_env(), log_dir=tmp_path / "next") as server:
         assert not abandoned.exists()
         assert shared_folder(server).exists()
+
+
+def test_the_folder_of_a_killed_master_without_hooks_is_removed_by_the_next_server(tmp_path):
+    with plain_gunicorn(tmp_path / "killed") as killed:
+        abandoned = master_folder(killed.process.pid)
+        send(killed, 3)
+        workers = child_pids(killed.process.pid)
+        killed.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while any(exists(pid) for pid in workers) and time.monotonic() < deadline:  # they notice and exit
+        time.sleep(0.2)
+    assert any(abandoned.glob("histogram_*.db"))
+    with plain_gunicorn(tmp_path / "next") as server:
+        assert not abandoned.exists()
+        assert route_count(scrape(server)[1]) == 0
 
 
 def test_a_metrics_file_being_made_is_skipped(tmp_path, migrated_db_url):

@@ -1,7 +1,9 @@
 """/metrics under gunicorn with 2 workers, scraped by a real Prometheus (Debian's package).
 
 Counts are exact whichever worker answers, never go back when a worker is killed with SIGKILL,
-and start from zero with each master; /metrics needs a key and shows no secret.
+and start from zero with each master; /metrics needs a key and shows no secret. The same holds
+under plain ``gunicorn -w 2 chimera.wsgi``, with no configuration file and so none of the hooks;
+uvicorn's workers, which cannot share, each say so.
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ import contextlib
 import os
 import re
 import signal
+import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.processes import Gunicorn, http_get, project_env
+from observability.metrics.folder import master_folder
+from tests.support.processes import ROOT, Gunicorn, free_port, http_get, project_env
 from tests.support.prometheus import PrometheusServer, child_pids, wait_for_workers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -70,6 +76,26 @@ def shared_folder(server: Gunicorn) -> Path:
     return Path(re.search(r"Metrics: the workers share their values in (\S+)", server.stderr()).group(1))
 
 
+def plain_gunicorn(log_dir: Path, *args: str) -> Gunicorn:
+    """``gunicorn -w 2 chimera.wsgi`` from a folder without gunicorn.conf.py: nothing of ours runs in the master."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return Gunicorn(env=metrics_env(PYTHONPATH=str(ROOT)), log_dir=log_dir, cwd=log_dir, config=None,
+                    args=["-w", "2", *args, "chimera.wsgi:application"])
+
+
+def slow_request(server: Gunicorn) -> None:
+    """One request that runs until its worker is killed under it, counted as running meanwhile."""
+    def run():
+        with contextlib.suppress(OSError):
+            http_get(server.url + "/concurrent?sleep=20", timeout=30)
+
+    threading.Thread(target=run, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and active_get(scrape(server)[1]) != 1:
+        time.sleep(0.1)
+    assert active_get(scrape(server)[1]) == 1
+
+
 def send(server: Gunicorn, count: int, path: str = "/ok") -> None:
     for _ in range(count):
         assert http_get(server.url + path, headers={"Connection": "close"})[0] == 200
@@ -100,15 +126,7 @@ def test_prometheus_sums_every_worker_and_a_killed_worker_takes_nothing_away(ser
 
 
 def test_workers_killed_mid_request_leave_the_live_gauge(server):
-    def slow_request():
-        with contextlib.suppress(OSError):  # its worker is killed under it
-            http_get(server.url + "/concurrent?sleep=20", timeout=30)
-
-    threading.Thread(target=slow_request, daemon=True).start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and active_get(scrape(server)[1]) != 1:
-        time.sleep(0.1)
-    assert active_get(scrape(server)[1]) == 1
+    slow_request(server)
     counted = route_count(scrape(server)[1])
     master = server.process.pid
     workers = child_pids(master)
@@ -165,3 +183,48 @@ def test_an_invalid_metrics_value_stops_the_master_naming_the_variable(tmp_path,
     stderr = Gunicorn(env=metrics_env(**{variable: value}), log_dir=tmp_path).refused()
     assert f"{check_id} {variable} " in stderr
     assert "Traceback" not in stderr and "Booting worker" not in stderr
+
+
+@pytest.mark.parametrize("preload", [False, True], ids=["workers-find-the-master", "preloading-master"])
+def test_plain_gunicorn_is_exact_without_hooks_and_forgets_its_ended_workers(tmp_path, preload):
+    with plain_gunicorn(tmp_path, *(["--preload"] if preload else [])) as server:
+        master = server.process.pid
+        folder = master_folder(master)
+        send(server, 20)
+        assert {route_count(scrape(server)[1]) for _ in range(12)} == {20}
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and any(folder.glob("histogram_*.db"))
+
+        slow_request(server)
+        workers = child_pids(master)
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        wait_for_workers(master, 2, workers)
+        server.wait_until_ready("/health", 15)
+        text = scrape(server)[1]
+        assert (active_get(text), route_count(text)) == (0, 20)
+        send(server, 5)
+        assert {route_count(scrape(server)[1]) for _ in range(8)} == {25}
+        # The killed workers' counts are merged into the archives, their own files gone.
+        assert (folder / "histogram_archive.db").exists()
+        assert not [path for pid in workers for path in folder.glob(f"*_{pid}.db") if "gauge_" not in path.name]
+        assert "Metrics: the workers share" not in server.stderr() and "observability.W060" not in server.output()
+
+
+def test_uvicorn_workers_each_say_that_they_count_alone(tmp_path):
+    log = tmp_path / "uvicorn.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "chimera.asgi:application", "--workers", "2", "--host", "127.0.0.1",
+             "--port", str(free_port())], cwd=ROOT, env=metrics_env(), stdout=output, stderr=output,
+            start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while log.read_text().count("observability.W060") < 2 and time.monotonic() < deadline:
+                assert process.poll() is None, log.read_text()
+                time.sleep(0.2)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+    text = log.read_text()
+    assert text.count("observability.W060") == 2, text
+    assert "/metrics counts only the worker that answers: this process is one of 2 worker processes of uvicorn" in text

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from observability import checks, pipeline
+from tests.support.processes import ROOT, project_env
 
 MIDDLEWARE = "observability.middleware.RequestIDMiddleware"
 OTEL_MIDDLEWARE = "opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware"
@@ -129,3 +134,45 @@ def test_metrics_are_routed_by_observability_urls(settings):
     from observability.checks import check_metrics_routed
 
     assert check_metrics_routed() == []
+
+
+# One worker of a server: the one given "0" idles, the other runs the system checks and prints their IDs.
+WORKER = """
+import sys, time
+if sys.argv[1] == "0":
+    time.sleep(60)
+    sys.exit()
+import django
+django.setup()
+from django.core import checks
+print(sorted({message.id for message in checks.run_checks(tags=["observability"])}))
+"""
+# A server named uvicorn starting two workers alike, as its --workers does.
+SERVER = f"""
+import subprocess, sys
+idle = subprocess.Popen([sys.executable, "-c", {WORKER!r}, "0"])
+try:
+    subprocess.run([sys.executable, "-c", {WORKER!r}, "1"], check=True, timeout=60)
+finally:
+    idle.kill()
+"""
+
+
+@pytest.mark.parametrize(("server", "environ", "expected"), [
+    (True, {}, ["observability.W060"]),
+    (True, {"METRICS_MULTIPROC_DIR": "shared"}, []),  # the operator's folder, shared by the workers
+    (True, {"METRICS_EXPORTER": "otlp"}, []),  # each process pushes; a collector sums them
+    (False, {}, []),  # a process of its own
+], ids=["several-workers", "shared-folder", "pushed", "one-process"])
+def test_w060_several_workers_of_a_server_that_share_no_folder(tmp_path, server, environ, expected):
+    if "METRICS_MULTIPROC_DIR" in environ:
+        environ = {"METRICS_MULTIPROC_DIR": str(tmp_path / "shared")}
+    script = tmp_path / "uvicorn"
+    script.write_text(SERVER)
+    command = [sys.executable, str(script)] if server else [sys.executable, "-c", WORKER, "1"]
+    done = subprocess.run(command, cwd=ROOT, env=project_env(DJANGO_SETTINGS_MODULE="tests.settings", **environ),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    found = [check_id for check_id in ast.literal_eval(done.stdout.strip().splitlines()[-1])
+             if check_id.startswith("observability.W06")]
+    assert found == expected, done.stderr

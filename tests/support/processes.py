@@ -97,9 +97,10 @@ class Gunicorn:
     log_dir: Path
     args: list[str] = field(default_factory=list)
     cwd: Path = ROOT
-    # Another project's server: its virtualenv's interpreter and its own configuration file.
+    # Another project's server: its virtualenv's interpreter and its own configuration file
+    # (None: no --config, so gunicorn reads a gunicorn.conf.py in `cwd` if there is one).
     python: str = sys.executable
-    config: Path = ROOT / "gunicorn.conf.py"
+    config: Path | str | None = ROOT / "gunicorn.conf.py"
     port: int = field(default_factory=free_port)
     # False: no --bind flag, so the server listens where its configuration says (on `port`).
     bind_flag: bool = True
@@ -115,7 +116,7 @@ class Gunicorn:
         self._stdout = open(self.log_dir / "stdout.log", "wb")  # noqa: SIM115 - closed in stop()
         self._stderr = open(self.log_dir / "stderr.log", "wb")  # noqa: SIM115 - closed in stop()
         command = [
-            self.python, "-m", "gunicorn", "--config", str(self.config),
+            self.python, "-m", "gunicorn", *(["--config", str(self.config)] if self.config else []),
             *(["--bind", f"127.0.0.1:{self.port}"] if self.bind_flag else []), *self.args,
         ]
         self.process = subprocess.Popen(

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from observability.metrics.compaction import compact
+from observability.metrics.compaction import compact, forget_ended
 from observability.metrics.folder import READERS_LOCK, reading
 from observability.metrics.prometheus import FolderCollector
 
@@ -73,3 +73,29 @@ def test_a_file_still_being_made_is_skipped(tmp_path):
     assert samples(tmp_path) == pytest.approx(before)  # sums of floats, added in another order
     assert compact(tmp_path, {999999, 999998}) == {999999, 999998}
     assert samples(tmp_path) == pytest.approx(before)  # sums of floats, added in another order
+
+
+def test_a_scrape_forgets_the_workers_that_ended_without_child_exit(tmp_path):
+    # Counts from workers that ended, with a running request each: nobody ran child_exit for them.
+    script = RECORD.replace("print(", "Gauge('active', 'a', multiprocess_mode='livesum').set(1)\nprint(")
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    ended = {int(subprocess.run([sys.executable, "-c", script, str(count)], env=env, capture_output=True, text=True,
+                                check=True, timeout=60).stdout) for count in (3, 4)}
+    running = subprocess.Popen([sys.executable, "-c", script + "sys.stdout.flush(); sys.stdin.read()", "2"],
+                               env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(running.stdout.readline())
+        before = samples(tmp_path)
+        assert before[("active", ())] == 3
+        assert forget_ended(tmp_path, master=os.getpid()) == ended
+        after = samples(tmp_path)
+        assert after.pop(("active", ())) == 1  # the running worker's request alone
+        assert after == pytest.approx({key: value for key, value in before.items() if key != ("active", ())})
+        assert {f"counter_{worker}.db", "counter_archive.db"} <= set(os.listdir(tmp_path))
+        assert not [name for name in os.listdir(tmp_path) if any(f"_{pid}.db" in name for pid in ended)
+                    and not name.startswith("gauge_mostrecent")]
+        # A pid now running under another parent is no worker of this master any more.
+        assert forget_ended(tmp_path, master=1) == {worker}
+        assert ("active", ()) not in samples(tmp_path)
+    finally:
+        running.communicate(timeout=10)

@@ -1,4 +1,5 @@
-"""The folder rules: which files are prometheus_client's, which folders are refused, whose lock is live."""
+"""The folder rules: which files are prometheus_client's, which folders are refused, whose lock is live,
+and the folders of masters without hooks: named after the master, this user's alone, removed once it is gone."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from observability.metrics.folder import (
     TEMPORARY_PREFIX,
     folder_problem,
     is_metrics_file,
+    make_private,
+    master_folder,
     master_using,
     remove_abandoned_folders,
 )
@@ -98,3 +101,40 @@ def test_only_the_folders_of_gone_masters_are_removed(tmp_path, lock_holder):
     assert remove_abandoned_folders(str(tmp_path)) == [gone]
     assert not gone.exists() and (live / "counter_12.db").exists() and (unmarked / "counter_12.db").exists()
     assert os.listdir(foreign) == ["notes.txt"] and other.exists()
+
+
+def test_the_folder_of_a_master_without_hooks_is_named_after_its_pid_and_start(tmp_path):
+    folder = master_folder(os.getpid(), str(tmp_path))
+    assert folder.name.startswith(f"{TEMPORARY_PREFIX}gunicorn-{os.getpid()}-")
+    assert master_folder(os.getpid(), str(tmp_path)) == folder
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                           check=True).stdout
+    assert master_folder(int(ended), str(tmp_path)) is None  # gone: no folder to share
+
+
+def test_a_master_folder_is_this_users_alone(tmp_path):
+    folder = tmp_path / "shared"
+    assert make_private(folder) is None
+    assert (folder.stat().st_mode & 0o777, make_private(folder)) == (0o700, None)  # the next worker's turn
+    opened = tmp_path / "opened"
+    opened.mkdir(mode=0o755)
+    opened.chmod(0o755)
+    assert make_private(opened) == f"{opened} is not a folder of this user alone"
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    assert make_private(link) == f"{link} is not a folder of this user alone"
+    (folder / "notes.txt").write_text("kept")
+    assert "holds files other than metrics files (notes.txt)" in make_private(folder)
+
+
+def test_the_folders_of_masters_without_hooks_are_removed_once_the_master_is_gone(tmp_path):
+    ended = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                               text=True, check=True).stdout)
+    live = master_folder(os.getpid(), str(tmp_path))
+    gone = tmp_path / f"{TEMPORARY_PREFIX}gunicorn-{ended}-123"
+    reused = tmp_path / f"{TEMPORARY_PREFIX}gunicorn-{os.getpid()}-1"  # this pid, an earlier start
+    for folder in (live, gone, reused):
+        assert make_private(folder) is None
+        (folder / "counter_12.db").touch()
+    assert sorted(remove_abandoned_folders(str(tmp_path))) == sorted([gone, reused])
+    assert (live / "counter_12.db").exists() and not gone.exists() and not reused.exists()
