@@ -49,11 +49,13 @@ class ObservabilityConfig(AppConfig):
 
 
 def register_secrets() -> None:
-    """The exporter's header values and endpoint credentials are masked in every log line too."""
+    """The exporters' header values and endpoint credentials are masked in every log line too."""
+    from observability.metrics.configuration import metrics_secrets
     from observability.redaction import add_secret_source
     from observability.tracing.configuration import tracing_secrets
 
     add_secret_source(tracing_secrets, "OBSERVABILITY")
+    add_secret_source(metrics_secrets, "OBSERVABILITY")
 
 
 def set_up_tracing() -> None:

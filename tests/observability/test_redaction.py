@@ -115,3 +115,10 @@ def test_broker_passwords_are_configured_secrets(settings):
     settings.CELERY_RESULT_BACKEND = "redis://u:result%2Fpass@h:6379/1"
     assert {"broker-pass-4242", "result/pass", "result%2Fpass"} <= set(configured_secrets())
     assert redact("AUTH broker-pass-4242 refused") == "AUTH *** refused"
+
+
+def test_the_metrics_endpoints_secrets_are_masked_wherever_they_appear(settings):
+    settings.OBSERVABILITY = {"METRICS_EXPORTER": "otlp_http",
+                              "METRICS_ENDPOINT": "https://push:metrics-pw-3131@collector/v1/metrics?tenant=acme-4141"}
+    assert {"metrics-pw-3131", "acme-4141"} <= set(configured_secrets())
+    assert redact("auth metrics-pw-3131 refused, tenant acme-4141") == "auth *** refused, tenant ***"
