@@ -24,14 +24,15 @@ from observability.query_keys import safe_query_keys
 MASK = "***"
 # Secrets this short would mask ordinary words; credential-shaped text is masked regardless.
 MIN_SECRET_LENGTH = 4
-# Names of keys whose values are secrets, as whole words of snake_case or kebab-case names.
+# Celery's connection URLs, whose passwords are secrets of the project's settings too.
 BROKER_SETTINGS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
+# Names of keys whose values are secrets, as whole words of snake_case or kebab-case names.
 SECRET_KEY_NAMES = re.compile(r"(^|[_-])(pass(word|wd)?|pwd|secret|token|api[_-]?keys?|auth|authorization|"
                               r"credentials?|headers|private[_-]?key)($|[_-])", re.IGNORECASE)
 URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()]+", re.IGNORECASE)
 # A request target with a query, as request lines and request reprs write it ("GET /a/?k=v HTTP/1.1",
 # "<WSGIRequest: GET '/a/?k=v'>"); a path that is part of a URL (after its host) is URL's.
-TARGET = re.compile(r"(?<![\w/:.@%-])(?P<path>/[^\s?'\"<>]*)\?(?P<query>[^\s'\"<>#]+)")
+TARGET = re.compile(r"(?<![\w/:.@%-])/[^\s?'\"<>]*\?[^\s'\"<>#]+")
 ASSIGNED_SECRET = re.compile(r"\b(?P<name>password|passwd|pwd|api[_-]?key|token|secret)(?P<sep>\s*[=:]\s*)"
                              r"(?P<value>'[^']*'|\"[^\"]*\"|[^\s,;&]+)", re.IGNORECASE)
 # Every name ASSIGNED_SECRET matches contains one of these (lower case).
@@ -212,4 +213,3 @@ def _header_values(headers: object) -> Iterable[str]:
     elif isinstance(headers, str):
         for pair in headers.split(","):
             yield unquote(pair.partition("=")[2])
-
