@@ -9,7 +9,8 @@
    faults, the dashboard under 100 clients, worker memory over 100k requests (needs Debian's
    wrk: it stops at once, saying ``apt-get install wrk``, when wrk is missing);
 5. bench.metrics: the metrics' recording cost in-process, /metrics with 50 routes and 2 workers;
-   bench.metrics_recycling: a scrape after 2000 ended workers, their files kept or merged.
+   bench.metrics_recycling: a scrape after 2000 ended workers, their files kept or merged;
+6. bench.redaction: a log record through the console's filters, a server span's attributes.
 
 ``--quick`` runs each with fewer rounds (minutes instead of about half an hour: for checking
 that they run, not for figures); ``--instructions`` adds callgrind instruction counts of the
@@ -35,6 +36,7 @@ def commands(quick: bool, instructions: bool) -> list[list[str]]:
         [*python, "bench.load", *(["--rounds", "1", "--duration", "3", "--memory-requests", "5000"] if quick else [])],
         [*python, "bench.metrics", *(["--rounds", "3", "--number", "200", "--scrapes", "10"] if quick else [])],
         [*python, "bench.metrics_recycling", *(["--workers", "200", "--scrapes", "5"] if quick else [])],
+        [*python, "bench.redaction", *(["--rounds", "3", "--number", "500"] if quick else [])],
     ]
     if instructions:
         steps.insert(1, [*python, "bench.overhead", "--instructions", *(["--requests", "100"] if quick else [])])

@@ -20,8 +20,9 @@ that encodes each batch as the OTLP exporters do and drops it (``bench.floor``),
 figures are the request path's and the export thread's own cost, not the network's. The floor
 rows are the least a server span costs on that SDK (``bench.floor.FloorMiddleware``); the
 targets compare the full stack's added cost with the floor's. Scenarios: ``generated`` (no
-incoming ID), ``incoming`` (a valid X-Request-ID) and ``queries`` (three SQLite queries, whose
-spans the full stack records when sampled).
+incoming ID), ``incoming`` (a valid X-Request-ID), ``queries`` (three SQLite queries, whose
+spans the full stack records when sampled) and ``query`` (a query string, whose values a
+sampled span's attributes mask).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ SCENARIOS = {
     "generated": ("/bench/items/7/", {}),
     "incoming": ("/bench/items/7/", {"X-Request-ID": "3f1c9a2e-8d4b-4c6e-9a7f-0b5d2e1c4a8f"}),
     "queries": ("/bench/queries/", {}),
+    # A query string: a sampled span's attributes then have query values to mask.
+    "query": ("/bench/items/7/?page=2&api_key=k-5150-abcdef&lang=en", {}),
 }
 # (title, row, reference): a ratio of CPU times; "added" ones divide what each adds to bare.
 COMPARISONS = (

@@ -44,9 +44,10 @@ class Samples:
 
 
 def environ(path: str = "/bench/items/7/", headers: dict[str, str] | None = None) -> dict:
-    """A minimal WSGI environ for a GET of `path`."""
+    """A minimal WSGI environ for a GET of `path` (with its query string, if any)."""
+    path, _, query = path.partition("?")
     env = {
-        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": "127.0.0.1:8000", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
         "wsgi.errors": io.StringIO(), "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,

@@ -140,6 +140,9 @@ LOG_LEVEL = env.choice("LOG_LEVEL", default="INFO", choices=LOG_LEVELS)
 LOG_FORMAT = env.choice("LOG_FORMAT", default="text", choices=("text", "json"))
 
 LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
+# Error reports (the DEBUG page, the admins' e-mail) mask the broker's, cache's, exporters' and
+# providers' credentials too, which Django's filter, going by setting names, would show.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "observability.error_reports.SecretsExceptionReporterFilter"
 
 # --- REST framework ---------------------------------------------------------------------------
 

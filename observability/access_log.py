@@ -16,6 +16,7 @@ from gunicorn.glogging import Logger
 from pythonjsonlogger.json import JsonFormatter
 
 from observability.log_filters import RedactionFilter
+from observability.redaction import mask_query, mask_target, safe_query_keys
 
 MISSING = "-"
 TIMINGS_KEY = "observability.timings"  # observability.timing.ENVIRON_KEY, without importing Django here
@@ -42,7 +43,9 @@ def trace_id_from(traceresponse: str | None) -> str:
 class AccessLogger(Logger):
     """gunicorn's logger with ``request_id`` and ``trace_id`` atoms taken from the response.
 
-    Its error and access lines go through ``RedactionFilter`` like the application's own.
+    Its error and access lines go through ``RedactionFilter`` like the application's own; the
+    atoms that hold the query string are masked first, since a bare query (``%(q)s``) in a line
+    is text the filter cannot tell from any other.
     """
 
     def setup(self, cfg) -> None:
@@ -58,6 +61,11 @@ class AccessLogger(Logger):
         timings = environ.get(TIMINGS_KEY)
         atoms["db_ms"] = f"{timings.db * 1000:.2f}" if timings is not None else MISSING
         atoms["db_queries"] = timings.queries if timings is not None else MISSING
+        if atoms.get("q"):
+            safe = safe_query_keys()
+            query, target = mask_query(atoms["q"], safe), mask_target(environ["RAW_URI"], safe)
+            atoms.update({"q": query, "{query_string}e": query, "{raw_uri}e": target,
+                          "r": f'{atoms["m"]} {target} {atoms["H"]}'})
         return atoms
 
 

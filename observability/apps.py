@@ -39,20 +39,23 @@ class ObservabilityConfig(AppConfig):
         from observability.auth_failures import failure_rate_problems
         from observability.metrics.configuration import metrics_problems
         from observability.proxies import trusted_proxy_problems
+        from observability.query_keys import redaction_problems
         from observability.request_id import request_id_problems
         from observability.timing import server_timing_problems
         from observability.tracing.configuration import tracing_problems
 
         return (request_id_problems() + api_key_problems() + tracing_problems() + server_timing_problems()
-                + metrics_problems() + trusted_proxy_problems() + failure_rate_problems())
+                + metrics_problems() + trusted_proxy_problems() + failure_rate_problems() + redaction_problems())
 
 
 def register_secrets() -> None:
-    """The exporter's header values and endpoint credentials are masked in every log line too."""
+    """The exporters' header values and endpoint credentials are masked in every log line too."""
+    from observability.metrics.configuration import metrics_secrets
     from observability.redaction import add_secret_source
     from observability.tracing.configuration import tracing_secrets
 
     add_secret_source(tracing_secrets, "OBSERVABILITY")
+    add_secret_source(metrics_secrets, "OBSERVABILITY")
 
 
 def set_up_tracing() -> None:

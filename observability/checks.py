@@ -18,6 +18,7 @@ from observability.auth_failures import failure_rate_problems
 from observability.metrics import discovery
 from observability.metrics.configuration import get_metrics_config, metrics_problems
 from observability.proxies import trusted_proxy_problems
+from observability.query_keys import redaction_problems
 from observability.request_id import request_id_problems
 from observability.tracing.configuration import tracing_problems
 from observability.tracing.sdk import official_middleware_path
@@ -31,6 +32,11 @@ def check_request_id_settings(app_configs=None, **kwargs) -> list[checks.CheckMe
 def check_tracing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """TRACING_* (and OTEL_*) values that cannot be used: errors with tracing on, else warnings."""
     return [problem.check_message() for problem in tracing_problems()]
+
+
+def check_redaction_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """REDACTION_SAFE_QUERY_KEYS values that cannot be used: a key must stay a key."""
+    return [problem.check_message() for problem in redaction_problems()]
 
 
 def check_access_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
@@ -142,4 +148,4 @@ def misplaced_before(middleware: list[str], path: str) -> list[str]:
 # Every check above, registered under the "observability" tag by ObservabilityConfig.ready().
 CHECKS = (check_request_id_settings, check_middleware, check_middleware_order, check_middleware_listed,
           check_tracing_settings, check_server_timing_settings, check_metrics_settings, check_metrics_processes,
-          check_access_settings, check_metrics_routed)
+          check_access_settings, check_metrics_routed, check_redaction_settings)

@@ -17,6 +17,7 @@ from observability.auth_failures import FAILURE_RATE
 from observability.metrics.configuration import VARIABLES as METRICS_VARIABLES
 from observability.metrics.configuration import MetricsConfig, get_metrics_config
 from observability.proxies import TRUSTED_PROXIES
+from observability.query_keys import SAFE_QUERY_KEYS
 from observability.request_id import (
     REQUEST_ID_VARIABLES,
     RequestIDConfig,
@@ -37,4 +38,4 @@ __all__ = [
 
 # Every variable of the app's features declared with the mechanism, for documentation and tests.
 VARIABLES = (*REQUEST_ID_VARIABLES, API_KEYS, *TRACING_VARIABLES, *METRICS_VARIABLES, SERVER_TIMING, TRUSTED_PROXIES,
-             FAILURE_RATE)
+             FAILURE_RATE, SAFE_QUERY_KEYS)

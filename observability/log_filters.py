@@ -3,7 +3,8 @@
 - ``RequestContextFilter``: request_id, trace_id and span_id on every record; task_id and task_name
   in background tasks.
 - ``RedactionFilter``: the configured secrets, URL credentials and query values masked in every
-  record (message, traceback, extra fields), whichever library wrote it.
+  record (message, traceback, extra fields, objects such as the request as they are written),
+  whichever library wrote it.
 - ``SecurityEventFilter``: Django's ``django.security.*`` records (a bad Host, a body too large)
   as one WARNING line without the traceback, so a scanner cannot flood the logs.
 
@@ -84,9 +85,28 @@ class RedactionFilter(logging.Filter):
         fields = record.__dict__
         if len(fields) > PLAIN_RECORD_SIZE:  # fields added with extra=, which JSON lines show
             for name in fields.keys() - RECORD_ATTRIBUTES:
-                if isinstance(fields[name], str):
-                    fields[name] = redact(fields[name])
+                fields[name] = redacted_field(fields[name])
         return True
+
+
+def redacted_field(value: object) -> object:
+    """A field added with ``extra=``, redacted as a formatter would write it.
+
+    JSON formatters write an object as its ``str()``: Django's ``django.request`` records carry the
+    request, whose text holds the query string. Such an object is replaced by its redacted text
+    only when that text held a secret, so that handlers reading the object (Django's
+    ``AdminEmailHandler`` reads ``record.request``) keep it otherwise.
+    """
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, int | float):
+        return value
+    try:
+        text = str(value)
+    except Exception:  # an object that cannot be written: the formatter reports it itself
+        return value
+    redacted = redact(text)
+    return value if redacted == text else redacted
 
 
 class SecurityEventFilter(logging.Filter):

@@ -2,41 +2,53 @@
 
 ``mask_url()`` is how every message, page and report writes a URL: the password and the query
 values become ``***``. ``redact()`` takes any text (an exception's message, an exporter's log
-line) and masks the configured secrets (database and cache passwords, API keys, exporter
+line) and masks the configured secrets (database, cache and broker passwords, API keys, exporter
 header values, ``SECRET_KEY``, and what apps add with ``add_secret_source()``), every URL's
-credentials and query values, and ``password=...``-shaped assignments, whatever wrote the text.
+credentials, the query values of URLs and of request targets (``GET /items/?page=***``), and
+``password=...``-shaped assignments, whatever wrote the text. A query value is anyone's secret
+(an API key, a signed link's signature, a password reset token), so all of them are masked
+except those of the keys ``REDACTION_SAFE_QUERY_KEYS`` names.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlsplit
 
 from django.conf import settings
 
 from observability.parsing import on_setting_change
+from observability.query_keys import safe_query_keys
 
 __all__ = ["add_secret_source", "configured_secrets", "mask_url", "redact", "redact_tree", "url_secrets"]
 
 MASK = "***"
 # Secrets this short would mask ordinary words; credential-shaped text is masked regardless.
 MIN_SECRET_LENGTH = 4
+# Celery's connection URLs, whose passwords are secrets of the project's settings too.
+BROKER_SETTINGS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
 # Names of keys whose values are secrets, as whole words of snake_case or kebab-case names.
 SECRET_KEY_NAMES = re.compile(r"(^|[_-])(pass(word|wd)?|pwd|secret|token|api[_-]?keys?|auth|authorization|"
                               r"credentials?|headers|private[_-]?key)($|[_-])", re.IGNORECASE)
 URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()]+", re.IGNORECASE)
+# A request target with a query, as request lines and request reprs write it ("GET /a/?k=v HTTP/1.1",
+# "<WSGIRequest: GET '/a/?k=v'>"); a path that is part of a URL (after its host) is URL's.
+TARGET = re.compile(r"(?<![\w/:.@%-])/[^\s?'\"<>]*\?[^\s'\"<>#]+")
 ASSIGNED_SECRET = re.compile(r"\b(?P<name>password|passwd|pwd|api[_-]?key|token|secret)(?P<sep>\s*[=:]\s*)"
                              r"(?P<value>'[^']*'|\"[^\"]*\"|[^\s,;&]+)", re.IGNORECASE)
 # Every name ASSIGNED_SECRET matches contains one of these (lower case).
 ASSIGNMENT_WORDS = ("pass", "pwd", "key", "token", "secret")
-SETTINGS_WITH_SECRETS = ("SECRET_KEY", "DATABASES", "CACHES", "OBSERVABILITY", "HEALTHDASH")
+SETTINGS_WITH_SECRETS = ("SECRET_KEY", "DATABASES", "CACHES", "OBSERVABILITY", "HEALTHDASH", *BROKER_SETTINGS)
 
 _sources: list[Callable[[], Iterable[object]]] = []
 
 
-def mask_url(url: str) -> str:
-    """`url` with its password and query values shown as ``***`` (``postgres://app:***@db/x?sslkey=***``)."""
+def mask_url(url: str, safe: frozenset[str] = frozenset()) -> str:
+    """`url` with its password and query values shown as ``***`` (``postgres://app:***@db/x?sslkey=***``).
+
+    The values of the `safe` keys are kept.
+    """
     try:
         parts = urlsplit(url)
         password = parts.password
@@ -48,10 +60,34 @@ def mask_url(url: str) -> str:
         url = url.replace(parts.netloc, f"{userinfo.split(':', 1)[0]}:{MASK}@{hostinfo}", 1)
     base, _, _ = url.partition("#")
     if parts.query:
-        pairs = parse_qsl(parts.query, keep_blank_values=True)
-        query = urlencode([(name, MASK) for name, _ in pairs], safe="*") if pairs else MASK
-        base = f"{base.partition('?')[0]}?{query}"
+        base = f"{base.partition('?')[0]}?{mask_query(parts.query, safe)}"
     return base
+
+
+def mask_query(query: str, safe: frozenset[str] = frozenset()) -> str:
+    """`query` with each value shown as ``***`` but those of the `safe` keys, keys as written (``a=***&page=2``).
+
+    A part without ``=`` is a value with no name (``?<token>``): it is masked whole.
+    """
+    masked = []
+    for part in query.split("&"):
+        name, equals, _ = part.partition("=")
+        if not part or (safe and (unquote_plus(name) if "%" in name or "+" in name else name) in safe):
+            masked.append(part)
+        else:
+            masked.append(f"{name}={MASK}" if equals else MASK)
+    return "&".join(masked)
+
+
+def mask_target(target: str, safe: frozenset[str] | None = None) -> str:
+    """A request target or URL (``/items/?page=2&key=k``) with its query masked by ``mask_query()``.
+
+    `safe` defaults to the keys of ``REDACTION_SAFE_QUERY_KEYS``.
+    """
+    path, question, query = target.partition("?")
+    if not question:
+        return target
+    return f"{path}?{mask_query(query, safe_query_keys() if safe is None else safe)}"
 
 
 def redact(text: str) -> str:
@@ -61,7 +97,9 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     if "://" in text:
-        text = URL.sub(lambda match: mask_url(match[0]), text)
+        text = URL.sub(lambda match: mask_url(match[0], safe_query_keys()), text)
+    if "?" in text:
+        text = TARGET.sub(lambda match: mask_target(match[0]), text)
     if ("=" in text or ":" in text) and any(word in text.lower() for word in ASSIGNMENT_WORDS):
         text = ASSIGNED_SECRET.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
     return text
@@ -133,6 +171,8 @@ def _secrets_of_settings() -> tuple[str, ...]:
     found: list[object] = [getattr(settings, "SECRET_KEY", "")]
     for database in getattr(settings, "DATABASES", {}).values():
         found.append(database.get("PASSWORD"))
+    for name in BROKER_SETTINGS:
+        found.extend(_url_passwords(getattr(settings, name, None)))
     for cache in getattr(settings, "CACHES", {}).values():
         found.extend(_url_passwords(cache.get("LOCATION")))
         found.extend(_option_secrets(cache.get("OPTIONS") or {}))

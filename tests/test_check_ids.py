@@ -73,6 +73,7 @@ CASES = {
     "observability.E056": ({"METRICS_MULTIPROC_DIR": "relative/metrics"}, {}, {}, {}),
     "observability.E057": ({"METRICS_EXPORTER": "otlp,otlp_http"}, {}, {}, {}),
     "observability.E058": ({"METRICS_EXPORTER": "otlp", "METRICS_ENDPOINT": "http://u:p@c:4317"}, {}, {}, {}),
+    "observability.E070": ({"REDACTION_SAFE_QUERY_KEYS": "page,per page"}, {}, {}, {}),
     "observability.E080": ({"TRUSTED_PROXIES": "10.0.0.1,the-load-balancer"}, {}, {}, {}),
     "observability.E081": ({"API_KEY_FAILURE_RATE": "lots"}, {}, {}, {}),
     "healthdash.E001": ({}, {"HEALTH_CACHE_SECONDS": "soon"}, {}, {}),

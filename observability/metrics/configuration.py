@@ -21,6 +21,7 @@ from observability.excluded_urls import patterns, split_patterns
 from observability.exporting import ExportSettings
 from observability.metrics.folder import folder_problem
 from observability.parsing import Invalid, Problem, Reader, Running, Variable, boolean, shown
+from observability.redaction import url_secrets
 
 __all__ = [
     "MetricsConfig", "exporters", "folder", "folder_error", "get_metrics_config", "interval", "metrics_problems",
@@ -171,3 +172,9 @@ def get_metrics_config() -> MetricsConfig:
 def metrics_problems() -> list[Problem]:
     """Problems of the running configuration: errors with metrics on, warnings with them off."""
     return RUNNING.problems()
+
+
+def metrics_secrets() -> list[str]:
+    """What the push exporter's configuration holds that is secret: header values, the endpoint's password and query."""
+    config = get_metrics_config()
+    return [*config.export.headers.values(), *url_secrets(config.endpoint)]

@@ -23,7 +23,7 @@ STATUS_UNDER_GUNICORN: dict[tuple[str, str], int] = {}
 
 def start(tmp_path_factory, db_url: str, log_format: str) -> Gunicorn:
     env = project_env(DJANGO_SETTINGS_MODULE="tests.e2e.settings", DATABASE_URL=db_url, LOG_FORMAT=log_format,
-                      WEB_CONCURRENCY="2")
+                      WEB_CONCURRENCY="2", REDACTION_SAFE_QUERY_KEYS="page")
     return Gunicorn(env=env, log_dir=tmp_path_factory.mktemp(f"gunicorn-{log_format}")).start()
 
 
@@ -128,3 +128,26 @@ def test_text_access_log_carries_the_id(text_server):
     lines = log_lines(text_server, "request_id=text-line-1")
     assert any('"GET /api/test/ok HTTP/1.1" 200' in line and "request_id=text-line-1" in line for line in lines)
     assert any(line.endswith("[text-line-1] api view ran") for line in lines)
+
+
+QUERY_SECRETS = ("AK-e2e-4411", "RS-e2e-5522")
+SECRET_QUERY = f"api_key={QUERY_SECRETS[0]}&reset={QUERY_SECRETS[1]}&page=3"  # reset: no credential-like name
+
+
+def test_json_lines_of_a_404_show_no_query_value_but_the_safe_ones(json_server):
+    status, _ = request(json_server, "get", f"/no/such/page/?{SECRET_QUERY}", {"X-Request-ID": "query-json-1"})
+    assert status == 404
+    records = [json.loads(line) for line in log_lines(json_server, '"request_id": "query-json-1"', count=2)]
+    access = [r for r in records if r["logger"] == "gunicorn.access" and r["request_id"] == "query-json-1"]
+    assert [r["query"] for r in access] == ["api_key=***&reset=***&page=3"]
+    django_request = [r for r in records if r["logger"] == "django.request" and r["request_id"] == "query-json-1"]
+    assert [r["request"] for r in django_request] == [
+        "<WSGIRequest: GET '/no/such/page/?api_key=***&reset=***&page=3'>"]
+    assert not any(secret in json_server.stdout() + json_server.stderr() for secret in QUERY_SECRETS)
+
+
+def test_text_access_line_shows_no_query_value_but_the_safe_ones(text_server):
+    request(text_server, "get", f"/api/test/ok?{SECRET_QUERY}", {"X-Request-ID": "query-text-1"})
+    lines = log_lines(text_server, "request_id=query-text-1")
+    assert any('"GET /api/test/ok?api_key=***&reset=***&page=3 HTTP/1.1" 200' in line for line in lines)
+    assert not any(secret in text_server.stdout() + text_server.stderr() for secret in QUERY_SECRETS)

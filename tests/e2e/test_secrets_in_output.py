@@ -1,7 +1,7 @@
 """No configured secret reaches any output, whichever library writes it, whatever fails.
 
-Each secret carries a unique marker. The server then fails every way it can: spans exported to a
-collector that is not there (its URL carries a password and a query token), a provider that
+Each secret carries a unique marker. The server then fails every way it can: spans and metrics
+exported to a collector that is not there (its URLs carry a password and a query token), a provider that
 answers 500 and one that cannot be reached, a database and a cache that are down, bad hosts.
 No marker may appear in gunicorn's stdout or stderr, in any response, or in the output of the
 commands that report the configuration.
@@ -29,6 +29,8 @@ SECRETS = {
     "endpoint password": "EndpointPassMarker-22d6",
     "endpoint token": "QueryTok3nMarker-11e7",
     "exporter header": "HeaderMarker-33f8",
+    "metrics endpoint password": "MetricsPassMarker-44a9",
+    "metrics endpoint token": "MetricsTok3nMarker-55b0",
 }
 
 
@@ -54,6 +56,9 @@ def environment(provider) -> dict[str, str]:
                           f"?token={SECRETS['endpoint token']}"),
         TRACING_HEADERS=f"authorization={SECRETS['exporter header']}", TRACING_EXPORT_TIMEOUT_SECONDS="2",
         OTEL_BSP_SCHEDULE_DELAY="200",
+        METRICS_EXPORTER="prometheus,otlp_http", METRICS_EXPORT_INTERVAL_SECONDS="0.5",
+        METRICS_ENDPOINT=(f"http://collector:{SECRETS['metrics endpoint password']}@127.0.0.1:{closed}/v1/metrics"
+                          f"?tenant={SECRETS['metrics endpoint token']}"),
     )
 
 
@@ -102,5 +107,5 @@ def test_no_secret_in_any_output_whatever_fails(environment, tmp_path):
     assert "Provider openai unreachable" in output
     assert "Throttling of POST /api/v1/generate is unavailable" in output
     assert "DisallowedHost" in output
-    assert "opentelemetry" in output.lower() and "/v1/traces" in output
+    assert "opentelemetry" in output.lower() and "/v1/traces" in output and "/v1/metrics" in output
     assert "***" in output + command_output

@@ -92,10 +92,10 @@ EXPORTERS = {"otlp": "grpc", "jaeger": "grpc", "otlp_http": "http", "zipkin": "z
 
 @pytest.fixture(scope="module", params=list(EXPORTERS))
 def traced(request, tmp_path_factory, receivers):
-    """A server per exporter type, sending with a secret header."""
+    """A server per exporter type, sending with a secret header; page is a query key whose values are shown."""
     receiver = receivers[EXPORTERS[request.param]] if EXPORTERS[request.param] else None
     with serving(tmp_path_factory, request.param, receiver, TRACING_SERVICE_NAME=f"svc-{request.param}",
-                 TRACING_HEADERS=f"authorization=Bearer%20{SECRET}") as server:
+                 TRACING_HEADERS=f"authorization=Bearer%20{SECRET}", REDACTION_SAFE_QUERY_KEYS="page") as server:
         yield server
         output = server.server.output()
     assert SECRET not in output
@@ -133,6 +133,16 @@ def test_exporter_headers_reach_the_receiver_and_nothing_else(traced):
     if traced.receiver is not None:
         assert any(h.get("authorization") == f"Bearer {SECRET}" for h in traced.receiver.requests)
     assert SECRET not in traced.server.output()  # the console exporter prints spans, never headers
+
+
+def test_exported_spans_carry_no_query_value_but_the_safe_ones(traced):
+    secrets = ("AK-span-6071", "RS-span-6072")
+    _, _, request_id = traced.get(f"/items/44/?api_key={secrets[0]}&reset={secrets[1]}&page=2")
+    (span,) = traced.wait_for(by_request_id(request_id))
+    with_query = {key: value for key, value in span.attributes.items() if "?" in str(value) or key == "url.query"}
+    assert with_query, "no attribute carries the query: the test sees nothing"
+    assert all(str(value).endswith("api_key=***&reset=***&page=2") for value in with_query.values()), with_query
+    assert not any(secret in str(span.attributes) + traced.server.output() for secret in secrets)
 
 
 # --- Sampling, exclusions, OTEL_* precedence (one OTLP/gRPC server) ---------------------------------

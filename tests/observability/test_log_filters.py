@@ -172,3 +172,43 @@ def test_other_records_keep_their_level():
     made = record("boom", name="django.request", level=logging.ERROR)
     SecurityEventFilter().filter(made)
     assert made.levelname == "ERROR"
+
+
+@pytest.fixture
+def project_json_logging():
+    """The project's LOGGING with LOG_FORMAT=json, its console writing to the stream yielded; the original after."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    from chimera.log_config import logging_config
+
+    dictConfig(logging_config("INFO", "json"))
+    stream = io.StringIO()
+    next(h for h in logging.getLogger().handlers if h.name == "console").setStream(stream)
+    try:
+        yield stream
+    finally:
+        dictConfig(settings.LOGGING)
+
+
+@pytest.mark.urls("tests.observability.urls")
+def test_json_lines_of_a_404_and_a_500_carry_no_query_value(project_json_logging):
+    client = Client(raise_request_exception=False)
+    query = "api_key=ak-live-7731&password=pw-hunter-8842"
+    assert client.get(f"/no/such/page/?{query}").status_code == 404
+    assert client.get(f"/boom?{query}").status_code == 500
+    output = project_json_logging.getvalue()
+    lines = [json.loads(line) for line in output.splitlines()]
+    requests = [line for line in lines if line["logger"] == "django.request"]
+    assert [line["level"] for line in requests] == ["WARNING", "ERROR"]
+    assert "ak-live-7731" not in output and "pw-hunter-8842" not in output
+    assert all("?api_key=***&password=***" in line["request"] for line in requests)
+    assert [line["status_code"] for line in requests] == [404, 500]
+
+
+def test_an_object_without_secrets_stays_for_handlers_that_read_it(rf):
+    request = rf.get("/items/")
+    made = record("Not Found: /items/", name="django.request", request=request, status_code=404)
+    RedactionFilter().filter(made)
+    assert made.request is request and made.status_code == 404

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from observability.redaction import add_secret_source, configured_secrets, mask_url, redact, redact_tree
+from observability.query_keys import parse_redaction
+from observability.redaction import (
+    add_secret_source,
+    configured_secrets,
+    mask_query,
+    mask_url,
+    redact,
+    redact_tree,
+    safe_query_keys,
+)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -16,6 +25,13 @@ from observability.redaction import add_secret_source, configured_secrets, mask_
     ("connection refused", "connection refused"),
     ("POST https://collector:4318/v1/traces?token=QueryTok3n88 failed",
      "POST https://collector:4318/v1/traces?token=*** failed"),
+    # Request targets in text: a request line, a request's repr, a connection pool's error.
+    ('"GET /api/items/?id=42&sig=abc HTTP/1.1" 404 179', '"GET /api/items/?id=***&sig=*** HTTP/1.1" 404 179'),
+    ("<WSGIRequest: GET '/x/?api_key=k-1&password=pw&q=hello'>",
+     "<WSGIRequest: GET '/x/?api_key=***&password=***&q=***'>"),
+    ("Max retries exceeded with url: /v1/metrics?tenant=acme-77 (Caused by",
+     "Max retries exceeded with url: /v1/metrics?tenant=*** (Caused by"),
+    ("Is the cache down? It said so.", "Is the cache down? It said so."),
 ])
 def test_credential_shaped_text_is_masked(text, expected):
     assert redact(text) == expected
@@ -26,7 +42,8 @@ def test_credential_shaped_text_is_masked(text, expected):
     ("redis://:pw@cache:6379/0", "redis://:***@cache:6379/0"),
     ("https://user@host/path", "https://user@host/path"),
     ("https://host/v1/traces?token=abc&tenant=x#frag", "https://host/v1/traces?token=***&tenant=***"),
-    ("https://host/x?flag", "https://host/x?flag=***"),
+    ("https://host/x?sk-live-token-123", "https://host/x?***"),  # a value without a name, masked whole
+    ("https://host/x?a=1&&b=%20two", "https://host/x?a=***&&b=***"),
     ("http://[::1/x", "<unparsable URL>"),
     ("sqlite:////var/db.sqlite3", "sqlite:////var/db.sqlite3"),
 ])
@@ -64,3 +81,44 @@ def test_tree_masks_secret_keys_and_converts_to_json_types():
                         "n": 1.5, "ok": True, "none": None, 3: "three"})
     assert tree == {"password": "***", "db_password": "***", "authentication": "active", "items": [{"token": "***"}],
                     "n": 1.5, "ok": True, "none": None, "3": "three"}
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("page=2&key=k&page=3", "page=2&key=***&page=3"),
+    ("per%5Fpage=10&Page=1", "per%5Fpage=10&Page=***"),  # keys compared decoded, and case matters
+    ("page", "page"),
+    ("token", "***"),
+])
+def test_values_of_safe_keys_are_kept(query, expected):
+    assert mask_query(query, frozenset({"page", "per_page"})) == expected
+
+
+def test_safe_query_keys_come_from_the_setting(settings):
+    assert safe_query_keys() == frozenset()  # every value masked unless the operator says otherwise
+    assert redact("GET /items/?page=2&token=t HTTP/1.1") == "GET /items/?page=***&token=*** HTTP/1.1"
+    settings.OBSERVABILITY = {"REDACTION_SAFE_QUERY_KEYS": "page, lang"}
+    assert safe_query_keys() == frozenset({"page", "lang"})
+    assert redact("GET /items/?page=2&token=t HTTP/1.1") == "GET /items/?page=2&token=*** HTTP/1.1"
+    assert redact("GET https://h/items/?page=2&token=t") == "GET https://h/items/?page=2&token=***"
+
+
+@pytest.mark.parametrize("value", ["page,per page", "a=b", ["page", 3], "x&y"])
+def test_a_safe_key_that_is_no_key_is_a_problem(value):
+    config, problems = parse_redaction({"REDACTION_SAFE_QUERY_KEYS": value}, {})
+    assert config.safe_query_keys == frozenset()
+    assert [(p.id, p.variable) for p in problems] == [("observability.E070", "REDACTION_SAFE_QUERY_KEYS")]
+    assert "REDACTION_SAFE_QUERY_KEYS" in problems[0].message
+
+
+def test_broker_passwords_are_configured_secrets(settings):
+    settings.CELERY_BROKER_URL = "redis://:broker-pass-4242@h:6379/0"
+    settings.CELERY_RESULT_BACKEND = "redis://u:result%2Fpass@h:6379/1"
+    assert {"broker-pass-4242", "result/pass", "result%2Fpass"} <= set(configured_secrets())
+    assert redact("AUTH broker-pass-4242 refused") == "AUTH *** refused"
+
+
+def test_the_metrics_endpoints_secrets_are_masked_wherever_they_appear(settings):
+    settings.OBSERVABILITY = {"METRICS_EXPORTER": "otlp_http",
+                              "METRICS_ENDPOINT": "https://push:metrics-pw-3131@collector/v1/metrics?tenant=acme-4141"}
+    assert {"metrics-pw-3131", "acme-4141"} <= set(configured_secrets())
+    assert redact("auth metrics-pw-3131 refused, tenant acme-4141") == "auth *** refused, tenant ***"

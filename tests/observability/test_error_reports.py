@@ -1,0 +1,68 @@
+"""Django's DEBUG error page shows no broker, cache, exporter or provider credential."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import path
+
+from observability.error_reports import SecretsExceptionReporterFilter
+
+MARKERS = {
+    "broker password": "BrokerPassMarker-1a2b",
+    "result backend password": "ResultPassMarker-3c4d",
+    "cache password": "CachePassMarker-5e6f",
+    "tracing endpoint password": "TracePassMarker-7a8b",
+    "tracing endpoint token": "TraceTok3nMarker-9c0d",
+    "metrics endpoint token": "MetricsTok3nMarker-1e2f",
+    "exporter header": "HeaderMarker-3a4b",
+    "provider key": "ProviderKeyMarker-5c6d",
+}
+TRACING_ENDPOINT = (f"https://collector:{MARKERS['tracing endpoint password']}@otel.example/v1/traces"
+                    f"?tenant={MARKERS['tracing endpoint token']}")
+CACHE_LOCATION = f"redis://:{MARKERS['cache password']}@cache.example:6379/1"
+
+
+def failing_view(request):
+    """Fails holding credentials in local variables, as a client library's frame would."""
+    endpoint = TRACING_ENDPOINT  # noqa: F841 - shown by the error page
+    connection = {"location": CACHE_LOCATION, "token": MARKERS["provider key"]}  # noqa: F841
+    credentials = MARKERS["provider key"]  # noqa: F841
+    raise ConnectionError("the broker went away")
+
+
+urlpatterns = [path("fail/", failing_view)]
+
+
+@pytest.fixture
+def configured(settings):
+    settings.DEBUG = True
+    settings.CELERY_BROKER_URL = f"redis://:{MARKERS['broker password']}@broker.example:6379/0"
+    settings.CELERY_RESULT_BACKEND = f"redis://app:{MARKERS['result backend password']}@broker.example:6379/2"
+    settings.CACHES = {**settings.CACHES, "sessions": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                                       "LOCATION": CACHE_LOCATION}}
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "TRACING_ENDPOINT": TRACING_ENDPOINT,
+                              "TRACING_HEADERS": f"x-api-token={MARKERS['exporter header']}",
+                              "METRICS_EXPORTER": "prometheus,otlp_http",
+                              "METRICS_ENDPOINT": f"http://c/v1/metrics?tenant={MARKERS['metrics endpoint token']}"}
+    settings.CHIMERA_SERVICE = {**settings.CHIMERA_SERVICE, "CHIMERA_PROVIDER_GOOGLE_API_KEY": MARKERS["provider key"]}
+
+
+@pytest.mark.urls(__name__)
+def test_the_debug_page_shows_no_credential(configured):
+    # runserver copies the environment into META: the variables an operator set show there too.
+    environment = {"CELERY_BROKER_URL": f"redis://:{MARKERS['broker password']}@broker.example:6379/0",
+                   "TRACING_ENDPOINT": TRACING_ENDPOINT, "CACHE_URL": CACHE_LOCATION,
+                   "OTEL_EXPORTER_OTLP_HEADERS": f"x-api-token={MARKERS['exporter header']}"}
+    response = Client(raise_request_exception=False).get("/fail/", **environment)
+    page = response.content.decode()
+    assert response.status_code == 500 and "the broker went away" in page  # Django's technical page
+    assert "CELERY_BROKER_URL" in page and "failing_view" in page and "credentials" in page
+    assert [name for name, marker in MARKERS.items() if marker in page] == []
+    assert "redis://:***@broker.example:6379/0" in page
+
+
+def test_the_project_uses_the_filter(settings):
+    from django.views.debug import get_default_exception_reporter_filter
+
+    assert isinstance(get_default_exception_reporter_filter(), SecretsExceptionReporterFilter)
