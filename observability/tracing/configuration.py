@@ -47,7 +47,8 @@ class TracingConfig(metaclass=RunningWhenCalledBare):
     deployment_environment: str = ExportSettings.deployment_environment
     sample_rate: float = 1.0
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False)  # secret
-    excluded_urls: tuple[str, ...] = ("/health", "/health/ready")
+    # Scrapes of /metrics every few seconds would outnumber the requests worth tracing.
+    excluded_urls: tuple[str, ...] = ("/health", "/health/ready", "/metrics")
     export_timeout: float = ExportSettings.export_timeout  # seconds
     shutdown_timeout: float = 5.0  # seconds
     db_statements: bool = True  # SQL with its placeholders on database spans; never parameter values

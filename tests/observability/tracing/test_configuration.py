@@ -26,7 +26,7 @@ def test_defaults_without_any_setting():
     assert problems == []
     assert (config.enabled, config.exporter_type, config.endpoint) == (False, "console", None)
     assert (config.service_name, config.sample_rate) == ("chimera-backend", 1.0)
-    assert config.excluded_urls == ("/health", "/health/ready")
+    assert config.excluded_urls == ("/health", "/health/ready", "/metrics")
     assert (config.export_timeout, config.shutdown_timeout) == (10.0, 5.0)
     assert config.sources == {} and config.source("sample_rate") == "default"
 
