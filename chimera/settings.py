@@ -157,6 +157,9 @@ REST_FRAMEWORK = {
 # validates them (errors name the variable); a key set in these dicts would win over the environment.
 
 OBSERVABILITY = {"API_KEYS": CHIMERA_API_KEYS}
+# The project's own defaults sit after the environment: TRACING_SERVICE_NAME or OTEL_SERVICE_NAME
+# still change it. Without it the name would be the settings module's package, chimera.
+OBSERVABILITY_DEFAULTS = {"TRACING_SERVICE_NAME": "chimera-backend"}
 HEALTHDASH: dict[str, object] = {}
 
 # --- Service layer (chimera) ------------------------------------------------------------------

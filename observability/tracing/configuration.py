@@ -136,7 +136,7 @@ def parse_tracing(raw: Mapping[str, object], environ: Mapping[str, str] | None =
                          origins=MappingProxyType(r.origins)), r.problems
 
 
-RUNNING = Running(SETTINGS_NAME, parse_tracing, switch=ENABLED.name)
+RUNNING = Running(SETTINGS_NAME, parse_tracing, switch=ENABLED.name, derived_from=exporting.DERIVED_FROM)
 
 
 def get_tracing_config() -> TracingConfig:
