@@ -9,7 +9,7 @@ from pathlib import Path
 
 from chimera.env import LOG_LEVELS, Env, secret_key
 from chimera.local_files import private_sqlite_file, read_env_file
-from chimera.log_config import logging_config
+from observability.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "data"
