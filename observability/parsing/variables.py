@@ -8,9 +8,8 @@ app's settings dict (``OBSERVABILITY['TRACING_ENABLED']``), then the environment
 (``TRACING_ENABLED``), then the ``OTEL_*`` fallbacks, then the project's own defaults (the
 settings dict named after the app's with ``_DEFAULTS``: ``OBSERVABILITY_DEFAULTS``), then the
 library's default; it records where each value came from and collects every problem instead of
-stopping at the first. ``Running`` is an
-app's running configuration: parsed once, dropped when ``override_settings`` (or anything sending
-``setting_changed``) changes what it was parsed from.
+stopping at the first. ``Running`` is an app's running configuration: parsed once, dropped when
+``override_settings`` (or anything sending ``setting_changed``) changes what it was parsed from.
 """
 
 from __future__ import annotations
