@@ -3,9 +3,8 @@
 The wheel is built from a clean copy of the repository and installed alone (with its gunicorn
 extra) into a fresh virtualenv; ``django-admin startproject`` makes the project, which gets the
 public lines of docs/install.md and is served by that virtualenv's gunicorn with the guide's
-gunicorn.conf.py, exporting its spans to a receiver with nothing but tracing turned on. Slow (a
-virtualenv is filled from the package index, or pip's cache), so the tests share one project and
-one server.
+gunicorn.conf.py; a second server has tracing turned on, and nothing else set. Slow (a virtualenv
+is filled from the package index, or pip's cache), so the tests share one project and one server.
 """
 
 from __future__ import annotations
@@ -98,13 +97,21 @@ def project(venv, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(venv, project, otlp_http_receiver, tmp_path_factory):
-    """The new project under its virtualenv's gunicorn, configured by the guide's file, with tracing on."""
-    env = venv.env(TRACING_ENABLED="true", TRACING_EXPORTER="otlp_http", TRACING_ENDPOINT=otlp_http_receiver.endpoint,
-                   OTEL_BSP_SCHEDULE_DELAY="100")
-    gunicorn = Gunicorn(env=env, log_dir=tmp_path_factory.mktemp("gunicorn-install"), cwd=project,
+def server(venv, project, tmp_path_factory):
+    """The new project under its virtualenv's gunicorn, configured by the guide's file."""
+    gunicorn = Gunicorn(env=venv.env(), log_dir=tmp_path_factory.mktemp("gunicorn-install"), cwd=project,
                         python=venv.python, config=project / "gunicorn.conf.py")
     with gunicorn:
+        yield gunicorn
+
+
+@pytest.fixture
+def traced_server(venv, project, otlp_http_receiver, tmp_path):
+    """The same project with tracing turned on, exporting to a receiver, and no other setting."""
+    env = venv.env(TRACING_ENABLED="true", TRACING_EXPORTER="otlp_http", TRACING_ENDPOINT=otlp_http_receiver.endpoint,
+                   OTEL_BSP_SCHEDULE_DELAY="100")
+    with Gunicorn(env=env, log_dir=tmp_path, cwd=project, python=venv.python,
+                  config=project / "gunicorn.conf.py") as gunicorn:
         yield gunicorn
 
 
@@ -200,9 +207,9 @@ def test_admin_health_page(server):
 
 
 
-def test_spans_are_the_projects_and_scrapes_are_not_traced(server, otlp_http_receiver):
+def test_spans_are_the_projects_and_scrapes_are_not_traced(traced_server, otlp_http_receiver):
     for path in ("/metrics", "/metrics", "/admin/login/"):
-        requests.get(f"{server.url}{path}", timeout=10)
+        requests.get(f"{traced_server.url}{path}", timeout=10)
     otlp_http_receiver.wait_for(1, predicate=lambda span: "admin/login" in span.name)
     spans = otlp_http_receiver.spans()
     assert [span.name for span in spans if "metrics" in span.name] == []
