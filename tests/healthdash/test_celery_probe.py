@@ -67,10 +67,11 @@ def test_a_worker_that_answers_makes_it_up_within_100_ms(broker, tmp_path):
     finally:
         worker.stop()
     # 20-40 ms on an idle machine, under 100 ms with the two cores loaded six times over; a fixed
-    # ping wait made it 1.1 s whatever the load.
+    # ping wait made it 1.1 s whatever the load. A reply later than the window (a loaded machine)
+    # costs the second ping's wait, which the median leaves out.
     median = sorted(timings)[len(timings) // 2]
     assert median < 0.15, f"median {median:.3f} s"
-    assert max(timings) < 0.5, timings
+    assert max(timings) < 1.0, timings
 
 
 def test_queue_never_used_counts_zero(broker):
