@@ -9,7 +9,7 @@ from pathlib import Path
 
 from chimera.env import LOG_LEVELS, Env, secret_key
 from chimera.local_files import private_sqlite_file, read_env_file
-from chimera.log_config import logging_config
+from observability.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "data"
@@ -160,6 +160,9 @@ REST_FRAMEWORK = {
 # validates them (errors name the variable); a key set in these dicts would win over the environment.
 
 OBSERVABILITY = {"API_KEYS": CHIMERA_API_KEYS}
+# The project's own defaults sit after the environment: TRACING_SERVICE_NAME or OTEL_SERVICE_NAME
+# still change it. Without it the name would be the settings module's package, chimera.
+OBSERVABILITY_DEFAULTS = {"TRACING_SERVICE_NAME": "chimera-backend"}
 HEALTHDASH: dict[str, object] = {}
 
 # --- Service layer (chimera) ------------------------------------------------------------------

@@ -5,8 +5,9 @@ Every check runs on a pool thread (an async check in its own event loop there, b
 its timeout is reported ``down`` with reason ``timeout`` and is not started again until it
 ends, so hung checks cannot pile up threads. The caller waits on futures with deadlines rather
 than on an event loop of its own: it works the same from a WSGI worker, an ASGI thread or a
-management command. Failures are logged with their (redacted) traceback from the caller's
-thread, so log records carry the request's ID.
+management command. A service's change of status is logged once from the caller's thread (so
+the record carries the request's ID): a run every few seconds in every worker must not repeat
+a traceback while a dependency stays down. The (redacted) traceback goes to DEBUG.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Runner:
         self._pool = pool
         self._lock = threading.Lock()
         self._executions: dict[str, _Execution] = {}
+        self._statuses: dict[str, Status] = {}  # each service's status in the latest run, for its changes
 
     def run(self, names: Iterable[str] | None = None, *, deadline: float | None = None) -> Run:
         """Check the services named (all by default) now; UnknownService for a name not registered."""
@@ -90,6 +92,7 @@ class Runner:
         finished = time.monotonic()
         run = Run(results, checked_at, round((finished - started) * 1000, 2), finished)
         record_run(run)
+        self._log_changes(results.values())
         return run
 
     def _start(self, service: Service) -> _Execution:
@@ -106,21 +109,39 @@ class Runner:
     def _collect(self, execution: _Execution, deadline: float) -> ServiceResult:
         service = execution.service
         if execution.ongoing:
-            logger.warning("Health check %s is still running from an earlier run; not started again", service.name)
+            logger.debug("Health check %s is still running from an earlier run; not started again", service.name)
             return _down(execution, TIMEOUT, details={"still_running": True})
         wait = min(execution.started + service.timeout, deadline) - time.monotonic()
         try:
             outcome: _Outcome = execution.future.result(timeout=max(wait, 0))
         except FutureTimeout:
-            logger.warning("Health check %s timed out after %.2f s", service.name, time.monotonic() - execution.started)
+            logger.debug("Health check %s timed out after %.2f s", service.name, time.monotonic() - execution.started)
             return _down(execution, TIMEOUT)
         if outcome.error is not None:
-            reason = reason_for(outcome.error)
-            logger.error("Health check %s is down: %s\n%s", service.name, reason, safe_traceback(outcome.error))
-            return _down(execution, reason, latency_ms=outcome.elapsed_ms)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("Health check %s failed:\n%s", service.name, safe_traceback(outcome.error))
+            return _down(execution, reason_for(outcome.error), latency_ms=outcome.elapsed_ms)
         result = outcome.result
         return _service_result(execution, result.status, outcome.elapsed_ms,
                                redact(result.reason) if result.reason else None, redact_tree(result.details))
+
+    def _log_changes(self, results: Iterable[ServiceResult]) -> None:
+        """One line per service whose status changed since the latest run: INFO when up again, else WARNING.
+
+        A critical service going down is an ERROR: it takes the instance out of its load balancer
+        (``/health/ready`` answers 503), which someone has to act on.
+        """
+        with self._lock:
+            changes = [(result, self._statuses.get(result.name)) for result in results
+                       if self._statuses.get(result.name) is not result.status]
+            self._statuses.update((result.name, result.status) for result in results)
+        for result, before in changes:
+            if result.status is Status.UP:
+                if before is not None:
+                    logger.info("Health check %s is up again (was %s)", result.name, before.value)
+                continue
+            level = logging.ERROR if result.critical and result.status is Status.DOWN else logging.WARNING
+            logger.log(level, "Health check %s is %s: %s", result.name, result.status.value, result.reason)
 
 
 def _down(execution: _Execution, reason: str, *, latency_ms: float | None = None,

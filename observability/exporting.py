@@ -8,6 +8,12 @@ exporter's default. Headers, the export timeout and the resource (``service.name
 ``service.version``, ``deployment.environment``) are one block for every signal: the collector
 is usually one, and so is the service. Problems name the variable and the value, secrets as
 ``'***'``; each signal passes its own check IDs, which are never reused.
+
+Where nothing sets the service name or the environment, the project's own defaults
+(``OBSERVABILITY_DEFAULTS``) do, and without them they come from the project itself: the
+package of its settings module (``mysite`` for ``mysite.settings``) and ``DEBUG``
+(``development`` or ``production``). A library's name for every project's spans would put
+them all under one service, and a DEBUG project's under production.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
+
+from django.conf import settings as django_settings
 
 from observability.parsing import SECRET, Found, Invalid, Reader, Running, Variable, as_http_url, as_number, shown
 from observability.redaction import mask_url
@@ -52,7 +60,7 @@ def endpoint_lookup(r: Reader, name: str, signal: str, exporter: str, grpc: bool
     if found is None and (base := r.lookup([], ["OTEL_EXPORTER_OTLP_ENDPOINT"])) is not None:
         text = str(base.value).strip()
         found = Found(base.name, text if grpc else f"{text.rstrip('/')}/v1/{signal}", base.origin)
-    return found
+    return found or r.project_default([name])
 
 
 def endpoint_parser(grpc: bool, example: str, credentials_id: str) -> Callable[[object, str], str]:
@@ -141,7 +149,9 @@ def read_export_block(r: Reader, exporter: str = "otlp") -> None:
         found = r.lookup([variable.name], variable.otel)
         if found is None and attribute in attributes:
             found = Found("OTEL_RESOURCE_ATTRIBUTES", attributes[attribute], "environment")
-        r.read(variable, found)
+        r.read(variable, found or r.project_default([variable.name]))
+    r.derive("service_name", project_service_name())
+    r.derive("deployment_environment", "development" if django_settings.DEBUG else "production")
     r.read(HEADERS)
     r.read(ZIPKIN_TIMEOUT if exporter == "zipkin" else EXPORT_TIMEOUT)
 
@@ -159,11 +169,25 @@ def resource_attributes(r: Reader) -> dict[str, str]:
     return attributes
 
 
+def project_service_name() -> str:
+    """The package of the project's settings module; OpenTelemetry's name for an unknown service without one."""
+    module = getattr(django_settings, "SETTINGS_MODULE", None) or ""
+    return module.partition(".")[0] or ExportSettings.service_name
+
+
+# Settings the resource's defaults are derived from: a configuration read from them is dropped when they change.
+DERIVED_FROM = ("DEBUG", "SETTINGS_MODULE")
+
+
 @dataclass(frozen=True)
 class ExportSettings:
-    """The block every signal's exporter shares; the defaults below are the ones an unset variable gets."""
+    """The block every signal's exporter shares; the defaults below are the ones an unset variable gets.
 
-    service_name: str = "chimera-backend"
+    Parsed from the settings, the service name and environment are the project's instead (the
+    module's docstring says how); these are for a configuration built in code.
+    """
+
+    service_name: str = "unknown_service"
     service_version: str = "unknown"
     deployment_environment: str = "production"
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False)  # secret
@@ -178,7 +202,7 @@ def parse_export_settings(raw: Mapping[str, object], environ: Mapping[str, str] 
     return ExportSettings(**r.values), []
 
 
-EXPORT_SETTINGS = Running(SETTINGS_NAME, parse_export_settings)
+EXPORT_SETTINGS = Running(SETTINGS_NAME, parse_export_settings, derived_from=DERIVED_FROM)
 
 
 def export_settings() -> ExportSettings:

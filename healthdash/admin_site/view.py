@@ -51,6 +51,8 @@ class HealthPageView(View):
         context = {
             **self.site.each_context(request),
             "title": self.title,
+            # Read by the admin's base template: a name it lacks is logged at DEBUG with the whole context.
+            "subtitle": None,
             "payload": payload,
             "status_label": page.STATUS_LABELS[payload["status"]],
             "banner": page.banner(payload),

@@ -24,8 +24,9 @@ def register_builtin_services(registry: ServiceRegistry) -> None:
                           description=f"Cache {alias!r}: set, get and delete a key",
                           component_type="datastore", replace=True)
     registry.register("migrations", MigrationsProbe("default", TIMEOUT), critical=False, timeout=TIMEOUT,
-                      description="Migrations of the default database not applied yet",
+                      description="Database 'default': every migration on disk is applied (else degraded, naming them)",
                       component_type="datastore", replace=True)
     registry.register("tracing", check_tracing, critical=False, timeout=1.0,
-                      description="Tracing exporter: enabled, exporting, last export result",
+                      description="Tracing exporter: when enabled, exporting from this process and its last "
+                                  "export accepted",
                       component_type="component", replace=True)

@@ -161,7 +161,7 @@ def _existing_parent(path: Path) -> Path:
     return path
 
 
-RUNNING = Running(SETTINGS_NAME, parse_metrics, switch=ENABLED.name)
+RUNNING = Running(SETTINGS_NAME, parse_metrics, switch=ENABLED.name, derived_from=exporting.DERIVED_FROM)
 
 
 def get_metrics_config() -> MetricsConfig:

@@ -5,10 +5,11 @@ the environment variable alike), the configuration field it sets, its parser, it
 hint, and the standard ``OTEL_*`` variables it falls back to. Its default is the configuration
 dataclass's field default. A ``Reader`` looks each variable up in one order for every app: the
 app's settings dict (``OBSERVABILITY['TRACING_ENABLED']``), then the environment
-(``TRACING_ENABLED``), then the ``OTEL_*`` fallbacks, then the default; it records where each
-value came from and collects every problem instead of stopping at the first. ``Running`` is an
-app's running configuration: parsed once, dropped when ``override_settings`` (or anything sending
-``setting_changed``) changes what it was parsed from.
+(``TRACING_ENABLED``), then the ``OTEL_*`` fallbacks, then the project's own defaults (the
+settings dict named after the app's with ``_DEFAULTS``: ``OBSERVABILITY_DEFAULTS``), then the
+library's default; it records where each value came from and collects every problem instead of
+stopping at the first. ``Running`` is an app's running configuration: parsed once, dropped when
+``override_settings`` (or anything sending ``setting_changed``) changes what it was parsed from.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Variable:
 
 @dataclass(frozen=True)
 class Found:
-    """A value found for a variable: under which name, and where (``settings`` or ``environment``)."""
+    """A value found for a variable: under which name, and where (``settings``, ``environment`` or ``defaults``)."""
 
     name: str
     value: object
@@ -81,8 +82,10 @@ class Reader:
                  settings_name: str = ""):
         self.raw, self.environ = raw, os.environ if environ is None else environ
         self.settings_name = settings_name
+        # A project's own defaults: after the environment, so a deployment still changes them.
+        self.defaults = setting_dict(defaults_name(settings_name)) if settings_name else {}
         self.problems: list[Problem] = []
-        self.values: dict[str, object] = {}  # only what a variable set; the dataclass has the defaults
+        self.values: dict[str, object] = {}  # what a variable or a project-derived default set; else the dataclass's
         self.sources: dict[str, str] = {}  # field -> the variable's name
         self.origins: dict[str, str] = {}  # field -> "settings OBSERVABILITY['X']" or "environment X"
 
@@ -100,13 +103,22 @@ class Reader:
                 return Found(name, self.environ[name], "environment")
         return None
 
+    def project_default(self, names: Sequence[str]) -> Found | None:
+        """The first of `names` in the project's defaults dict: the last place looked before the library's default."""
+        for name in filter(None, names):
+            value = self.defaults.get(name)
+            if value is not None and value != "":
+                return Found(name, value, "defaults")
+        return None
+
     def read(self, variable: Variable, found: Found | None | bool = True) -> object:
         """Parse `variable` (or what `found` holds) into its field; the field's value so far after a problem.
 
         A parser that returns None found the value valid but sets nothing (the default stays).
         """
         if found is True:
-            found = self.lookup([variable.name], variable.otel) if variable.environment else self.setting(variable)
+            found = (self.lookup([variable.name], variable.otel) or self.project_default([variable.name])
+                     if variable.environment else self.setting(variable))
         if found:
             try:
                 value = variable.parse(found.value, found.name)
@@ -131,11 +143,20 @@ class Reader:
 
     def where(self, found: Found) -> str:
         """Where an operator finds the value: ``settings OBSERVABILITY['X']`` or ``environment X``."""
-        return f"settings {self.settings_name}[{found.name!r}]" if found.origin == "settings" else \
-            f"environment {found.name}"
+        dict_name = {"settings": self.settings_name, "defaults": defaults_name(self.settings_name)}.get(found.origin)
+        return f"settings {dict_name}[{found.name!r}]" if dict_name else f"environment {found.name}"
+
+    def derive(self, field_name: str, value: object) -> None:
+        """Give `field_name` a default the project's settings imply (no variable set it: it stays a default)."""
+        self.values.setdefault(field_name, value)
 
     def problem(self, problem_id: str, variable: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(problem_id, variable, message, hint))
+
+
+def defaults_name(settings_name: str) -> str:
+    """The settings dict holding a project's own defaults for the variables of `settings_name`."""
+    return f"{settings_name}_DEFAULTS"
 
 
 def field_defaults(config_class: type) -> Mapping[str, object]:
@@ -158,10 +179,11 @@ class Running:
     """
 
     def __init__(self, settings_name: str, parse: Callable[[Mapping[str, object]], tuple[object, list[Problem]]],
-                 switch: str = "", raw: Callable[[str], object] = setting_dict):
+                 switch: str = "", raw: Callable[[str], object] = setting_dict, derived_from: Iterable[str] = ()):
         self.settings_name, self._parse, self.switch, self._raw = settings_name, parse, switch, raw
         self._cached: tuple[object, list[Problem]] | None = None
-        on_setting_change([settings_name], self.forget)
+        # derived_from: the other settings a default is derived from (DEBUG for the deployment environment).
+        on_setting_change([settings_name, defaults_name(settings_name), *derived_from], self.forget)
 
     def forget(self) -> None:
         self._cached = None

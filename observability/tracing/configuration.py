@@ -52,7 +52,8 @@ class TracingConfig(metaclass=RunningWhenCalledBare):
     deployment_environment: str = ExportSettings.deployment_environment
     sample_rate: float = 1.0
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False)  # secret
-    excluded_urls: tuple[str, ...] = ("/health", "/health/ready")
+    # Scrapes of /metrics every few seconds would outnumber the requests worth tracing.
+    excluded_urls: tuple[str, ...] = ("/health", "/health/ready", "/metrics")
     export_timeout: float = ExportSettings.export_timeout  # seconds
     shutdown_timeout: float = 5.0  # seconds
     db_statements: bool = True  # SQL with its placeholders on database spans; never parameter values
@@ -140,7 +141,7 @@ def parse_tracing(raw: Mapping[str, object], environ: Mapping[str, str] | None =
                          origins=MappingProxyType(r.origins)), r.problems
 
 
-RUNNING = Running(SETTINGS_NAME, parse_tracing, switch=ENABLED.name)
+RUNNING = Running(SETTINGS_NAME, parse_tracing, switch=ENABLED.name, derived_from=exporting.DERIVED_FROM)
 
 
 def get_tracing_config() -> TracingConfig:

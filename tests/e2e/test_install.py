@@ -4,8 +4,9 @@ The wheel is built from a clean copy of the repository and installed alone (with
 extra) into a fresh virtualenv; ``django-admin startproject`` makes the project, which gets the
 public lines of docs/install.md and is served by that virtualenv's gunicorn with the guide's
 gunicorn.conf.py; /metrics is exact across two workers with the apps' settings module (``-c
-python:observability.gunicorn_conf``) and plain (``gunicorn -w 2 mysite.wsgi``, no file at all). Slow (a
-virtualenv is filled from the package index, or pip's cache), so the tests share one project.
+python:observability.gunicorn_conf``) and plain (``gunicorn -w 2 mysite.wsgi``, no file at all); a second
+server has tracing turned on, and nothing else set. Slow (a virtualenv is filled from the package index, or
+pip's cache), so the tests share one project.
 """
 
 from __future__ import annotations
@@ -103,6 +104,16 @@ def server(venv, project, tmp_path_factory):
     gunicorn = Gunicorn(env=venv.env(), log_dir=tmp_path_factory.mktemp("gunicorn-install"), cwd=project,
                         python=venv.python, config=project / "gunicorn.conf.py")
     with gunicorn:
+        yield gunicorn
+
+
+@pytest.fixture
+def traced_server(venv, project, otlp_http_receiver, tmp_path):
+    """The same project with tracing turned on, exporting to a receiver, and no other setting."""
+    env = venv.env(TRACING_ENABLED="true", TRACING_EXPORTER="otlp_http", TRACING_ENDPOINT=otlp_http_receiver.endpoint,
+                   OTEL_BSP_SCHEDULE_DELAY="100")
+    with Gunicorn(env=env, log_dir=tmp_path, cwd=project, python=venv.python,
+                  config=project / "gunicorn.conf.py") as gunicorn:
         yield gunicorn
 
 
@@ -220,3 +231,14 @@ def test_metrics_are_exact_across_two_workers_without_a_file(venv, project, tmp_
         assert made_by_master == (config is not None), server.output()
     if config is not None:  # the apps' access lines
         assert re.search(r'"GET /admin/login/ HTTP/1.1" 200 .* request_id=[0-9a-f-]{36} ', server.stdout())
+
+
+def test_spans_are_the_projects_and_scrapes_are_not_traced(traced_server, otlp_http_receiver):
+    for path in ("/metrics", "/metrics", "/admin/login/"):
+        requests.get(f"{traced_server.url}{path}", timeout=10)
+    otlp_http_receiver.wait_for(1, predicate=lambda span: "admin/login" in span.name)
+    spans = otlp_http_receiver.spans()
+    assert [span.name for span in spans if "metrics" in span.name] == []
+    # Named after the project's settings package, in the environment its DEBUG (off) gives.
+    assert {(span.service_name, span.resource.get("deployment.environment")) for span in spans} == {
+        ("mysite", "production")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from io import StringIO
 
 import pytest
@@ -50,6 +51,15 @@ def test_down_exits_1_after_running_every_check(project_services):
     assert calls == [1]
     assert "ZeroDivisionError: division by zero" in out.getvalue()
     assert "Traceback" not in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_verbosity_2_logs_the_traceback(project_services, caplog):
+    project_services.register("first", lambda: 1 / 0, critical=False)
+    caplog.handler.setLevel(logging.DEBUG)  # the loggers keep their levels: the command sets the runner's
+    health("-v", "2", "--service", "first")
+    assert "Health check first is down: ZeroDivisionError: division by zero" in caplog.text
+    assert "Traceback (most recent call last)" in caplog.text
 
 
 def test_unknown_service_exits_2():

@@ -75,3 +75,10 @@ def test_project_settings_forward_only_what_the_operator_set():
 
     variables = ("HEALTH_CACHE_SECONDS", "HEALTH_DEADLINE", "HEALTH_ANONYMOUS", "HEALTH_MAX_WORKERS")
     assert set(settings.HEALTHDASH) == {name for name in variables if os.environ.get(name)}
+
+
+def test_the_projects_defaults_come_after_the_environment(settings):
+    settings.HEALTHDASH_DEFAULTS = {"HEALTH_CACHE_SECONDS": "2", "HEALTH_DEADLINE": 4}
+    assert (get_settings().cache_seconds, get_settings().deadline) == (2.0, 4.0)  # read again once changed
+    config, problems = parse_settings({"HEALTH_DEADLINE": "1"}, {"HEALTH_CACHE_SECONDS": "7"})
+    assert (config.cache_seconds, config.deadline, problems) == (7.0, 1.0, [])

@@ -107,6 +107,17 @@ def test_tracing_enabled_but_inactive_is_degraded(tracing_status):
 
 
 @pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_builtin_descriptions_say_what_is_checked_not_a_result(registry):
+    # A description sits on every row, green or not: "not applied yet" on an up row misleads.
+    register_builtin_services(registry)
+    assert {name: registry.get(name).description for name in ("database", "cache", "migrations", "tracing")} == {
+        "database": "Database 'default': SELECT 1 on a new connection",
+        "cache": "Cache 'default': set, get and delete a key",
+        "migrations": "Database 'default': every migration on disk is applied (else degraded, naming them)",
+        "tracing": "Tracing exporter: when enabled, exporting from this process and its last export accepted",
+    }
+
+
 def test_builtin_services_per_alias(registry, settings):
     settings.DATABASES = {**settings.DATABASES, "replica": {**settings.DATABASES["default"]}}
     settings.CACHES = {**settings.CACHES, "sessions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

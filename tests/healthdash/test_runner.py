@@ -50,21 +50,57 @@ def test_sync_and_async_results(registry, runner):
     assert run.status is Status.DEGRADED
 
 
-def test_a_check_that_raises_is_down_with_a_safe_reason_and_a_logged_traceback(registry, runner, caplog):
+def test_a_check_that_raises_is_down_with_a_safe_reason_and_its_traceback_at_debug(registry, runner, caplog):
     def broken():
         raise RuntimeError("disk on fire\nsecond line")
 
     registry.register("broken", broken)
     registry.register("fine", lambda: None)
-    with caplog.at_level(logging.ERROR, logger="healthdash.runner"):
+    with caplog.at_level(logging.DEBUG, logger="healthdash.runner"):
         run = runner.run()
     broken_result = run.results["broken"]
     assert (broken_result.status, broken_result.reason) == (Status.DOWN, "RuntimeError: disk on fire")
     assert run.results["fine"].status is Status.UP, "the other checks still run"
     assert run.status is Status.DOWN
-    [record] = [r for r in caplog.records if "broken" in r.getMessage()]
-    assert "Traceback (most recent call last)" in record.getMessage()
-    assert 'raise RuntimeError("disk on fire' in record.getMessage()
+    [debug] = [r for r in caplog.records if r.levelno == logging.DEBUG and "broken" in r.getMessage()]
+    assert "Traceback (most recent call last)" in debug.getMessage()
+    assert 'raise RuntimeError("disk on fire' in debug.getMessage()
+    assert all("Traceback" not in r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG)
+
+
+def test_a_change_of_status_is_logged_once_without_a_traceback(registry, runner, caplog):
+    failing = threading.Event()
+    failing.set()
+
+    def flaky():
+        if failing.is_set():
+            raise ConnectionError("search unreachable")
+
+    registry.register("search", flaky, critical=False)
+    registry.register("queue", lambda: None)
+    with caplog.at_level(logging.INFO, logger="healthdash.runner"):
+        for _ in range(3):
+            runner.run()
+        failing.clear()
+        for _ in range(2):
+            runner.run()
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert logged == [("WARNING", "Health check search is down: ConnectionError: search unreachable"),
+                      ("INFO", "Health check search is up again (was down)")]
+
+
+def test_a_critical_service_going_down_is_an_error(registry, runner, caplog):
+    def refused():
+        raise ConnectionRefusedError("refused")
+
+    registry.register("database", refused)
+    registry.register("replica", lambda: CheckResult.degraded("lagging"))
+    with caplog.at_level(logging.INFO, logger="healthdash.runner"):
+        runner.run()
+        runner.run()
+    assert sorted((r.levelname, r.getMessage()) for r in caplog.records) == [
+        ("ERROR", "Health check database is down: ConnectionRefusedError: refused"),
+        ("WARNING", "Health check replica is degraded: lagging")]
 
 
 def test_an_invalid_return_value_is_down(registry, runner):

@@ -68,11 +68,10 @@ class Command(BaseCommand):
 
 @contextmanager
 def _quiet_log(verbosity: int):
-    """Keep the runner's log (tracebacks) out of the output unless asked for with -v 2."""
+    """Keep the runner's log out of the output unless asked for with -v 2, which adds the tracebacks (DEBUG)."""
     logger = logging.getLogger("healthdash.runner")
     previous = logger.level
-    if verbosity < 2:
-        logger.setLevel(logging.CRITICAL)
+    logger.setLevel(logging.CRITICAL if verbosity < 2 else logging.DEBUG)
     try:
         yield
     finally:

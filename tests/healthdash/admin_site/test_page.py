@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from html.parser import HTMLParser
 
@@ -324,3 +325,11 @@ def test_a_site_of_its_own_gets_the_page_under_its_url(staff_client, project_ser
     assert '<a href="/ops/">Home</a>' in html
     assert 'data-login-url="/ops/login/?next=/ops/health/"' in html
     assert Client().get("/ops/health/")["Location"] == "/ops/login/?next=/ops/health/"
+
+
+def test_the_page_names_every_variable_the_admin_templates_read(staff_client, project_services, caplog):
+    # At DEBUG, Django logs each variable a template reads that the context lacks, with the whole
+    # context: the CSRF token and the session's user included.
+    with caplog.at_level(logging.DEBUG, logger="django.template"):
+        assert staff_client.get(PAGE).status_code == 200
+    assert [record.getMessage() for record in caplog.records if record.name == "django.template"] == []

@@ -26,9 +26,12 @@ def test_defaults_without_any_setting():
     assert problems == []
     assert (config.enabled, config.exporter_type, config.endpoint) == (False, "console", None)
     assert (config.service_name, config.sample_rate) == ("chimera-backend", 1.0)
-    assert config.excluded_urls == ("/health", "/health/ready")
+    assert config.excluded_urls == ("/health", "/health/ready", "/metrics")
     assert (config.export_timeout, config.shutdown_timeout) == (10.0, 5.0)
-    assert config.sources == {} and config.source("sample_rate") == "default"
+    assert config.source("sample_rate") == "default"
+    # The demo's own default, after the environment (chimera/settings.py).
+    assert config.origin("service_name") == "settings OBSERVABILITY_DEFAULTS['TRACING_SERVICE_NAME']"
+    assert config.sources == {"service_name": "TRACING_SERVICE_NAME"}
 
 
 @pytest.mark.parametrize("exporter", ["otlp", "otlp_http", "jaeger", "zipkin"])
@@ -257,7 +260,7 @@ def test_tracing_config_holds_defaults_only_and_never_reads_settings(settings):
     # no entry anywhere else, and building a TracingConfig never reads (or recurses into) settings.
     settings.OBSERVABILITY = {"TRACING_SERVICE_NAME": "running"}
     config = TracingConfig(enabled=True, exporter_type="otlp_http")
-    assert config.service_name == "chimera-backend"
+    assert config.service_name == "unknown_service"
     assert config.endpoint == DEFAULT_ENDPOINTS["otlp_http"]
 
 
@@ -327,3 +330,42 @@ def test_explicit_construction_builds_what_it_is_given(bare_environment):
     bare_environment.setenv("TRACING_ENABLED", "true")
     assert TracingConfig(exporter_type="zipkin").enabled is False
     assert TracingConfig(enabled=True).exporter_type == "console"
+
+
+# --- The project's defaults: after the environment, else derived from the project ---------------
+
+
+def test_another_project_gets_its_settings_package_and_an_environment_from_debug(settings):
+    settings.OBSERVABILITY_DEFAULTS = {}
+    settings.DEBUG = True
+    settings.SETTINGS_MODULE = "mysite.settings"  # last: each override's holder has its own, None
+    config = get_tracing_config()
+    assert (config.service_name, config.deployment_environment) == ("mysite", "development")
+    assert (config.source("service_name"), config.source("deployment_environment")) == ("default", "default")
+    settings.DEBUG = False  # the running configuration is derived again
+    assert get_tracing_config().deployment_environment == "production"
+    settings.SETTINGS_MODULE = None  # settings.configure(): no module to name the service after
+    assert get_tracing_config().service_name == "unknown_service"
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({}, "chimera-backend"),
+    ({"TRACING_SERVICE_NAME": "from-tracing"}, "from-tracing"),
+    ({"OTEL_SERVICE_NAME": "from-otel"}, "from-otel"),
+    ({"OTEL_RESOURCE_ATTRIBUTES": "service.name=from-attributes"}, "from-attributes"),
+])
+def test_the_environment_wins_over_the_projects_defaults(settings, environ, expected):
+    settings.OBSERVABILITY_DEFAULTS = {"TRACING_SERVICE_NAME": "chimera-backend",
+                                       "TRACING_DEPLOYMENT_ENVIRONMENT": "staging"}
+    config, problems = parse(**environ)
+    assert problems == []
+    assert (config.service_name, config.deployment_environment) == (expected, "staging")
+    config, _ = parse({"TRACING_SERVICE_NAME": "from-settings"}, **environ)
+    assert config.service_name == "from-settings"
+
+
+def test_a_projects_default_is_checked_like_any_value(settings):
+    settings.OBSERVABILITY_DEFAULTS = {"TRACING_SAMPLE_RATE": "2"}
+    config, problems = parse()
+    assert config.sample_rate == 1.0
+    assert [(p.id, p.variable) for p in problems] == [("observability.E014", "TRACING_SAMPLE_RATE")]

@@ -1,10 +1,19 @@
-"""The project's LOGGING: one console handler, text or JSON lines, every record redacted and correlated."""
+"""A project's ``LOGGING``: one console handler, text or JSON lines, every record redacted and correlated.
+
+``LOGGING = logging_config("INFO", "json")`` in any project's settings gives what chimera runs
+with: each line carries the request's ID (and the trace's, with tracing on), secrets are masked,
+and a rejected ``Host`` is one line instead of a traceback.
+"""
 
 from __future__ import annotations
 
+FORMATS = ("text", "json")
 
-def logging_config(level: str, log_format: str) -> dict:
-    """Django's LOGGING for `level` and `log_format` (``text`` or ``json``)."""
+
+def logging_config(level: str = "INFO", log_format: str = "text") -> dict:
+    """Django's LOGGING for `level` (a level name) and `log_format` (``text`` or ``json``)."""
+    if log_format not in FORMATS:  # dictConfig would name neither the setting nor the choices
+        raise ValueError(f"log_format must be one of {', '.join(FORMATS)}, got {log_format!r}.")
     return {
         "version": 1,
         "disable_existing_loggers": False,
