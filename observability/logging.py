@@ -7,6 +7,8 @@ and a rejected ``Host`` is one line instead of a traceback.
 
 from __future__ import annotations
 
+__all__ = ["logging_config"]
+
 FORMATS = ("text", "json")
 
 

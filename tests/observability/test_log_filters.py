@@ -181,7 +181,7 @@ def project_json_logging():
 
     from django.conf import settings
 
-    from chimera.log_config import logging_config
+    from observability.logging import logging_config
 
     dictConfig(logging_config("INFO", "json"))
     stream = io.StringIO()
