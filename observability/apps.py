@@ -24,6 +24,7 @@ class ObservabilityConfig(AppConfig):
             checks.register(check, "observability")
         refuse_invalid_configuration()
         register_secrets()
+        count_failed_logins()
         timing.install()
         set_up_tracing()
         set_up_metrics()
@@ -53,6 +54,15 @@ def register_secrets() -> None:
     from observability.tracing.configuration import tracing_secrets
 
     add_secret_source(tracing_secrets, "OBSERVABILITY")
+
+
+def count_failed_logins() -> None:
+    """Wrong passwords count against the client's address, with the wrong API keys."""
+    from django.contrib.auth.signals import user_login_failed
+
+    from observability.auth_failures import count_failed_login
+
+    user_login_failed.connect(count_failed_login, dispatch_uid="observability.auth_failures")
 
 
 def set_up_tracing() -> None:
