@@ -22,6 +22,8 @@ class ObservabilityConfig(AppConfig):
 
         for check in observability_checks.CHECKS:
             checks.register(check, "observability")
+        for check in observability_checks.DEPLOY_CHECKS:
+            checks.register(check, "observability", deploy=True)
         refuse_invalid_configuration()
         register_secrets()
         count_failed_logins()
