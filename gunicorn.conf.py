@@ -54,15 +54,12 @@ wsgi_app = "chimera.wsgi:application"
 # Threaded workers: a connection that sends nothing or trickles its headers holds one thread,
 # and the worker's main loop (which answers gunicorn's heartbeat) is never blocked by a request.
 worker_class = "gthread"
-# A worker takes no more connections than it has threads. Workers share one listening socket and
-# whichever wakes first accepts: a burst of trickling connections while one worker is busy went
-# to the other, which queued those past its threads (and /health behind them) while the first sat
-# idle. Capped, a full worker stops accepting and the kernel keeps the rest for the others, so
-# WEB_CONCURRENCY x GUNICORN_THREADS hostile connections are the bound, not one worker's threads.
-worker_connections = threads
-# gunicorn keeps connections alive only beyond the threads, so none can be at this cap: every
-# response closes its connection, and one that sent nothing for 5 seconds is closed then.
-keepalive = 0
+# A worker accepts connections past its threads: the workers share one listening socket and
+# whichever wakes first accepts, so a burst of trickling connections can land on one worker alone.
+# The bound straight at gunicorn is therefore GUNICORN_THREADS such connections, not the product
+# (docs/deployment.md, "Measured bounds"). worker_connections = threads would spread them, but it
+# leaves no connection alive, and gunicorn then resets a client still sending a body the service
+# refused (a 413) instead of reading it, so it is not set.
 # gunicorn believes no peer's X-Forwarded-Proto/-Ssl (its default trusts 127.0.0.1): the scheme
 # is Django's SECURE_PROXY_SSL_HEADER's to decide, and the client's address TRUSTED_PROXIES'.
 forwarded_allow_ips = ""

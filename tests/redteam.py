@@ -3,7 +3,7 @@
     python -m tests.redteam                 # every case at the scale docs/deployment.md records
     python -m tests.redteam --quick         # the smallest scale (tests/e2e/test_redteam.py runs it)
     python -m tests.redteam slow-clients    # one case (slow-clients, dead-worker-files, frozen-broker)
-    python -m tests.redteam slow-clients --gunicorn="--worker-connections 1000"   # against other settings
+    python -m tests.redteam slow-clients --gunicorn="--worker-connections 64"   # against other settings
 
 Nothing is asserted: each case prints what it measured, for a person (and the deployment page)
 to judge. Every server, socket and Redis is on 127.0.0.1 and stopped at the end of its case; every

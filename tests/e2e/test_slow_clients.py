@@ -2,8 +2,8 @@
 
 50 connections held open for 30 s, half idle, half sending one header byte every 2 s: /health
 and a normal dashboard request each answer 20 times out of 20 within 1 s, and no worker is killed.
-100 trickling connections (fewer than 2 workers x 64 threads) arriving while one worker is paused
-fill the other only up to its threads, and /health still answers.
+Trickling connections arriving while one worker is paused all go to the other: fewer than its
+threads (the bound docs/deployment.md states) leave /health answering.
 """
 
 from __future__ import annotations
@@ -51,19 +51,19 @@ def test_fifty_hostile_connections_for_thirty_seconds(server):
     assert log.count("Booting worker") == 2  # the two of start-up, none booted to replace a killed one
 
 
-def test_a_burst_while_one_worker_is_busy_leaves_room_in_the_other(server):
+def test_a_burst_while_one_worker_is_busy_goes_to_the_other_and_fewer_than_its_threads_hold(server):
     workers = worker_pids(server.process.pid)
     os.kill(workers[0], signal.SIGSTOP)  # busy, or slow to wake: the other accepts the whole burst
     try:
-        attack = SlowClients(server.port, 100, trickling=100).start()
+        attack = SlowClients(server.port, 56, trickling=56).start()  # one worker's 64 threads, less room
         time.sleep(2)
     finally:
         os.kill(workers[0], signal.SIGCONT)
     try:
         time.sleep(1)
-        held = sorted(sockets_held(pid) - 1 for pid in workers)  # less the listening socket
+        held = [sockets_held(pid) - 1 for pid in workers]  # less the listening socket
         answers = [timed_get(server.url + "/health") for _ in range(PROBES)]
     finally:
         attack.stop()
-    assert held[-1] <= 64 and sum(held) >= 100, held
+    assert held == [0, 56]
     assert [(status, round(took, 2)) for status, took in answers if status != 200 or took >= 1] == []
