@@ -17,19 +17,31 @@ from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from chimera.env import Env  # noqa: E402
 from chimera.local_files import read_env_file  # noqa: E402
 
-env = Env()
+# Ceilings that keep a typo (WEB_CONCURRENCY=4000) from forking the machine to death: each worker is
+# a whole Django process, and four per CPU is already past what gunicorn advises.
+MAX_WORKERS = max(8, 4 * len(os.sched_getaffinity(0)))
+MAX_THREADS = 1024
+
+env = Env(collect=True)  # every malformed variable named at once
 try:
     read_env_file(env, BASE_DIR)
     bind = [env.str("GUNICORN_BIND", default="127.0.0.1:8000")]
-    workers = env.strict_int("WEB_CONCURRENCY", default=2, minimum=1)
+    workers = env.strict_int("WEB_CONCURRENCY", default=2, minimum=1, maximum=MAX_WORKERS)
     # Threads per worker: each serves one connection at a time, so slow or idle clients hold
     # threads, not whole workers (docs/deployment.md, "Workers and slow clients").
-    threads = env.strict_int("GUNICORN_THREADS", default=64, minimum=1)
+    threads = env.strict_int("GUNICORN_THREADS", default=64, minimum=1, maximum=MAX_THREADS)
     timeout = env.strict_int("GUNICORN_TIMEOUT", default=30, minimum=1)
     graceful_timeout = env.strict_int("GUNICORN_GRACEFUL_TIMEOUT", default=30, minimum=1)
     log_format = env.choice("LOG_FORMAT", default="text", choices=("text", "json"))
+    env.refuse_collected()
 except ImproperlyConfigured as exc:
     sys.exit(f"Configuration error: {exc}")
+
+if __name__ == "__main__":
+    # Run as a script (bin/serve does, before gunicorn): only the checks above. gunicorn itself
+    # casts WEB_CONCURRENCY with int() as it imports, before it loads this file, so a value such as
+    # "banana" would otherwise stop it with a traceback that never names the variable.
+    sys.exit()
 
 # The apps' settings and hooks: every installed app's configuration errors stop the master here,
 # one line each, before --preload would load the app or any worker would boot (and again at each
@@ -42,6 +54,12 @@ wsgi_app = "chimera.wsgi:application"
 # Threaded workers: a connection that sends nothing or trickles its headers holds one thread,
 # and the worker's main loop (which answers gunicorn's heartbeat) is never blocked by a request.
 worker_class = "gthread"
+# A worker accepts connections past its threads: the workers share one listening socket and
+# whichever wakes first accepts, so a burst of trickling connections can land on one worker alone.
+# The bound straight at gunicorn is therefore GUNICORN_THREADS such connections, not the product
+# (docs/deployment.md, "Measured bounds"). worker_connections = threads would spread them, but it
+# leaves no connection alive, and gunicorn then resets a client still sending a body the service
+# refused (a 413) instead of reading it, so it is not set.
 # gunicorn believes no peer's X-Forwarded-Proto/-Ssl (its default trusts 127.0.0.1): the scheme
 # is Django's SECURE_PROXY_SSL_HEADER's to decide, and the client's address TRUSTED_PROXIES'.
 forwarded_allow_ips = ""

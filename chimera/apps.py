@@ -23,6 +23,7 @@ class ChimeraConfig(AppConfig):
         for check in (chimera_checks.check_service_settings, chimera_checks.check_default_provider,
                       chimera_checks.check_api_keys, chimera_checks.check_task_time_limit):
             checks.register(check, "chimera")
+        checks.register(chimera_checks.check_throttle_on, "chimera", deploy=True)
         register_health()
         request_started.connect(read_chunked_body, dispatch_uid="chimera.read_chunked_body")
         add_secret_source(provider_api_keys, SETTINGS_NAME)

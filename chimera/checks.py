@@ -1,7 +1,7 @@
 """Django system checks of the service layer, built from conf's Problems.
 
 IDs are stable and never reused: 001-009 general settings, 010-019 providers, 020-029 keys,
-030-039 background tasks.
+030-039 background tasks. ``check_throttle_on`` runs under ``check --deploy`` only.
 """
 
 from __future__ import annotations
@@ -66,4 +66,14 @@ def check_task_time_limit(app_configs=None, **kwargs) -> list[checks.CheckMessag
         "instead of provider_timeout.",
         hint="Raise CELERY_TASK_TIME_LIMIT above the provider timeouts (by a few seconds), or lower those.",
         id="chimera.W030",
+    )]
+
+
+def check_throttle_on(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A production service keeps its per-key request throttle (deploy only: off suits load tests)."""
+    if get_service_config().throttle_rate is not None:
+        return []
+    return [checks.Warning(
+        "CHIMERA_THROTTLE_RATE is off: one API key can send POST /api/v1/generate as fast as it likes.",
+        hint="Leave CHIMERA_THROTTLE_RATE unset (60/min) or set a rate such as 60/min.", id="chimera.W005",
     )]

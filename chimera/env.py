@@ -105,21 +105,22 @@ class Env(environ.Env):
         )
 
     @collected
-    def strict_int(self, name: str, default: int, *, minimum: int = 0) -> int:
-        """An integer no smaller than `minimum`."""
-        return self._number(name, default, minimum, int, "a whole number")
+    def strict_int(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+        """An integer no smaller than `minimum` and, when given, no larger than `maximum`."""
+        return self._number(name, default, minimum, int, "a whole number", maximum)
 
     @collected
     def strict_float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
         """A finite number no smaller than `minimum` (seconds, for the timeouts that use it)."""
         return self._number(name, default, minimum, float, "a number")
 
-    def _number(self, name: str, default, minimum, kind, what: str):
+    def _number(self, name: str, default, minimum, kind, what: str, maximum=None):
         if not self.is_set(name):
             return default
         value = as_number(os.environ[name], kind)
-        if value is None or value < minimum:
-            raise ConfigurationError(f"{name} must be {what} of at least {minimum}, got {os.environ[name]!r}.")
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+            raise ConfigurationError(f"{name} must be {what} {bounds}, got {os.environ[name]!r}.")
         return value
 
     @collected

@@ -22,8 +22,11 @@ class ObservabilityConfig(AppConfig):
 
         for check in observability_checks.CHECKS:
             checks.register(check, "observability")
+        for check in observability_checks.DEPLOY_CHECKS:
+            checks.register(check, "observability", deploy=True)
         refuse_invalid_configuration()
         register_secrets()
+        count_failed_logins()
         timing.install()
         set_up_tracing()
         set_up_metrics()
@@ -56,6 +59,15 @@ def register_secrets() -> None:
 
     add_secret_source(tracing_secrets, "OBSERVABILITY")
     add_secret_source(metrics_secrets, "OBSERVABILITY")
+
+
+def count_failed_logins() -> None:
+    """Wrong passwords count against the client's address, with the wrong API keys."""
+    from django.contrib.auth.signals import user_login_failed
+
+    from observability.auth_failures import count_failed_login
+
+    user_login_failed.connect(count_failed_login, dispatch_uid="observability.auth_failures")
 
 
 def set_up_tracing() -> None:

@@ -1,10 +1,11 @@
 """Django system checks of observability, built from the configuration's Problems.
 
-IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing (026:
-``SERVER_TIMING``), 040-049 middleware, 050-069 metrics (069: ``/metrics`` not routed), 080-089
-client addresses and the limit on failed authentication. A configuration problem is an error
-(``observability.E0xx``) when it breaks a feature that is on, and a warning (``observability.W0xx``,
-same number) when it is off.
+IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing (026, 027:
+``SERVER_TIMING``), 040-049 middleware, 050-069 metrics (069: ``/metrics`` not routed), 070-079
+redaction, 080-089 client addresses and the limit on failed authentication. A configuration problem
+is an error (``observability.E0xx``) when it breaks a feature that is on, and a warning
+(``observability.W0xx``, same number) when it is off. ``DEPLOY_CHECKS`` run under ``check --deploy``
+only: valid settings that suit development, not a service facing the internet.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.core import checks
 
 from observability import pipeline
 from observability.api_keys import api_key_problems
-from observability.auth_failures import failure_rate_problems
+from observability.auth_failures import failure_rate, failure_rate_problems
 from observability.metrics import discovery
 from observability.metrics.configuration import get_metrics_config, metrics_problems
 from observability.proxies import trusted_proxy_problems
@@ -145,7 +146,31 @@ def misplaced_before(middleware: list[str], path: str) -> list[str]:
     return [entry for entry in middleware[: middleware.index(path)] if entry not in may_precede]
 
 
+def check_deploy_exposure(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Settings that show a production service's insides to anyone, or leave guessing unlimited."""
+    from observability.timing import server_timing_enabled
+
+    messages = []
+    if get_metrics_config().serves_prometheus and get_metrics_config().anonymous:
+        messages.append(checks.Warning(
+            "METRICS_ANONYMOUS is true: anyone who reaches /metrics reads every route, its traffic and its errors.",
+            hint="Leave METRICS_ANONYMOUS unset and give the scraper an API key, or keep /metrics off the internet "
+                 "at the proxy.", id="observability.W059"))
+    if server_timing_enabled():
+        messages.append(checks.Warning(
+            "Server-Timing is on: every response tells its client how long the database and cache took and how "
+            "many queries ran.", hint="Set SERVER_TIMING=false (the access log keeps db_ms and db_queries).",
+            id="observability.W027"))
+    if failure_rate() is None:
+        messages.append(checks.Warning(
+            "API_KEY_FAILURE_RATE is off: wrong API keys and admin passwords can be guessed at full speed.",
+            hint="Leave API_KEY_FAILURE_RATE unset (10/min) or set a rate such as 10/min.", id="observability.W083"))
+    return messages
+
+
 # Every check above, registered under the "observability" tag by ObservabilityConfig.ready().
 CHECKS = (check_request_id_settings, check_middleware, check_middleware_order, check_middleware_listed,
           check_tracing_settings, check_server_timing_settings, check_metrics_settings, check_metrics_processes,
           check_access_settings, check_metrics_routed, check_redaction_settings)
+# Registered with deploy=True: only ``check --deploy`` runs them.
+DEPLOY_CHECKS = (check_deploy_exposure,)

@@ -76,6 +76,7 @@ CASES = {
     "observability.E070": ({"REDACTION_SAFE_QUERY_KEYS": "page,per page"}, {}, {}, {}),
     "observability.E080": ({"TRUSTED_PROXIES": "10.0.0.1,the-load-balancer"}, {}, {}, {}),
     "observability.E081": ({"API_KEY_FAILURE_RATE": "lots"}, {}, {}, {}),
+    "observability.E082": ({"TRUSTED_PROXIES": "10.0.0.1,::/0"}, {}, {}, {}),
     "healthdash.E001": ({}, {"HEALTH_CACHE_SECONDS": "soon"}, {}, {}),
     "healthdash.E002": ({}, {"HEALTH_DEADLINE": "0"}, {}, {}),
     "healthdash.E003": ({}, {"HEALTH_ANONYMOUS": "everyone"}, {}, {}),
@@ -98,6 +99,7 @@ CASES = {
 # Raised by check functions rather than settings parsers; each has tests next to its check.
 CHECK_FUNCTION_IDS = {"observability.W040", "observability.W041", "observability.W042", "observability.W043",
                       "observability.W060", "observability.W069",
+                      "observability.W027", "observability.W059", "observability.W083", "chimera.W005",
                       "healthdash.E014", "healthdash.W001", "healthdash.W002",
                       "chimera.W020", "chimera.W021", "chimera.W022", "chimera.W030"}
 

@@ -108,3 +108,18 @@ def test_migrate_creates_the_database_0600(tmp_path):
 def test_the_embedded_data_folder_is_private():
     # chimera.settings ran (these tests use it): the project's own data/ is 0700.
     assert stat.S_IMODE((ROOT / "data").stat().st_mode) == 0o700
+
+
+@pytest.mark.slow
+def test_check_deploy_names_what_shows_the_service_or_leaves_guessing_unlimited():
+    exposed = {"METRICS_ANONYMOUS": "true", "SERVER_TIMING": "true", "API_KEY_FAILURE_RATE": "off",
+               "CHIMERA_THROTTLE_RATE": "off"}
+    deploy = run_manage("check", "--deploy", env=project_env(**production_example(), **exposed))
+    found = set(re.findall(r"(?:observability|chimera)\.[EW]\d{3}", deploy.stderr + deploy.stdout))
+    assert found == {"observability.W059", "observability.W027", "observability.W083", "chimera.W005"}
+    # Valid settings for development: plain check says nothing of them.
+    plain = run_manage("check", env=project_env(**production_example(), **exposed))
+    assert "no issues" in plain.stdout, plain.stdout + plain.stderr
+    # Trusting every address is refused everywhere, not only under --deploy.
+    everyone = run_manage("check", env=project_env(**{**production_example(), "TRUSTED_PROXIES": "0.0.0.0/0"}))
+    assert everyone.returncode == 1 and "observability.E082" in everyone.stderr + everyone.stdout

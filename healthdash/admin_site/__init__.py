@@ -36,6 +36,21 @@ class HealthAdminSiteMixin:
         view = HealthPageView.as_view(site=self, title=self.health_page_title)
         return [path("health/", self.staff_view(view), name=PAGE_NAME), *super().get_urls()]
 
+    def login(self, request, extra_context=None):
+        """Django's login, refused before the password is checked from an address past the limit on
+        failed authentication (``API_KEY_FAILURE_RATE``, which wrong passwords count against)."""
+        from django.http import HttpResponse  # not at import: this module names an AppConfig
+
+        from observability.auth_failures import refusal_wait
+
+        wait = refusal_wait(request) if request.method == "POST" else None
+        if wait is not None:
+            response = HttpResponse(f"Too many failed logins from this address; try again in {wait} seconds.",
+                                    status=429, content_type="text/plain; charset=utf-8")
+            response["Retry-After"] = str(wait)
+            return response
+        return super().login(request, extra_context)
+
     def staff_view(self, view):
         """`view` for active staff only: anonymous users go to the login page, others get a 403."""
         def inner(request, *args, **kwargs):

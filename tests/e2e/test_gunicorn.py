@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -91,6 +92,7 @@ def test_bind_and_workers_from_environment_and_flags_win(tmp_path):
 @pytest.mark.parametrize(("variable", "value"), [
     ("DEBUG", "maybe"), ("SECRET_KEY", None), ("GUNICORN_TIMEOUT", "soon"), ("LOG_FORMAT", "xml"),
     ("HEALTH_DEADLINE", "soon"), ("HEALTH_ANONYMOUS", "everything"),
+    ("WEB_CONCURRENCY", "100000"), ("GUNICORN_THREADS", "1000000"), ("WEB_CONCURRENCY", "0"),
 ])
 def test_invalid_setting_stops_gunicorn_with_one_clear_line(tmp_path, variable, value):
     output = Gunicorn(env=project_env(**{variable: value}), log_dir=tmp_path).refused()
@@ -117,3 +119,23 @@ def test_the_apps_settings_module_checks_the_configuration_at_start_and_at_each_
     refused = Gunicorn(env=env, log_dir=tmp_path / "refused", cwd=tmp_path, config="python:observability.gunicorn_conf",
                        args=["chimera.wsgi:application"]).refused()
     assert "HEALTH_DEADLINE" in refused and "Booting worker" not in refused
+
+
+@pytest.mark.parametrize("value", ["banana", "inf", " "])
+def test_a_worker_count_gunicorn_cannot_cast_is_named_before_gunicorn_starts(value):
+    env = project_env(WEB_CONCURRENCY=value, GUNICORN_THREADS="many")
+    # gunicorn casts WEB_CONCURRENCY as it imports, before any configuration file: a traceback.
+    gunicorn = subprocess.run([sys.executable, "-m", "gunicorn", "--check-config"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert gunicorn.returncode != 0 and "Traceback" in gunicorn.stderr
+    # What bin/serve runs first: every malformed variable named, no traceback.
+    checked = subprocess.run([sys.executable, "gunicorn.conf.py"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 1
+    assert checked.stderr.splitlines() == [
+        "Configuration error: 2 settings are invalid:",
+        f"  WEB_CONCURRENCY must be a whole number from 1 to {max(8, 4 * len(os.sched_getaffinity(0)))}, "
+        f"got {value!r}.",
+        "  GUNICORN_THREADS must be a whole number from 1 to 1024, got 'many'.",
+    ]
+    assert "gunicorn.conf.py" in (ROOT / "bin" / "serve").read_text()

@@ -12,11 +12,13 @@ import json
 import os
 import re
 import signal
+import socket
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -255,3 +257,38 @@ def test_a_frozen_broker_is_503_within_seconds_and_holds_no_thread(queued_server
     time.sleep(5.5)  # the queue is asked again once the pause after a failure is over
     assert generate(queued_server, {"prompt": "thawed", "async": True})[0] == 202
     assert json.loads(call(queued_server, "GET", task, headers={"X-API-Key": API_KEY})[2])["status"] == "pending"
+
+
+def unix_get(path: Path, headers: str) -> bytes:
+    """GET /health over a unix socket, as a proxy in front of gunicorn's unix:/path would send it."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(10)
+        sock.connect(str(path))
+        sock.sendall(f"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_behind_a_proxy_on_a_unix_socket_the_client_is_the_one_it_names(tmp_path, migrated_db_url):
+    bind = tmp_path / "gunicorn.sock"
+    env = project_env(DATABASE_URL=migrated_db_url, WEB_CONCURRENCY="1", GUNICORN_BIND=f"unix:{bind}",
+                      TRUSTED_PROXIES="unix")
+    gunicorn = Gunicorn(env=env, log_dir=tmp_path / "logs", bind_flag=False).start(wait_path=None)
+    try:
+        deadline = time.monotonic() + 30
+        while not bind.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        answer = b""
+        while not answer.startswith(b"HTTP/1.1 200") and time.monotonic() < deadline:
+            try:
+                answer = unix_get(bind, "X-Forwarded-For: 198.51.100.1, 203.0.113.7\r\n")
+            except OSError:
+                time.sleep(0.2)
+        assert answer.startswith(b"HTTP/1.1 200"), gunicorn.output()
+        # The access line's address is REMOTE_ADDR: the proxy's nearest hop, not the client's own claim.
+        log = gunicorn.wait_for_stdout('"GET /health HTTP/1.1" 200')
+        assert re.search(r'^203\.0\.113\.7 "GET /health HTTP/1\.1" 200', log, flags=re.MULTILINE), log
+    finally:
+        gunicorn.stop()

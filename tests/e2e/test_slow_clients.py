@@ -2,16 +2,20 @@
 
 50 connections held open for 30 s, half idle, half sending one header byte every 2 s: /health
 and a normal dashboard request each answer 20 times out of 20 within 1 s, and no worker is killed.
+Trickling connections arriving while one worker is paused all go to the other: fewer than its
+threads (the bound docs/deployment.md states) leave /health answering.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
 
 from tests.support.hostile import SlowClients
-from tests.support.processes import Gunicorn, http_get, project_env
+from tests.support.processes import Gunicorn, project_env, sockets_held, timed_get, worker_pids
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -25,15 +29,6 @@ def server(tmp_path_factory, migrated_db_url):
     env = project_env(DATABASE_URL=migrated_db_url, CHIMERA_API_KEYS="k0123456789abcdef0")
     with Gunicorn(env=env, log_dir=tmp_path_factory.mktemp("gunicorn-slow-clients")) as gunicorn:
         yield gunicorn
-
-
-def timed_get(url: str) -> tuple[int | str, float]:
-    started = time.monotonic()
-    try:
-        status = http_get(url, timeout=1)[0]
-    except OSError as exc:
-        status = type(exc).__name__
-    return status, time.monotonic() - started
 
 
 def test_fifty_hostile_connections_for_thirty_seconds(server):
@@ -54,3 +49,21 @@ def test_fifty_hostile_connections_for_thirty_seconds(server):
     log = server.stderr()
     assert "WORKER TIMEOUT" not in log and "SIGKILL" not in log
     assert log.count("Booting worker") == 2  # the two of start-up, none booted to replace a killed one
+
+
+def test_a_burst_while_one_worker_is_busy_goes_to_the_other_and_fewer_than_its_threads_hold(server):
+    workers = worker_pids(server.process.pid)
+    os.kill(workers[0], signal.SIGSTOP)  # busy, or slow to wake: the other accepts the whole burst
+    try:
+        attack = SlowClients(server.port, 56, trickling=56).start()  # one worker's 64 threads, less room
+        time.sleep(2)
+    finally:
+        os.kill(workers[0], signal.SIGCONT)
+    try:
+        time.sleep(1)
+        held = [sockets_held(pid) - 1 for pid in workers]  # less the listening socket
+        answers = [timed_get(server.url + "/health") for _ in range(PROBES)]
+    finally:
+        attack.stop()
+    assert held == [0, 56]
+    assert [(status, round(took, 2)) for status, took in answers if status != 200 or took >= 1] == []

@@ -102,3 +102,56 @@ def test_a_bad_rate_is_e081(value):
     rate, problems = parse_failure_rate({"API_KEY_FAILURE_RATE": value})
     assert [p.id for p in problems] == ["observability.E081"]
     assert repr(value) in problems[0].message
+
+
+@pytest.mark.django_db
+def test_an_ipv6_client_is_one_bucket_per_64(client, keys):
+    statuses = [get(client, "wrong", address=f"2001:db8:1:2::{n:x}").status_code for n in range(6)]
+    assert statuses == [401] * 5 + [429]
+    assert get(client, "wrong", address="2001:db8:1:3::1").status_code == 401  # another /64
+    assert auth_failures.bucket("::ffff:198.51.100.9") == "198.51.100.9"
+
+
+@pytest.mark.django_db
+def test_a_trusted_host_rotating_x_forwarded_for_is_stopped_at_the_proxys_share(client, keys, settings):
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "TRUSTED_PROXIES": "10.0.0.0/8"}
+    allowed = 5 * auth_failures.PROXY_SHARE
+
+    def rotated(n: int, proxy: str = "10.0.0.7"):
+        return client.get(DASHBOARD, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=f"203.0.{n // 250}.{n % 250}",
+                          HTTP_X_API_KEY="wrong")
+
+    assert {rotated(n).status_code for n in range(allowed)} == {401}
+    assert rotated(allowed).status_code == 429
+    assert rotated(allowed + 1, proxy="10.0.0.8").status_code == 401  # another proxy is another share
+    assert client.get(DASHBOARD, REMOTE_ADDR="10.0.0.7", HTTP_X_FORWARDED_FOR="203.0.9.9",
+                      HTTP_X_API_KEY=KEY).status_code == 200
+
+
+@pytest.mark.django_db
+def test_one_client_alone_cannot_use_up_its_proxys_share(client, keys, settings):
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "TRUSTED_PROXIES": "10.0.0.0/8"}
+    for _ in range(5 * auth_failures.PROXY_SHARE + 5):
+        client.get(DASHBOARD, REMOTE_ADDR="10.0.0.7", HTTP_X_FORWARDED_FOR="203.0.113.50", HTTP_X_API_KEY="wrong")
+    assert client.get(DASHBOARD, REMOTE_ADDR="10.0.0.7", HTTP_X_FORWARDED_FOR="203.0.113.51",
+                      HTTP_X_API_KEY="wrong").status_code == 401
+
+
+@pytest.mark.django_db
+def test_admin_logins_are_limited_per_address_before_the_password_is_checked(client, keys, settings,
+                                                                              django_user_model):
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    django_user_model.objects.create_superuser("admin", "admin@example.com", "right-password-123")
+
+    def login(password: str, address: str = "198.51.100.20"):
+        return client.post("/admin/login/", {"username": "admin", "password": password}, REMOTE_ADDR=address)
+
+    assert [login(f"wrong-{n}").status_code for n in range(5)] == [200] * 5  # the form again, with its error
+    refused = login("right-password-123")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "60"
+    assert "Too many failed logins from this address" in refused.content.decode()
+    assert login("right-password-123", address="198.51.100.21").status_code == 302
+    # Wrong passwords and wrong keys share the address's count.
+    assert get(client, "wrong", address="198.51.100.20").status_code == 429

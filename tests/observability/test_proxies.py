@@ -66,3 +66,36 @@ def test_without_trusted_proxies_the_middleware_leaves_the_chain(client, setting
     # The handler drops it: X-Forwarded-For counts for nothing.
     seen = client.get("/health", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
     assert seen.wsgi_request.META["REMOTE_ADDR"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("everyone", ["0.0.0.0/0", "10.0.0.1, ::/0"])
+def test_trusting_every_address_is_e082(everyone):
+    networks, problems = parse_trusted_proxies({"TRUSTED_PROXIES": everyone})
+    assert networks == ()
+    assert [(p.id, p.variable) for p in problems] == [("observability.E082", "TRUSTED_PROXIES")]
+    assert "not every address" in problems[0].message
+
+
+def test_unix_trusts_a_peer_on_a_unix_socket_only():
+    networks, problems = parse_trusted_proxies({"TRUSTED_PROXIES": "unix, 10.0.0.5"})
+    assert (networks, problems) == (("unix", ipaddress.ip_network("10.0.0.5")), [])
+    assert client_address("", "203.0.113.7", networks) == "203.0.113.7"  # gunicorn on unix:/path
+    assert client_address("10.0.0.5", "203.0.113.7", networks) == "203.0.113.7"
+    assert client_address("203.0.113.9", "1.2.3.4", networks) == "203.0.113.9"
+    assert client_address("10.0.0.5", "unix, 203.0.113.7", networks) == "203.0.113.7"  # never a hop
+    assert client_address("", "1.2.3.4", NETWORKS) == ""  # without unix, a socket peer is nobody's proxy
+
+
+def test_the_middleware_keeps_the_proxy_for_the_limits(settings):
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "TRUSTED_PROXIES": "unix"}
+    from django.test import RequestFactory
+
+    from observability.proxies import PROXY_META, ClientAddressMiddleware
+
+    seen = {}
+    middleware = ClientAddressMiddleware(lambda request: seen.update(request.META))
+    middleware(RequestFactory().get("/", REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="203.0.113.7"))
+    assert (seen["REMOTE_ADDR"], seen[PROXY_META]) == ("203.0.113.7", "unix")
+    seen.clear()
+    middleware(RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7"))
+    assert (seen["REMOTE_ADDR"], PROXY_META in seen) == ("127.0.0.1", False)  # not forwarded by a proxy

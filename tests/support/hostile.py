@@ -1,8 +1,9 @@
 """Hostile clients for end-to-end tests: connections that hold a server's attention and give nothing.
 
-``SlowClients(port, count)`` keeps `count` connections open until stopped: half connect and send
-nothing, half send a request head one byte every TRICKLE_SECONDS and never finish it. A
-connection the server closes is opened again at once, as an attacker would.
+``SlowClients(port, count)`` keeps `count` connections open until stopped: half (or `trickling`
+of them) send a request head one byte every TRICKLE_SECONDS and never finish it, the others
+connect and send nothing. A connection the server closes is opened again at once, as an attacker
+would.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ HEAD = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 4096
 class SlowClients:
     """`count` hostile connections to 127.0.0.1:`port`, from `start()` until `stop()`."""
 
-    def __init__(self, port: int, count: int = 50):
+    def __init__(self, port: int, count: int = 50, trickling: int | None = None):
         self.port = port
         self.count = count
         self.connections = 0  # opened so far, reconnections included
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._run, args=(n % 2 == 1,), daemon=True, name=f"slow-{n}")
+        trickling = count // 2 if trickling is None else trickling
+        self._threads = [threading.Thread(target=self._run, args=(n < trickling,), daemon=True, name=f"slow-{n}")
                          for n in range(count)]
 
     def start(self) -> SlowClients:

@@ -89,6 +89,30 @@ def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 5
         return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
 
 
+def timed_get(url: str, timeout: float = 1, headers: dict[str, str] | None = None) -> tuple[int | str, float]:
+    """GET `url`: its status (or the error's name when none came within `timeout`) and the seconds it took."""
+    started = time.monotonic()
+    try:
+        status = http_get(url, headers, timeout=timeout)[0]
+    except OSError as exc:
+        status = type(exc).__name__
+    return status, time.monotonic() - started
+
+
+def worker_pids(master: int) -> list[int]:
+    """The master's children, read from /proc (its workers)."""
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def sockets_held(pid: int) -> int:
+    """How many sockets a process holds open (its connections, plus its listening socket)."""
+    try:
+        return sum(1 for fd in Path(f"/proc/{pid}/fd").iterdir() if os.readlink(fd).startswith("socket:"))
+    except OSError:
+        return 0
+
+
 @dataclass
 class Gunicorn:
     """A gunicorn server of this project, started by `start()` and stopped by `stop()`."""
