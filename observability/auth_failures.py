@@ -29,6 +29,11 @@ from observability.fail_open import CacheGuard
 from observability.parsing import Invalid, Problem, Reader, Running, Variable, as_rate, must
 from observability.proxies import PROXY_META
 
+__all__ = [
+    "FAILURE_RATE", "count_failed_login", "failure_rate", "failure_rate_problems", "parse_failure_rate",
+    "record_failure", "refusal_wait",
+]
+
 SETTINGS_NAME = "OBSERVABILITY"
 DEFAULT_RATE = (10, 60)
 DISABLED = frozenset({"off", "none", "0"})
