@@ -147,11 +147,15 @@ class Running:
     Dropped when the settings dict changes (``override_settings``). With a `switch` (the variable
     that turns the feature on), the problems are errors while the feature is on or the switch
     itself is unreadable, and warnings while it is off: an unused setting never stops start-up.
+    `installed` finds the problems of a configuration that depend on more than its settings dict
+    (a package it needs that is not installed): found at each call, since neither is cached here.
     """
 
     def __init__(self, settings_name: str, parse: Callable[[Mapping[str, object]], tuple[object, list[Problem]]],
-                 switch: str = "", raw: Callable[[str], object] = setting_dict):
+                 switch: str = "", raw: Callable[[str], object] = setting_dict,
+                 installed: Callable[[object], list[Problem]] = lambda config: []):
         self.settings_name, self._parse, self.switch, self._raw = settings_name, parse, switch, raw
+        self._installed = installed
         self._cached: tuple[object, list[Problem]] | None = None
         on_setting_change([settings_name], self.forget)
 
@@ -171,7 +175,8 @@ class Running:
     def problems(self) -> list[Problem]:
         """Its problems, at the level the switch gives them."""
         config, problems = self.parsed()
-        return list(problems) if self.are_errors(config, problems) else [p.as_warning() for p in problems]
+        problems = [*problems, *self._installed(config)]
+        return problems if self.are_errors(config, problems) else [p.as_warning() for p in problems]
 
     def are_errors(self, config: object, problems: Sequence[Problem]) -> bool:
         """Whether `problems` of `config` stop start-up: with no switch, or the feature on, or the switch unreadable."""
