@@ -31,7 +31,8 @@ def missing_cache_clients() -> list[Problem]:
     if extras.found("redis"):
         return []
     return [Problem("healthdash.E015", "CACHES", f"CACHES[{alias!r}] is a Redis cache, and redis cannot be imported: "
-                    "the cache and its health probe fail on every call.", f"Install it: {extras.install_line('redis')}")
+                    f"the cache and its health probe fail on every call ({extras.install_line('redis')}).",
+                    "Install the redis extra, or use another cache backend.")
             for alias in extras.redis_caches(settings.CACHES)]
 
 

@@ -28,21 +28,29 @@ EXTRAS = {
 
 @dataclass(frozen=True)
 class Need:
-    """A feature's need of an extra: the extra, the check ID of its absence, what goes without it."""
+    """A feature's need of an extra: the extra, the check ID of its absence, what goes without it,
+    and what the core offers instead (the hint)."""
 
     extra: str
     problem_id: str
     what: str
+    instead: str
 
 
 GRPC_SPANS_ID = "observability.E027"  # otlp and jaeger both send spans over gRPC
+OVER_HTTP = "Or send OTLP over HTTP, which the core covers: TRACING_EXPORTER=otlp_http (port 4318)."
 NEEDS = {
-    "tracing otlp": Need("grpc", GRPC_SPANS_ID, "spans sent over OTLP/gRPC"),
-    "tracing jaeger": Need("grpc", GRPC_SPANS_ID, "spans sent to Jaeger over OTLP/gRPC"),
-    "tracing zipkin": Need("zipkin", "observability.E028", "spans sent to Zipkin"),
-    "tracing redis": Need("redis", "observability.E029", "spans of the Redis cache's commands"),
-    "tracing celery": Need("celery", "observability.E030", "spans of Celery tasks"),
-    "metrics otlp": Need("grpc", "observability.E059", "metrics pushed over OTLP/gRPC"),
+    "tracing otlp": Need("grpc", GRPC_SPANS_ID, "spans sent over OTLP/gRPC", OVER_HTTP),
+    "tracing jaeger": Need("grpc", GRPC_SPANS_ID, "spans sent to Jaeger over OTLP/gRPC",
+                           OVER_HTTP + " Jaeger receives it too."),
+    "tracing zipkin": Need("zipkin", "observability.E028", "spans sent to Zipkin",
+                           "Or send OTLP over HTTP (TRACING_EXPORTER=otlp_http) to a collector that forwards it."),
+    "tracing redis": Need("redis", "observability.E029", "spans of the Redis cache's commands",
+                          "Tracing starts only with it: the cache's commands would otherwise go untraced unnoticed."),
+    "tracing celery": Need("celery", "observability.E030", "spans of Celery tasks",
+                           "Tracing starts only with it: the tasks' spans would otherwise be missing unnoticed."),
+    "metrics otlp": Need("grpc", "observability.E059", "metrics pushed over OTLP/gRPC",
+                         "Or push over HTTP, which the core covers: METRICS_EXPORTER=otlp_http (port 4318)."),
 }
 
 
@@ -78,9 +86,8 @@ def missing_extra(feature: str, variable: str, because: str) -> Problem | None:
     missing = missing_modules(need.extra)
     if not missing:
         return None
-    return Problem(need.problem_id, variable,
-                   f"{because}: {need.what} need the {need.extra} extra, and {', '.join(missing)} cannot be imported.",
-                   f"Install it: {install_line(need.extra)}")
+    return Problem(need.problem_id, variable, f"{because}: {need.what} need the {need.extra} extra "
+                   f"({install_line(need.extra)}); {', '.join(missing)} cannot be imported.", need.instead)
 
 
 def redis_caches(caches: dict) -> list[str]:
