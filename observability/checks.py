@@ -1,7 +1,8 @@
 """Django system checks of observability, built from the configuration's Problems.
 
 IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing (026:
-``SERVER_TIMING``), 040-049 middleware, 050-069 metrics, 080-089 client addresses and the limit on
+``SERVER_TIMING``; 027-030: a package of a missing extra, ``observability.extras``), 040-049
+middleware, 050-069 metrics (059: the grpc extra missing), 080-089 client addresses and the limit on
 failed authentication. A configuration problem is an error (``observability.E0xx``) when it
 breaks a feature that is on, and a warning (``observability.W0xx``, same number) when it is off.
 """

@@ -148,7 +148,7 @@ class Running:
     that turns the feature on), the problems are errors while the feature is on or the switch
     itself is unreadable, and warnings while it is off: an unused setting never stops start-up.
     `installed` finds the problems of a configuration that depend on more than its settings dict
-    (a package it needs that is not installed): found at each call, since neither is cached here.
+    (a package it needs that is not installed, another setting): found at each call, never cached.
     """
 
     def __init__(self, settings_name: str, parse: Callable[[Mapping[str, object]], tuple[object, list[Problem]]],
