@@ -153,6 +153,10 @@ def test_wheel_holds_the_two_apps_and_nothing_else(wheel, source):
     assert any(name.endswith("templates/healthdash/admin/health.html") for name in names)
 
 
+def test_building_leaves_nothing_in_the_checkout(wheel, source):
+    assert sorted(path.name for path in source.iterdir() if path.name == "build" or path.suffix == ".egg-info") == []
+
+
 def installed(venv: Virtualenv) -> set[str]:
     """The distributions installed in `venv`, by their normalized names."""
     result = venv.run("python", "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check", cwd=venv.path)
