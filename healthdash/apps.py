@@ -25,7 +25,7 @@ class HealthdashConfig(AppConfig):
         checks.register(healthdash_checks.check_urls, "healthdash", checks.Tags.urls)
         request_started.connect(admit_ip_host_probes, dispatch_uid="healthdash.admit_ip_host_probes")
         register_builtin_services(service_registry)
-        if not self.configuration_problems():
+        if not healthdash_checks.services_problems():
             register_configured_services(service_registry)
 
     def configuration_problems(self) -> list:

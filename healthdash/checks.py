@@ -12,12 +12,28 @@ from django.urls import NoReverseMatch, reverse
 
 from healthdash.conf import get_settings, settings_problems
 from healthdash.registry import configured_service_problems, service_registry
+from observability import extras
 from observability.parsing import Problem
 
 
-def configuration_problems() -> list[Problem]:
+def services_problems() -> list[Problem]:
     """The HEALTHDASH setting's problems, else those of the services it configures."""
     return settings_problems() or configured_service_problems()
+
+
+def configuration_problems() -> list[Problem]:
+    """The problems of HEALTHDASH and its services, and the cache clients missing."""
+    return services_problems() + missing_cache_clients()
+
+
+def missing_cache_clients() -> list[Problem]:
+    """Redis caches in CACHES without redis-py: the cache and its built-in probe would fail on every call."""
+    if extras.found("redis"):
+        return []
+    return [Problem("healthdash.E015", "CACHES", f"CACHES[{alias!r}] is a Redis cache, and redis cannot be imported: "
+                    f"the cache and its health probe fail on every call ({extras.install_line('redis')}).",
+                    "Install the redis extra, or use another cache backend.")
+            for alias in extras.redis_caches(settings.CACHES)]
 
 
 def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:

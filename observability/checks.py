@@ -1,9 +1,11 @@
 """Django system checks of observability, built from the configuration's Problems.
 
-IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing (026, 027:
-``SERVER_TIMING``), 040-049 middleware, 050-069 metrics (069: ``/metrics`` not routed), 070-079
-redaction, 080-089 client addresses and the limit on failed authentication. A configuration problem
-is an error (``observability.E0xx``) when it breaks a feature that is on, and a warning
+IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing (026 and 031:
+``SERVER_TIMING``; 027-030: a package of a missing extra, ``observability.extras``), 040-049
+middleware, 050-069 metrics (059: the grpc extra missing; 060: workers sharing no folder; 061:
+anonymous metrics under ``--deploy``; 069: ``/metrics`` not routed), 070-079 redaction, 080-089
+client addresses and the limit on failed authentication, 100-109 SLOs. A configuration problem is
+an error (``observability.E0xx``) when it breaks a feature that is on, and a warning
 (``observability.W0xx``, same number) when it is off. ``DEPLOY_CHECKS`` run under ``check --deploy``
 only: valid settings that suit development, not a service facing the internet.
 """
@@ -155,12 +157,12 @@ def check_deploy_exposure(app_configs=None, **kwargs) -> list[checks.CheckMessag
         messages.append(checks.Warning(
             "METRICS_ANONYMOUS is true: anyone who reaches /metrics reads every route, its traffic and its errors.",
             hint="Leave METRICS_ANONYMOUS unset and give the scraper an API key, or keep /metrics off the internet "
-                 "at the proxy.", id="observability.W059"))
+                 "at the proxy.", id="observability.W061"))
     if server_timing_enabled():
         messages.append(checks.Warning(
             "Server-Timing is on: every response tells its client how long the database and cache took and how "
             "many queries ran.", hint="Set SERVER_TIMING=false (the access log keeps db_ms and db_queries).",
-            id="observability.W027"))
+            id="observability.W031"))
     if failure_rate() is None:
         messages.append(checks.Warning(
             "API_KEY_FAILURE_RATE is off: wrong API keys and admin passwords can be guessed at full speed.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections import Counter
 
 import pytest
@@ -96,10 +97,21 @@ CASES = {
     "chimera.E010": ({}, {}, {"CHIMERA_PROVIDER_GOOGLE_URL": "ftp://x"}, {}),
     "chimera.E011": ({}, {}, {"CHIMERA_PROVIDER_OPENAI_TIMEOUT": "601"}, {}),
 }
+# A package the configuration needs and this environment lacks (observability.extras):
+# (OBSERVABILITY, CACHES or None, the modules made unimportable) -> the ID it gives.
+REDIS_CACHE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1"}}
+MISSING_CASES = {
+    "observability.E027": ({**ON, "TRACING_EXPORTER": "jaeger"}, None, ("opentelemetry.exporter.otlp.proto.grpc",)),
+    "observability.E028": ({**ON, "TRACING_EXPORTER": "zipkin"}, None, ("opentelemetry.exporter.zipkin.json",)),
+    "observability.E029": (ON, REDIS_CACHE, ("opentelemetry.instrumentation.redis",)),
+    "observability.E030": (ON, None, ("opentelemetry.instrumentation.celery",)),
+    "observability.E059": ({"METRICS_EXPORTER": "prometheus,otlp"}, None, ("opentelemetry.exporter.otlp.proto.grpc",)),
+    "healthdash.E015": ({}, REDIS_CACHE, ("redis",)),
+}
 # Raised by check functions rather than settings parsers; each has tests next to its check.
 CHECK_FUNCTION_IDS = {"observability.W040", "observability.W041", "observability.W042", "observability.W043",
                       "observability.W060", "observability.W069",
-                      "observability.W027", "observability.W059", "observability.W083", "chimera.W005",
+                      "observability.W031", "observability.W061", "observability.W083", "chimera.W005",
                       "healthdash.E014", "healthdash.W001", "healthdash.W002",
                       "chimera.W020", "chimera.W021", "chimera.W022", "chimera.W030"}
 
@@ -115,7 +127,7 @@ def test_the_reference_lists_every_id_and_no_other():
 
 
 def test_every_id_in_the_code_has_a_case():
-    assert set(id_constants()) == set(CASES) | CHECK_FUNCTION_IDS
+    assert set(id_constants()) == set(CASES) | set(MISSING_CASES) | CHECK_FUNCTION_IDS
 
 
 @pytest.mark.parametrize("check_id", sorted(CASES))
@@ -127,3 +139,19 @@ def test_each_configuration_id_comes_from_its_case_alone(check_id, settings, mon
     problems = startup.configuration_problems()
     assert [p.id for p in problems] == [check_id]
     assert problems[0].variable in problems[0].message
+
+
+@pytest.mark.parametrize("check_id", sorted(MISSING_CASES))
+def test_each_missing_package_id_comes_from_its_case_alone(check_id, settings, monkeypatch):
+    import observability.tasks  # noqa: F401  (a Celery app instrumented: its spans need the celery extra)
+
+    observability, caches, modules = MISSING_CASES[check_id]
+    settings.OBSERVABILITY = observability
+    if caches is not None:
+        settings.CACHES = caches
+    for module in modules:
+        monkeypatch.setitem(sys.modules, module, None)
+    problems = startup.configuration_problems()
+    assert [p.id for p in problems] == [check_id]
+    assert problems[0].variable in problems[0].message
+    assert "pip install 'django-chimera-observability[" in problems[0].message  # start-up's refusal shows no hint

@@ -116,7 +116,7 @@ def test_check_deploy_names_what_shows_the_service_or_leaves_guessing_unlimited(
                "CHIMERA_THROTTLE_RATE": "off"}
     deploy = run_manage("check", "--deploy", env=project_env(**production_example(), **exposed))
     found = set(re.findall(r"(?:observability|chimera)\.[EW]\d{3}", deploy.stderr + deploy.stdout))
-    assert found == {"observability.W059", "observability.W027", "observability.W083", "chimera.W005"}
+    assert found == {"observability.W061", "observability.W031", "observability.W083", "chimera.W005"}
     # Valid settings for development: plain check says nothing of them.
     plain = run_manage("check", env=project_env(**production_example(), **exposed))
     assert "no issues" in plain.stdout, plain.stdout + plain.stderr

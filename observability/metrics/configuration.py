@@ -161,7 +161,18 @@ def _existing_parent(path: Path) -> Path:
     return path
 
 
-RUNNING = Running(SETTINGS_NAME, parse_metrics, switch=ENABLED.name, derived_from=exporting.DERIVED_FROM)
+def missing_extras(config: MetricsConfig) -> list[Problem]:
+    """The extra the OTLP/gRPC push needs, when `config` pushes with it and it is not installed."""
+    from observability import extras
+
+    if "otlp" not in config.exporters:
+        return []
+    problem = extras.missing_extra("metrics otlp", EXPORTER.name, f"{EXPORTER.name}={','.join(config.exporters)}")
+    return [] if problem is None else [problem]
+
+
+RUNNING = Running(SETTINGS_NAME, parse_metrics, switch=ENABLED.name, installed=missing_extras,
+                  derived_from=exporting.DERIVED_FROM)
 
 
 def get_metrics_config() -> MetricsConfig:

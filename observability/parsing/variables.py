@@ -176,11 +176,15 @@ class Running:
     Dropped when the settings dict changes (``override_settings``). With a `switch` (the variable
     that turns the feature on), the problems are errors while the feature is on or the switch
     itself is unreadable, and warnings while it is off: an unused setting never stops start-up.
+    `installed` finds the problems of a configuration that depend on more than its settings dict
+    (a package it needs that is not installed, another setting): found at each call, never cached.
     """
 
     def __init__(self, settings_name: str, parse: Callable[[Mapping[str, object]], tuple[object, list[Problem]]],
-                 switch: str = "", raw: Callable[[str], object] = setting_dict, derived_from: Iterable[str] = ()):
+                 switch: str = "", raw: Callable[[str], object] = setting_dict, derived_from: Iterable[str] = (),
+                 installed: Callable[[object], list[Problem]] = lambda config: []):
         self.settings_name, self._parse, self.switch, self._raw = settings_name, parse, switch, raw
+        self._installed = installed
         self._cached: tuple[object, list[Problem]] | None = None
         # derived_from: the other settings a default is derived from (DEBUG for the deployment environment).
         on_setting_change([settings_name, defaults_name(settings_name), *derived_from], self.forget)
@@ -201,7 +205,8 @@ class Running:
     def problems(self) -> list[Problem]:
         """Its problems, at the level the switch gives them."""
         config, problems = self.parsed()
-        return list(problems) if self.are_errors(config, problems) else [p.as_warning() for p in problems]
+        problems = [*problems, *self._installed(config)]
+        return problems if self.are_errors(config, problems) else [p.as_warning() for p in problems]
 
     def are_errors(self, config: object, problems: Sequence[Problem]) -> bool:
         """Whether `problems` of `config` stop start-up: with no switch, or the feature on, or the switch unreadable."""

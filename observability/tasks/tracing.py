@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from opentelemetry import trace
 
+from observability import extras
+
 
 def instrument_tracing() -> bool:
-    """Instrument Celery with this process's tracer provider; False when tracing is off or it is done already."""
+    """Instrument Celery with this process's tracer provider; False when tracing is off, it is done
+    already, or the celery extra is missing (``manage.py check`` names it: observability.extras)."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, trace.ProxyTracerProvider) or not extras.installed("celery"):
+        return False
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.metrics import NoOpMeterProvider
 
-    provider = trace.get_tracer_provider()
-    if isinstance(provider, trace.ProxyTracerProvider):
-        return False
     instrumentor = CeleryInstrumentor()
     if instrumentor.is_instrumented_by_opentelemetry:
         return False
@@ -31,6 +34,7 @@ def instrument_tracing() -> bool:
 
 def uninstrument_tracing() -> None:
     """Undo instrument_tracing() (tests, benchmarks)."""
-    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+    if extras.installed("celery"):
+        from opentelemetry.instrumentation.celery import CeleryInstrumentor
 
-    CeleryInstrumentor().uninstrument()
+        CeleryInstrumentor().uninstrument()

@@ -10,6 +10,7 @@ traceback, or a header value, from deep inside). IDs are the observability 010-0
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -141,7 +142,28 @@ def parse_tracing(raw: Mapping[str, object], environ: Mapping[str, str] | None =
                          origins=MappingProxyType(r.origins)), r.problems
 
 
-RUNNING = Running(SETTINGS_NAME, parse_tracing, switch=ENABLED.name, derived_from=exporting.DERIVED_FROM)
+def missing_extras(config: TracingConfig) -> list[Problem]:
+    """The extras `config` needs and this environment lacks: its exporter's, and with tracing on,
+    those of the Redis caches in CACHES and of a Celery app instrumented by ``observability.tasks``."""
+    from django.conf import settings
+
+    from observability import extras
+
+    needs = []
+    if f"tracing {config.exporter_type}" in extras.NEEDS:
+        needs.append(extras.missing_extra(f"tracing {config.exporter_type}", EXPORTER.name,
+                                          f"{EXPORTER.name}={config.exporter_type}"))
+    if config.enabled and (caches := extras.redis_caches(settings.CACHES)):
+        needs.append(extras.missing_extra("tracing redis", ENABLED.name,
+                                          f"{ENABLED.name}=true with the Redis cache CACHES[{caches[0]!r}]"))
+    if config.enabled and "observability.tasks" in sys.modules:
+        needs.append(extras.missing_extra("tracing celery", ENABLED.name,
+                                          f"{ENABLED.name}=true with a Celery app instrumented by observability.tasks"))
+    return [problem for problem in needs if problem is not None]
+
+
+RUNNING = Running(SETTINGS_NAME, parse_tracing, switch=ENABLED.name, installed=missing_extras,
+                  derived_from=exporting.DERIVED_FROM)
 
 
 def get_tracing_config() -> TracingConfig:

@@ -4,8 +4,8 @@ SQL queries are caught by Django's own hook, ``connection.execute_wrappers``, on
 connection of every backend (installed when a connection opens), and described by
 OpenTelemetry's DB-API instrumentation (``CursorTracer``: span named after the operation,
 ``db.system``, ``db.name``, ``db.statement`` with its placeholders, never the parameters).
-Redis commands are OpenTelemetry's Redis instrumentation, which wraps redis-py's client, the
-one Django's ``RedisCache`` uses. Both make spans only under a recording span: a query in an
+Redis commands are OpenTelemetry's Redis instrumentation (the ``redis`` extra), which wraps
+redis-py's client, the one Django's ``RedisCache`` uses. Both make spans only under a recording span: a query in an
 unsampled request, a management command or a task without a trace costs one look-up.
 """
 
@@ -19,6 +19,8 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 from opentelemetry import trace
 from opentelemetry.instrumentation.dbapi import CursorTracer, DatabaseApiIntegration
+
+from observability import extras
 
 if TYPE_CHECKING:
     from observability.tracing.configuration import TracingConfig
@@ -95,14 +97,20 @@ class _Installed:
 
 
 def instrument(provider: trace.TracerProvider, config: TracingConfig) -> None:
-    """Spans for the queries of every database connection and the commands of every Redis client."""
-    from opentelemetry.instrumentation.redis import RedisInstrumentor
+    """Spans for the queries of every database connection and, with the redis extra, the commands of every Redis client.
 
+    Without the extra there is no Redis client to trace, unless CACHES names a Redis cache, which
+    the configuration's problems report (``observability.extras``) before tracing is set up.
+    """
     _Installed.provider, _Installed.statements = provider, config.db_statements
     connection_created.connect(add_query_tracer, dispatch_uid=__name__)
     for connection in connections.all(initialized_only=True):
         if connection.connection is not None:  # opened before: connection_created has been sent
             add_query_tracer(connection=connection)
+    if not extras.installed("redis"):
+        return
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
     redis = RedisInstrumentor()
     if not redis.is_instrumented_by_opentelemetry:
         redis.instrument(tracer_provider=ChildTracerProvider(provider))
@@ -110,13 +118,14 @@ def instrument(provider: trace.TracerProvider, config: TracingConfig) -> None:
 
 def uninstrument() -> None:
     """Undo instrument()."""
-    from opentelemetry.instrumentation.redis import RedisInstrumentor
-
     connection_created.disconnect(dispatch_uid=__name__)
     for connection in connections.all(initialized_only=True):
         connection.execute_wrappers[:] = [w for w in connection.execute_wrappers if not isinstance(w, QueryTracer)]
     _Installed.provider = None
-    RedisInstrumentor().uninstrument()
+    if extras.installed("redis"):
+        from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+        RedisInstrumentor().uninstrument()
 
 
 def add_query_tracer(sender=None, connection=None, **kwargs) -> None:

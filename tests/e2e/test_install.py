@@ -1,12 +1,15 @@
 """The wheel in a new Django project, as docs/install.md tells a user to set it up.
 
-The wheel is built from a clean copy of the repository and installed alone (with its gunicorn
-extra) into a fresh virtualenv; ``django-admin startproject`` makes the project, which gets the
-public lines of docs/install.md and is served by that virtualenv's gunicorn with the guide's
-gunicorn.conf.py; /metrics is exact across two workers with the apps' settings module (``-c
-python:observability.gunicorn_conf``) and plain (``gunicorn -w 2 mysite.wsgi``, no file at all); a second
-server has tracing turned on, and nothing else set. Slow (a virtualenv is filled from the package index, or
-pip's cache), so the tests share one project.
+The wheel is built from a clean copy of the repository and installed into fresh virtualenvs: the
+core wheel alone, and the wheel with each extra alone. ``django-admin startproject`` makes one
+project, which gets the public lines of docs/install.md; each virtualenv runs its commands, and
+the gunicorn one serves it with the guide's gunicorn.conf.py. A setting that needs a missing
+extra is an error naming the ``pip install`` line in every command and server of the core;
+with its extra, the same setting works. Slow (each virtualenv is filled from the package index,
+or pip's cache), so the tests share one virtualenv per extra, one project and one server. /metrics is exact
+across two workers with the apps' settings module (``-c python:observability.gunicorn_conf``) and plain
+(``gunicorn -w 2 mysite.wsgi``, no file at all); a second server has tracing turned on, and nothing
+else set.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pytest
 import requests
 
 from tests.support.packaging import Virtualenv, build_wheel, copy_checkout
-from tests.support.processes import ROOT, Gunicorn, http_get
+from tests.support.processes import ROOT, Gunicorn, free_port, http_get
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -41,6 +44,20 @@ MIDDLEWARE = ["observability.middleware.RequestIDMiddleware", *MIDDLEWARE]
 SECRET_KEY = "install-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1"]
+"""
+# Settings a test turns on through the environment: a Redis cache, a Celery app instrumented.
+SWITCHES = """
+import os  # noqa: E402
+
+if os.environ.get("INSTALL_TEST_REDIS_CACHE"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["INSTALL_TEST_REDIS_CACHE"]}}
+if os.environ.get("INSTALL_TEST_CELERY"):
+    from celery import Celery  # noqa: E402
+
+    from observability.tasks import instrument  # noqa: E402
+
+    instrument(Celery("mysite"))
 """
 URLS = """
 from django.urls import include  # noqa: E402
@@ -68,10 +85,28 @@ def wheel(source, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def venv(wheel, tmp_path_factory) -> Virtualenv:
-    env = Virtualenv.create(tmp_path_factory.mktemp("install") / "venv")
-    env.pip_install(f"{wheel}[gunicorn]")
-    return env
+def venvs(wheel, tmp_path_factory):
+    """The virtualenv of the wheel with one extra ("" for the core alone), made on first use."""
+    made: dict[str, Virtualenv] = {}
+
+    def venv_with(extra: str) -> Virtualenv:
+        if extra not in made:
+            env = Virtualenv.create(tmp_path_factory.mktemp(f"install-{extra or 'core'}") / "venv")
+            env.pip_install(f"{wheel}[{extra}]" if extra else str(wheel))
+            made[extra] = env
+        return made[extra]
+    return venv_with
+
+
+@pytest.fixture(scope="module")
+def core(venvs) -> Virtualenv:
+    return venvs("")
+
+
+@pytest.fixture(scope="module")
+def venv(venvs) -> Virtualenv:
+    """The one that serves the project: the core and the gunicorn extra."""
+    return venvs("gunicorn")
 
 
 def manage(venv: Virtualenv, project: Path, *args: str, **env: str):
@@ -86,7 +121,7 @@ def project(venv, tmp_path_factory) -> Path:
     result = venv.run("django-admin", "startproject", "mysite", str(folder), cwd=folder)
     assert result.returncode == 0, result.stdout + result.stderr
     with (folder / "mysite" / "settings.py").open("a") as settings:
-        settings.write(SETTINGS)
+        settings.write(SETTINGS + SWITCHES)
     with (folder / "mysite" / "urls.py").open("a") as urls:
         urls.write(URLS)
     (folder / "gunicorn.conf.py").write_text(guide_gunicorn_conf())
@@ -131,8 +166,44 @@ def test_wheel_holds_the_two_apps_and_nothing_else(wheel, source):
     assert any(name.endswith("templates/healthdash/admin/health.html") for name in names)
 
 
-def test_installed_dependencies_agree(venv):
-    result = venv.run("python", "-m", "pip", "check", "--disable-pip-version-check", cwd=venv.path)
+def test_building_leaves_nothing_in_the_checkout(wheel, source):
+    assert sorted(path.name for path in source.iterdir() if path.name == "build" or path.suffix == ".egg-info") == []
+
+
+def installed(venv: Virtualenv) -> set[str]:
+    """The distributions installed in `venv`, by their normalized names."""
+    result = venv.run("python", "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check", cwd=venv.path)
+    assert result.returncode == 0, result.stderr
+    return {re.sub(r"[-_.]+", "-", line.split("==")[0]).lower() for line in result.stdout.split()}
+
+
+# What each extra brings that the core must not: the packages the issue found always installed.
+EXTRA_PACKAGES = {
+    "grpc": {"grpcio", "opentelemetry-exporter-otlp-proto-grpc"},
+    "zipkin": {"opentelemetry-exporter-zipkin-json"},
+    "redis": {"redis", "opentelemetry-instrumentation-redis"},
+    "celery": {"celery", "kombu", "opentelemetry-instrumentation-celery"},
+    "gunicorn": {"gunicorn"},
+    "httpx": {"httpx"},
+}
+
+
+def test_the_core_wheel_installs_no_extra_and_what_it_needs(core):
+    packages = installed(core)
+    assert packages & set().union(*EXTRA_PACKAGES.values()) == set(), packages
+    # What tracing imports (the issue: database spans' instrumentation was missing).
+    assert {"opentelemetry-instrumentation-dbapi", "opentelemetry-exporter-otlp-proto-http"} <= packages
+    result = core.run("python", "-m", "pip", "check", "--disable-pip-version-check", cwd=core.path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("extra", sorted(EXTRA_PACKAGES))
+def test_each_extra_installs_its_packages_alone(venvs, extra):
+    packages = installed(venvs(extra))
+    assert EXTRA_PACKAGES[extra] <= packages
+    others = set().union(*(names for name, names in EXTRA_PACKAGES.items() if name != extra)) - EXTRA_PACKAGES[extra]
+    assert packages & others == set(), packages
+    result = venvs(extra).run("python", "-m", "pip", "check", "--disable-pip-version-check", cwd=venvs(extra).path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -151,13 +222,92 @@ def test_new_environment_cannot_import_the_project(venv, project):
     assert offenders == []
 
 
-def test_management_commands(venv, project):
+def test_management_commands(core, project):
     for command in ("check", "check_tracing"):
-        result = manage(venv, project, command)
+        result = manage(core, project, command)
         assert result.returncode == 0, f"manage.py {command}:\n{result.stdout}\n{result.stderr}"
-    result = manage(venv, project, "health")
+    result = manage(core, project, "health")
     assert result.returncode in (0, 1), f"manage.py health:\n{result.stdout}\n{result.stderr}"
     assert re.search(r"^database\s+up", result.stdout, flags=re.MULTILINE), result.stdout
+
+
+def test_the_core_traces_over_otlp_http_and_the_console(core, project):
+    for exporter in ("otlp_http", "console"):
+        env = {"TRACING_ENABLED": "true", "TRACING_EXPORTER": exporter, "METRICS_EXPORTER": "prometheus,otlp_http",
+               "TRACING_ENDPOINT": f"http://127.0.0.1:{free_port()}/v1/traces", "TRACING_SAMPLE_RATE": "1"}
+        result = manage(core, project, "check", **env)
+        assert result.returncode == 0, f"{exporter}:\n{result.stdout}\n{result.stderr}"
+        probe = manage(core, project, "check_tracing", "--probe", "--timeout", "1", **env)
+        # The console accepts the span; a receiver that is not there refuses it: the exporter ran.
+        assert probe.returncode == (0 if exporter == "console" else 2), probe.stdout + probe.stderr
+        assert "Error" not in probe.stderr, probe.stderr
+
+
+# A setting that needs an extra -> (the environment, the check IDs it gives without the extra, the extra).
+NEEDS = {
+    "otlp": ({"TRACING_ENABLED": "true", "TRACING_EXPORTER": "otlp"}, ["observability.E027"], "grpc"),
+    "jaeger": ({"TRACING_ENABLED": "true", "TRACING_EXPORTER": "jaeger"}, ["observability.E027"], "grpc"),
+    "zipkin": ({"TRACING_ENABLED": "true", "TRACING_EXPORTER": "zipkin"}, ["observability.E028"], "zipkin"),
+    "metrics otlp": ({"METRICS_EXPORTER": "prometheus,otlp"}, ["observability.E059"], "grpc"),
+    "redis cache": ({"TRACING_ENABLED": "true", "INSTALL_TEST_REDIS_CACHE": "redis://127.0.0.1:1/0"},
+                    ["observability.E029", "healthdash.E015"], "redis"),
+}
+
+
+def assert_names_the_extra(result, ids: list[str], extra: str) -> None:
+    output = result.stdout + result.stderr
+    assert all(check_id in output for check_id in ids), output
+    assert f"pip install 'django-chimera-observability[{extra}]'" in output, output
+    assert "ImportError" not in output and "ModuleNotFoundError" not in output, output
+
+
+@pytest.mark.parametrize("need", sorted(NEEDS))
+def test_a_setting_needing_a_missing_extra_is_a_check_error_naming_it(core, project, need):
+    env, ids, extra = NEEDS[need]
+    result = manage(core, project, "check", **env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert_names_the_extra(result, ids, extra)
+    result = manage(core, project, "check_tracing", **env)
+    assert result.returncode == (0 if need == "metrics otlp" else 1), result.stdout + result.stderr
+    assert_names_the_extra(result, ids[:1], extra)
+
+
+def test_health_and_servers_refuse_a_missing_extra_by_name(core, venv, project):
+    env, ids, extra = NEEDS["otlp"]
+    result = manage(core, project, "health", **env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert_names_the_extra(result, ids, extra)
+    result = core.run("python", "manage.py", "runserver", "--noreload", f"127.0.0.1:{free_port()}", cwd=project,
+                      env=core.env(**env), timeout=60)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert_names_the_extra(result, ids, extra)
+    result = venv.run("gunicorn", "--bind", f"127.0.0.1:{free_port()}", cwd=project, env=venv.env(**env), timeout=60)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert_names_the_extra(result, ids, extra)
+
+
+@pytest.mark.parametrize("need", sorted(NEEDS))
+def test_with_its_extra_the_setting_works(venvs, project, need):
+    env, _, extra = NEEDS[need]
+    result = manage(venvs(extra), project, "check", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    if env.get("TRACING_EXPORTER"):  # the exporter is built and sends: to nothing, so the span is refused
+        endpoint = f"http://127.0.0.1:{free_port()}" + ("/api/v2/spans" if extra == "zipkin" else "")
+        probe = manage(venvs(extra), project, "check_tracing", "--probe", "--timeout", "1",
+                       TRACING_ENDPOINT=endpoint, **env)
+        assert probe.returncode == 2, probe.stdout + probe.stderr
+        assert "not accepted" in probe.stdout, probe.stdout
+
+
+def test_with_the_celery_extra_tasks_are_traced(venvs, core, project):
+    env = {"TRACING_ENABLED": "true", "INSTALL_TEST_CELERY": "1"}
+    result = manage(venvs("celery"), project, "check", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    script = ("import django; django.setup(); from opentelemetry.instrumentation.celery import CeleryInstrumentor; "
+              "print(CeleryInstrumentor().is_instrumented_by_opentelemetry)")
+    result = venvs("celery").run("python", "-c", script, cwd=project,
+                                 env=venvs("celery").env(DJANGO_SETTINGS_MODULE="mysite.settings", **env))
+    assert result.stdout.strip() == "True", result.stdout + result.stderr
 
 
 def test_the_published_middleware_line_gets_a_warning_naming_the_others(venv, project):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import sys
 
 import pytest
 from celery import Celery
@@ -149,3 +150,12 @@ def test_eager_task_span_is_a_child_of_the_current_span(span_exporter):
 
 def test_without_tracing_nothing_is_instrumented():
     assert instrument_tracing() is False
+
+
+def test_without_the_celery_extra_tasks_are_not_instrumented_and_nothing_is_imported(span_exporter, monkeypatch):
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+
+    monkeypatch.setitem(sys.modules, "opentelemetry.instrumentation.celery", None)  # as if the extra were missing
+    assert instrument_tracing() is False
+    assert not CeleryInstrumentor().is_instrumented_by_opentelemetry
+    uninstrument_tracing()

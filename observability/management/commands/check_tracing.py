@@ -15,7 +15,13 @@ from observability.parsing import Problem, setting_dict
 from observability.redaction import mask_url
 from observability.startup import configuration_errors
 from observability.tracing import diagnostics
-from observability.tracing.configuration import SETTINGS_NAME, TracingConfig, parse_tracing, problems_are_errors
+from observability.tracing.configuration import (
+    SETTINGS_NAME,
+    TracingConfig,
+    missing_extras,
+    parse_tracing,
+    problems_are_errors,
+)
 
 EXIT_INVALID = 1
 EXIT_PROBE_FAILED = 2
@@ -37,6 +43,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, probe: bool, timeout: float, json: bool, **options) -> None:
         config, problems = parse_tracing(setting_dict(SETTINGS_NAME))
+        problems += missing_extras(config)  # no probe without the exporter's package
         warnings = diagnostics.likely_mistakes(config, os.environ)
         result = None
         if probe and not problems:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 
 import environ
@@ -151,3 +152,19 @@ def test_uninstrument_removes_the_query_tracers(traced, django_db_blocker):
         setup.uninstrument_django()
         assert not any(isinstance(w, datastores.QueryTracer) for w in connection.execute_wrappers)
         setup.instrument_django(trace.get_tracer_provider(), TracingConfig(enabled=True))
+
+
+@pytest.mark.django_db
+def test_without_the_redis_extra_queries_are_spans_and_redis_is_left_alone(traced, monkeypatch):
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+    monkeypatch.setitem(sys.modules, "opentelemetry.instrumentation.redis", None)  # as if the extra were missing
+    exporter, tracer = traced()
+    from django.db import connection
+
+    with tracer.start_as_current_span("request"), connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    assert [span.name for span in client_spans(exporter)] == ["SELECT"]
+    assert not RedisInstrumentor().is_instrumented_by_opentelemetry
+    setup.uninstrument_django()  # without the extra too
+    setup.instrument_django(trace.get_tracer_provider(), TracingConfig(enabled=True))
