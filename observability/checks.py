@@ -2,7 +2,8 @@
 
 IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing (026:
 ``SERVER_TIMING``), 040-049 middleware, 050-069 metrics (069: ``/metrics`` not routed), 080-089
-client addresses and the limit on failed authentication. A configuration problem is an error
+client addresses and the limit on failed authentication, 100-109 service-level objectives. A
+configuration problem is an error
 (``observability.E0xx``) when it breaks a feature that is on, and a warning (``observability.W0xx``,
 same number) when it is off.
 """
@@ -56,6 +57,13 @@ def check_metrics_processes(app_configs=None, **kwargs) -> list[checks.CheckMess
     backend = prometheus_backend()
     message = discovery.unshared_workers() if backend is not None and backend.folder is None else None
     return [checks.Warning(message, hint=discovery.UNSHARED_HINT, id=discovery.UNSHARED_ID)] if message else []
+
+
+def check_slo_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """OBSERVABILITY_SLOS specs that cannot give rules: CI regenerates the rules from them."""
+    from observability.alerting.slos import slo_problems
+
+    return [problem.check_message() for problem in slo_problems()]
 
 
 def check_server_timing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
@@ -148,4 +156,4 @@ def misplaced_before(middleware: list[str], path: str) -> list[str]:
 # Every check above, registered under the "observability" tag by ObservabilityConfig.ready().
 CHECKS = (check_request_id_settings, check_middleware, check_middleware_order, check_middleware_listed,
           check_tracing_settings, check_server_timing_settings, check_metrics_settings, check_metrics_processes,
-          check_access_settings, check_metrics_routed, check_redaction_settings)
+          check_access_settings, check_metrics_routed, check_redaction_settings, check_slo_settings)
