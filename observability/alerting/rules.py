@@ -99,12 +99,15 @@ def capacity(environ=os.environ) -> int:
 
 def shipped_alerts(job: str, threads: int) -> list[dict]:
     selector = f"{{job={quoted(job)}}}"
+    # The counter appears with the first drop: increase() takes that first value as its start, and
+    # the second term counts it (a series first seen in the last 10 minutes, above 0).
+    dropped = f"{SPANS_DROPPED.prometheus_name}_total{selector}"
     return [
         alert("TargetDown", f"up{selector} == 0", "2m", "page", "{{ $labels.instance }} of job " + job
               + " cannot be scraped"),
-        alert("TracingSpansDropped", f"sum by (instance) (increase({SPANS_DROPPED.prometheus_name}_total{selector}"
-              f"[10m])) > 0", "0m", "ticket", "{{ $labels.instance }} dropped {{ $value | printf \"%.0f\" }} "
-              "spans in the last 10 minutes"),
+        alert("TracingSpansDropped", f"sum by (instance) (increase({dropped}[10m])) > 0 or sum by (instance) "
+              f"({dropped} unless {dropped} offset 10m) > 0", "0m", "ticket",
+              "{{ $labels.instance }} dropped {{ $value | printf \"%.0f\" }} spans in the last 10 minutes"),
         alert("HighActiveRequests", f"sum by (instance) ({ACTIVE_REQUESTS.prometheus_name}{selector}) >= "
               f"{SATURATION * threads:g}", "5m", "ticket", "{{ $labels.instance }} has {{ $value }} requests "
               f"running of the {threads} it can serve at once"),

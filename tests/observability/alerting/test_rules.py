@@ -106,3 +106,39 @@ def test_a_low_objective_still_pages_on_total_failure(rules):
               "alert_rule_test": alerts_at("lenient", 10, ("5m", ["page"]))}]
     result = run(rules, tests)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def shipped(name: str, at: str, *labels: dict) -> dict:
+    return {"eval_time": at, "alertname": name, "exp_alerts": [{"exp_labels": dict(item)} for item in labels]}
+
+
+def test_shipped_alerts(rules):
+    """Compared by labels: the annotations are checked by promtool check rules' templating above."""
+    document = yaml.safe_load((rules / "alerts.yml").read_text())
+    for rule in document["groups"][0]["rules"]:
+        rule["annotations"] = {}
+    (rules / "alerts.yml").write_text(yaml.safe_dump(document))
+    instance = 'job="chimera",instance="web-1:8000"'
+    tests = [{"interval": "1m", "input_series": [
+        {"series": f"up{{{instance}}}", "values": "1 1 0x5"},
+        # Dropped spans: the counter first appears at 4 (the first drop), then grows once.
+        {"series": f"tracing_spans_dropped_total{{{instance}}}", "values": "_x3 4x20 9x5"},
+        # 2 workers x 4 threads: 8 requests at once; 90 % is 7.2.
+        {"series": f'http_server_active_requests{{{instance},http_request_method="GET"}}', "values": "7 8x10"},
+        {"series": f'health_service_status{{{instance},service="database",status="down"}}', "values": "0 1x5"},
+        {"series": f'health_service_status{{{instance},service="cache",status="down"}}', "values": "1x5"},
+    ], "alert_rule_test": [
+        shipped("TargetDown", "3m"),
+        shipped("TargetDown", "5m", {"job": "chimera", "instance": "web-1:8000", "severity": "page"}),
+        shipped("TracingSpansDropped", "2m"),
+        shipped("TracingSpansDropped", "5m", {"instance": "web-1:8000", "severity": "ticket"}),
+        shipped("TracingSpansDropped", "20m"),
+        shipped("TracingSpansDropped", "26m", {"instance": "web-1:8000", "severity": "ticket"}),
+        shipped("HighActiveRequests", "4m"),
+        shipped("HighActiveRequests", "7m", {"instance": "web-1:8000", "severity": "ticket"}),
+        # cache is not critical: only database pages.
+        shipped("HealthServiceDown", "2m"),
+        shipped("HealthServiceDown", "4m", {"service": "database", "severity": "page"}),
+    ]}]
+    result = run(rules, tests)
+    assert result.returncode == 0, result.stdout + result.stderr
