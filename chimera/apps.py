@@ -17,7 +17,9 @@ class ChimeraConfig(AppConfig):
         """Register the checks, join the health dashboard, read chunked request bodies, mask provider keys."""
         from chimera import checks as chimera_checks
         from chimera.conf import SETTINGS_NAME, provider_api_keys
+        from chimera.llm.service import provider_panels
         from chimera.request_body import read_chunked_body
+        from observability.alerting.contributions import add_panels
         from observability.redaction import add_secret_source
 
         for check in (chimera_checks.check_service_settings, chimera_checks.check_default_provider,
@@ -27,6 +29,7 @@ class ChimeraConfig(AppConfig):
         register_health()
         request_started.connect(read_chunked_body, dispatch_uid="chimera.read_chunked_body")
         add_secret_source(provider_api_keys, SETTINGS_NAME)
+        add_panels("chimera", provider_panels)
 
     def configuration_problems(self) -> list:
         """Problems of the CHIMERA_* values (observability.startup refuses start-up on them)."""

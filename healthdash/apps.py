@@ -14,7 +14,8 @@ class HealthdashConfig(AppConfig):
     verbose_name = "Health dashboard"
 
     def ready(self) -> None:
-        """Register the checks, the probe-host receiver and the built-in and configured services."""
+        """Register the checks, the probe-host receiver, the built-in and configured services, the alert rules."""
+        from healthdash import alerts
         from healthdash import checks as healthdash_checks
         from healthdash.probe_hosts import admit_ip_host_probes
         from healthdash.probes import register_builtin_services
@@ -27,6 +28,7 @@ class HealthdashConfig(AppConfig):
         register_builtin_services(service_registry)
         if not healthdash_checks.services_problems():
             register_configured_services(service_registry)
+        alerts.register()
 
     def configuration_problems(self) -> list:
         """Problems of HEALTHDASH and its SERVICES (observability.startup collects them)."""

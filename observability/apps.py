@@ -38,6 +38,7 @@ class ObservabilityConfig(AppConfig):
 
     def configuration_problems(self) -> list:
         """Problems of every setting of observability (observability.startup collects them)."""
+        from observability.alerting.slos import slo_problems
         from observability.api_keys import api_key_problems
         from observability.auth_failures import failure_rate_problems
         from observability.metrics.configuration import metrics_problems
@@ -48,7 +49,8 @@ class ObservabilityConfig(AppConfig):
         from observability.tracing.configuration import tracing_problems
 
         return (request_id_problems() + api_key_problems() + tracing_problems() + server_timing_problems()
-                + metrics_problems() + trusted_proxy_problems() + failure_rate_problems() + redaction_problems())
+                + metrics_problems() + trusted_proxy_problems() + failure_rate_problems() + redaction_problems()
+                + slo_problems())
 
 
 def register_secrets() -> None:

@@ -61,6 +61,13 @@ def check_metrics_processes(app_configs=None, **kwargs) -> list[checks.CheckMess
     return [checks.Warning(message, hint=discovery.UNSHARED_HINT, id=discovery.UNSHARED_ID)] if message else []
 
 
+def check_slo_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """OBSERVABILITY_SLOS specs that cannot give rules: CI regenerates the rules from them."""
+    from observability.alerting.slos import slo_problems
+
+    return [problem.check_message() for problem in slo_problems()]
+
+
 def check_server_timing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """A SERVER_TIMING value that cannot be used."""
     from observability.timing import server_timing_problems
@@ -173,6 +180,6 @@ def check_deploy_exposure(app_configs=None, **kwargs) -> list[checks.CheckMessag
 # Every check above, registered under the "observability" tag by ObservabilityConfig.ready().
 CHECKS = (check_request_id_settings, check_middleware, check_middleware_order, check_middleware_listed,
           check_tracing_settings, check_server_timing_settings, check_metrics_settings, check_metrics_processes,
-          check_access_settings, check_metrics_routed, check_redaction_settings)
+          check_access_settings, check_metrics_routed, check_redaction_settings, check_slo_settings)
 # Registered with deploy=True: only ``check --deploy`` runs them.
 DEPLOY_CHECKS = (check_deploy_exposure,)

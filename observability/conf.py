@@ -12,6 +12,7 @@ lists them all; ``checks.py`` reports their problems and ``startup.py`` refuses 
 
 from __future__ import annotations
 
+from observability.alerting.slos import SLOS
 from observability.api_keys import API_KEYS, api_key_digests, key_digest
 from observability.auth_failures import FAILURE_RATE
 from observability.metrics.configuration import VARIABLES as METRICS_VARIABLES
@@ -38,4 +39,4 @@ __all__ = [
 
 # Every variable of the app's features declared with the mechanism, for documentation and tests.
 VARIABLES = (*REQUEST_ID_VARIABLES, API_KEYS, *TRACING_VARIABLES, *METRICS_VARIABLES, SERVER_TIMING, TRUSTED_PROXIES,
-             FAILURE_RATE, SAFE_QUERY_KEYS)
+             FAILURE_RATE, SAFE_QUERY_KEYS, SLOS)

@@ -22,6 +22,8 @@ from chimera.llm.base import (
 )
 from chimera.llm.local import LocalProvider
 from chimera.llm.remote import ChatCompletionsProvider
+from observability.alerting.contributions import Panel
+from observability.alerting.dashboard import SELECTOR
 from observability.metrics.recording import Instrument
 from observability.parsing import cached_until_changed
 
@@ -34,6 +36,17 @@ PROVIDER_DURATION = Instrument(
     "chimera.provider.request.duration", "histogram", "s", "Duration of calls to LLM providers, by outcome.",
     ("provider", "outcome"), PROVIDER_BUCKETS,
 )
+
+
+def provider_panels() -> list[Panel]:
+    """The dashboard's provider panels (``manage.py observability_rules``): latency and outcomes per provider."""
+    name, selector, rate = PROVIDER_DURATION.prometheus_name, SELECTOR, "$__rate_interval"
+    return [
+        Panel("Provider latency (p95)", ((f"histogram_quantile(0.95, sum by (provider, le) "
+                                         f"(rate({name}_bucket{{{selector}}}[{rate}])))", "{{provider}}"),), "s"),
+        Panel("Provider calls by outcome", ((f"sum by (provider, outcome) (rate({name}_count{{{selector}}}[{rate}]))",
+                                            "{{provider}}: {{outcome}}"),), "reqps"),
+    ]
 
 
 class LLMService:

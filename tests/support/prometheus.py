@@ -1,8 +1,8 @@
 """A real Prometheus (Debian's package) for end-to-end tests, and the gunicorn processes it scrapes.
 
 ``PrometheusServer`` writes a configuration that scrapes one target every second with a bearer
-key read from a credentials file, starts ``prometheus`` on 127.0.0.1 with a free port and a
-throw-away storage folder, and answers instant queries through the HTTP API.
+key read from a credentials file and evaluates rule files every second, starts ``prometheus`` on
+127.0.0.1 with a free port and a throw-away storage folder, and answers instant queries through the HTTP API.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ CONFIG = """\
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files: {rule_files}
 scrape_configs:
   - job_name: chimera
     metrics_path: /metrics
@@ -42,15 +44,16 @@ def prometheus_path() -> str:
 
 
 class PrometheusServer:
-    """Prometheus scraping `target` (host:port) with `key`, until stop()."""
+    """Prometheus scraping `target` (host:port) with `key`, evaluating `rule_files` every second, until stop()."""
 
-    def __init__(self, target: str, key: str, folder: Path) -> None:
+    def __init__(self, target: str, key: str, folder: Path, rule_files: list[Path] = ()) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         credentials = folder / "key"
         credentials.write_text(key)
         credentials.chmod(0o600)
         config = folder / "prometheus.yml"
-        config.write_text(CONFIG.format(credentials=credentials, target=target))
+        config.write_text(CONFIG.format(credentials=credentials, target=target,
+                                        rule_files=json.dumps([str(path) for path in rule_files])))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(folder / "prometheus.log", "wb")  # noqa: SIM115 - closed in stop()

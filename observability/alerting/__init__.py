@@ -1,0 +1,1 @@
+"""Alerting: service-level objectives, the Prometheus rules and the Grafana dashboard generated from them."""
