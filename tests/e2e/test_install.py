@@ -232,6 +232,33 @@ def test_management_commands(core, project):
     assert re.search(r"^database\s+up", result.stdout, flags=re.MULTILINE), result.stdout
 
 
+def documented_settings() -> str:
+    """The settings example of docs/install.md, as a reader pastes it."""
+    install = (ROOT / "docs" / "install.md").read_text()
+    return re.search(r"```python\n(OBSERVABILITY = \{\n.*?)```", install, flags=re.DOTALL).group(1)
+
+
+def test_the_documented_settings_pass_the_checks(core, project):
+    (project / "mysite" / "health.py").write_text("def search():\n    return None\n")
+    (project / "mysite" / "settings_documented.py").write_text(
+        "from mysite.settings import *  # noqa: F403\n\n" + documented_settings())
+    result = manage(core, project, "check", DJANGO_SETTINGS_MODULE="mysite.settings_documented")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_forgotten_healthdash_include_is_a_check_error_naming_the_line(core, project):
+    (project / "mysite" / "urls_without_healthdash.py").write_text(
+        "from django.contrib import admin\nfrom django.urls import path\n\n"
+        "urlpatterns = [path('admin/', admin.site.urls)]\n")
+    (project / "mysite" / "settings_without_healthdash_urls.py").write_text(
+        "from mysite.settings import *  # noqa: F403\n\nROOT_URLCONF = 'mysite.urls_without_healthdash'\n")
+    result = manage(core, project, "check", DJANGO_SETTINGS_MODULE="mysite.settings_without_healthdash_urls")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "healthdash.E014" in result.stderr and 'include("healthdash.urls")' in result.stderr
+    assert "observability.W069" in result.stderr  # /metrics is not routed either
+    assert "Traceback" not in result.stderr
+
+
 def test_the_core_traces_over_otlp_http_and_the_console(core, project):
     for exporter in ("otlp_http", "console"):
         env = {"TRACING_ENABLED": "true", "TRACING_EXPORTER": exporter, "METRICS_EXPORTER": "prometheus,otlp_http",
