@@ -15,20 +15,17 @@ class HealthdashConfig(AppConfig):
     verbose_name = "Health dashboard"
 
     def ready(self) -> None:
-        """Register the checks, the probe-host receiver, the built-in and configured services and maintenance."""
+        """Register the checks, the probe-host receiver and the built-in and configured services."""
         from healthdash import checks as healthdash_checks
-        from healthdash.maintenance import maintenance_section
         from healthdash.probe_hosts import admit_ip_host_probes
         from healthdash.probes import register_builtin_services
         from healthdash.registry import register_configured_services, service_registry
-        from healthdash.sections import register_section
 
         checks.register(healthdash_checks.check_settings, "healthdash")
         checks.register(healthdash_checks.check_capacity, "healthdash")
         checks.register(healthdash_checks.check_urls, "healthdash", checks.Tags.urls)
         request_started.connect(admit_ip_host_probes, dispatch_uid="healthdash.admit_ip_host_probes")
         register_builtin_services(service_registry)
-        register_section("maintenance", maintenance_section, replace=True)
         if not self.configuration_problems():
             register_configured_services(service_registry)
 

@@ -23,7 +23,7 @@ from healthdash.conf import get_settings
 from healthdash.models import DEFAULT_RETRY_AFTER, Maintenance
 from healthdash.pool import shared_pool
 
-__all__ = ["DEFAULT_RETRY_AFTER", "State", "current", "maintenance_section", "stored", "turn_off", "turn_on"]
+__all__ = ["DEFAULT_RETRY_AFTER", "State", "current", "stored", "turn_off", "turn_on"]
 
 logger = logging.getLogger(__name__)
 ROW = 1
@@ -38,15 +38,6 @@ class State:
     retry_after: int = DEFAULT_RETRY_AFTER
     reason: str = ""
     by: str = ""
-
-    def payload(self, detailed: bool) -> dict[str, object]:
-        """The dashboard's ``maintenance``: on and since for anyone; reason, who and Retry-After when detailed."""
-        from healthdash.documents import iso  # documents imports the runner, which needs the app registry
-
-        payload: dict[str, object] = {"on": self.on, "since": iso(self.since) if self.since else None}
-        if detailed:
-            payload.update(reason=self.reason, by=self.by, retry_after=self.retry_after)
-        return payload
 
 
 def stored(using: str = "default") -> State:
@@ -126,8 +117,3 @@ _follower = Follower()
 def current() -> State:
     """This process's view of maintenance (at most ``HEALTH_CACHE_SECONDS`` old)."""
     return _follower.current()
-
-
-def maintenance_section(detailed: bool) -> dict[str, object]:
-    """The dashboard's ``maintenance`` section."""
-    return current().payload(detailed)

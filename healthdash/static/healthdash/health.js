@@ -15,7 +15,7 @@
     const EMPTY = "\u2014";
     const SVG = "http://www.w3.org/2000/svg";
     const STATUS_LABELS = {up: "Up", degraded: "Degraded", down: "Down"};
-    const RESERVED = new Set(["status", "checked_at", "services", "middleware", "duration_ms", "traffic"]);
+    const RESERVED = new Set(["status", "checked_at", "services", "middleware", "maintenance", "duration_ms", "traffic"]);
     const MIDDLEWARE_LABELS = {
         request_id: "Request IDs", tracing: "Tracing", metrics: "Metrics", authentication: "Authentication",
         sessions: "Sessions", csrf: "CSRF protection", security_headers: "Security headers",
