@@ -123,6 +123,15 @@
 
     // --- DOM helpers ------------------------------------------------------------------------------
 
+    // content.maintenance_text() in Python.
+    function maintenanceText(state) {
+        if (!state || !state.on) {
+            return "";
+        }
+        return "Maintenance: on since " + when(state.since) + ", turned on by " + (state.by || "unknown")
+            + (state.reason ? ": " + state.reason : "") + ". Readiness answers 503, so load balancers send no traffic here.";
+    }
+
     function element(tag, attributes, text) {
         const node = document.createElement(tag);
         Object.entries(attributes || {}).forEach(([name, value]) => node.setAttribute(name, value));
@@ -364,6 +373,9 @@
         const banner = document.getElementById("healthdash-banner");
         banner.className = "healthdash-banner healthdash-banner--" + payload.status;
         setText(banner, bannerText(payload.services));
+        const text = maintenanceText(payload.maintenance);
+        document.getElementById("healthdash-maintenance").hidden = !text;
+        setText(document.getElementById("healthdash-maintenance-text"), text);
         renderServices(payload.services);
         const tracing = payload.services.tracing;
         whenChanged("tracing", tracing && tracing.details, () => renderTracing(payload.services));
