@@ -57,9 +57,15 @@ def _admit_asgi(scope: dict) -> None:
 
 def replacement_host(host: str) -> str | None:
     """An allowed host to use instead of `host`, when `host` is an IP literal ALLOWED_HOSTS rejects."""
-    if not host or not is_ip_literal(host):
+    return _replacement(host, tuple(allowed_hosts())) if host else None
+
+
+# A probe comes every few seconds with the same Host: parsing it each time was a tenth of liveness's
+# cost. Bounded, so a stream of made-up Host headers cannot grow it.
+@functools.lru_cache(maxsize=256)
+def _replacement(host: str, allowed: tuple[str, ...]) -> str | None:
+    if not is_ip_literal(host):
         return None
-    allowed = allowed_hosts()
     if validate_host(split_domain_port(host)[0], allowed):
         return None
     for pattern in allowed:

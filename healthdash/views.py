@@ -8,17 +8,28 @@ otherwise answer a probe's stray POST or PUT with Django's HTML 403 page.
 """
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.cache import never_cache
 
 from healthdash.readiness import readiness_answer, startup_latch
 from observability.errors import safe_methods_only
 
+# What never_cache() writes, less its Expires date: formatting that date per response cost liveness a
+# tenth of its time, and max-age overrides Expires for every HTTP/1.1 cache.
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
 
 def probe(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
     """GET and HEAD only, other methods a JSON 405 with ``Allow``; no CSRF, never cached."""
-    return never_cache(safe_methods_only(view))
+    checked = safe_methods_only(view)
+
+    @wraps(checked)
+    def uncached(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = checked(request, *args, **kwargs)
+        response["Cache-Control"] = NEVER_CACHE
+        return response
+    return uncached
 
 
 @probe
