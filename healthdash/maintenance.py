@@ -2,9 +2,9 @@
 
 The switch is a row of the database (`healthdash.models.Maintenance`), so every worker of every
 instance sharing it follows. Each process reads it at most once per ``HEALTH_CACHE_SECONDS``,
-on a check thread bounded by ``HEALTH_DEADLINE``: a database that hangs never holds a readiness
-request longer than the checks would. A read that fails keeps the state last read (off before
-the first), so a database outage does not flip maintenance on or off by itself.
+on a check thread, waiting for it at most a second: a database that hangs holds a readiness
+request that much longer, not a whole deadline. A read that fails keeps the state last read
+(off before the first), so a database outage does not flip maintenance on or off by itself.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ __all__ = ["DEFAULT_RETRY_AFTER", "State", "current", "stored", "turn_off", "tur
 
 logger = logging.getLogger(__name__)
 ROW = 1
+# The most a caller waits for a read: a hung database then costs readiness this, not a second
+# HEALTH_DEADLINE on top of the checks'; the read goes on and the next caller gets its answer.
+READ_WAIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -76,23 +79,34 @@ class Follower:
         self._reading: Future | None = None
 
     def current(self) -> State:
-        """The state read within ``HEALTH_CACHE_SECONDS`` (a read of at most ``HEALTH_DEADLINE``), else the last."""
+        """The state read within ``HEALTH_CACHE_SECONDS``; else a new read's, or the last one while it runs."""
         config = get_settings()
         with self._lock:
             if time.monotonic() - self._read_at < config.cache_seconds:
                 return self._state
             if self._reading is None or self._reading.done():
                 self._reading = shared_pool().submit(_read)  # a hung read is never started twice
+                self._reading.add_done_callback(self._finished)
             reading = self._reading
+        wait = min(config.deadline, READ_WAIT)
         try:
-            state = reading.result(timeout=config.deadline)
+            return self._keep(reading.result(timeout=wait))
         except FutureTimeout:
-            logger.warning("Maintenance state not read within %.2f s; keeping the last one read", config.deadline)
-            return self._state
+            logger.warning("Maintenance state not read within %.2f s; keeping the last one read", wait)
+        except Exception:  # logged once, by _finished()
+            pass
+        return self._state
+
+    def _finished(self, reading: Future) -> None:
+        """Keep what a read found, even one its caller stopped waiting for; after a failure, the last state."""
+        try:
+            self._keep(reading.result())
         except Exception as exc:
             logger.warning("Maintenance state not read (%s: %s); keeping the last one read",
                            type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
-            state = self._state
+            self._keep(self._state)
+
+    def _keep(self, state: State) -> State:
         with self._lock:
             self._state, self._read_at = state, time.monotonic()
         return state
