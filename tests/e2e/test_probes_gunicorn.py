@@ -2,7 +2,7 @@
 
 Startup holds at 503 until the database is migrated while liveness answers; liveness stays
 fast while the database accepts connections and never answers; maintenance reaches every
-worker within the cache period, and leaves it as fast.
+worker, and every instance sharing a PostgreSQL database, within the cache period, and leaves as fast.
 """
 
 from __future__ import annotations
@@ -75,30 +75,47 @@ def test_liveness_stays_fast_while_the_database_never_answers(tmp_path):
     assert max(a[2] for a in readiness) < 4.2, readiness
 
 
-def sample(server, seconds: float) -> list[tuple[float, tuple]]:
-    """Readiness answers on new connections for `seconds`, with the time each was asked."""
+def sample(servers, seconds: float) -> list[tuple[float, tuple]]:
+    """Readiness answers of each server in turn, on new connections, for `seconds`, with when each was asked."""
     started, answers = time.monotonic(), []
-    while (now := time.monotonic()) - started < seconds:
-        answers.append((now - started, answer(server, "/health/ready")))
+    while time.monotonic() - started < seconds:
+        for server in servers:
+            answers.append((time.monotonic() - started, answer(server, "/health/ready")))
     return answers
+
+
+def switch_and_follow(servers, env) -> None:
+    """Maintenance on, then off, by the command: every server answers accordingly within the cache period + 1 s."""
+    within = CACHE_SECONDS + 1
+    assert {a for _, a in sample(servers, 1)} == {(200, "up", None)}
+    switched = run_manage("health", "maintenance", "on", "--retry-after", "42", "--reason", "upgrade", env=env)
+    assert switched.returncode == 0, switched.stdout + switched.stderr
+    after = sample(servers, within + 1.5)
+    assert {a for t, a in after if t >= within} == {(503, "maintenance", "42")}, after
+    assert {a for _, a in after} <= {(200, "up", None), (503, "maintenance", "42")}
+    for server in servers:  # liveness and startup are untouched
+        assert answer(server, "/health/live")[:2] == (200, "ok")
+        assert answer(server, "/health/startup")[:2] == (200, "started")
+    switched = run_manage("health", "maintenance", "off", env=env)
+    assert switched.returncode == 0, switched.stdout + switched.stderr
+    after = sample(servers, within + 1.5)
+    assert {a for t, a in after if t >= within} == {(200, "up", None)}, after
 
 
 def test_maintenance_reaches_every_worker_within_the_cache_period_and_back(tmp_path, migrated_db_url):
     database = tmp_path / "db.sqlite3"
     shutil.copy(migrated_db_url.removeprefix("sqlite:///"), database)
     env = project_env(DATABASE_URL=f"sqlite:///{database}", HEALTH_CACHE_SECONDS=f"{CACHE_SECONDS:g}")
-    within = CACHE_SECONDS + 1
     with served(env, tmp_path / "gunicorn") as server:
-        assert {a for _, a in sample(server, 1)} == {(200, "up", None)}
-        switched = run_manage("health", "maintenance", "on", "--retry-after", "42", "--reason", "upgrade", env=env)
-        assert switched.returncode == 0, switched.stdout + switched.stderr
-        after = sample(server, within + 1.5)
-        assert {a for t, a in after if t >= within} == {(503, "maintenance", "42")}, after
-        assert {a for _, a in after} <= {(200, "up", None), (503, "maintenance", "42")}
-        for _ in range(4):  # liveness and startup are untouched
-            assert answer(server, "/health/live")[:2] == (200, "ok")
-            assert answer(server, "/health/startup")[:2] == (200, "started")
-        switched = run_manage("health", "maintenance", "off", env=env)
-        assert switched.returncode == 0, switched.stdout + switched.stderr
-        after = sample(server, within + 1.5)
-        assert {a for t, a in after if t >= within} == {(200, "up", None)}, after
+        switch_and_follow([server], env)
+
+
+def test_maintenance_reaches_every_instance_sharing_postgresql(tmp_path, postgres_url):
+    env = project_env(DATABASE_URL=postgres_url, HEALTH_CACHE_SECONDS=f"{CACHE_SECONDS:g}")
+    migrated = run_manage("migrate", "--noinput", env=env, timeout=120)
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    try:
+        with served(env, tmp_path / "one") as one, served(env, tmp_path / "two") as two:
+            switch_and_follow([one, two], env)
+    finally:
+        run_manage("health", "maintenance", "off", env=env)  # the database is shared with other tests
