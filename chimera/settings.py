@@ -26,7 +26,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # HTTPS: Django's own settings, off by default (docs/deployment.md has a production example).
 SECURE_SSL_REDIRECT = env.strict_bool("SECURE_SSL_REDIRECT", default=False)
 # Load balancers probe over plain HTTP: the probes are never redirected.
-SECURE_REDIRECT_EXEMPT = [r"^health$", r"^health/ready$"]
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^health/live$", r"^health/startup$", r"^health/ready$"]
 SECURE_HSTS_SECONDS = env.strict_int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.strict_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.strict_bool("SECURE_HSTS_PRELOAD", default=False)

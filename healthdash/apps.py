@@ -11,6 +11,7 @@ class HealthdashConfig(AppConfig):
     """Health checks of backing services, their API and their admin page."""
 
     name = "healthdash"
+    default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Health dashboard"
 
     def ready(self) -> None:

@@ -18,7 +18,7 @@ from observability.parsing import Invalid, Problem, Reader, Running, Variable, a
 
 SETTINGS_NAME = "HEALTHDASH"
 ANONYMOUS_MODES = ("statuses", "overall", "deny")
-SERVICE_KEYS = frozenset({"check", "critical", "timeout", "description"})
+SERVICE_KEYS = frozenset({"check", "critical", "timeout", "description", "tags"})
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,8 @@ def _services(services: Mapping, problems: list[Problem]) -> dict:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("check"), str) or set(entry) - SERVICE_KEYS:
             problems.append(Problem("healthdash.E011", f"SERVICES[{name!r}]", f"SERVICES[{name!r}] must be an import "
                                     "string or a dict with 'check' (an import string) and optionally 'critical', "
-                                    "'timeout', 'description'.", "For example {'check': 'package.module.check', "
-                                    "'critical': False, 'timeout': 1.0}."))
+                                    "'timeout', 'description', 'tags'.", "For example {'check': "
+                                    "'package.module.check', 'critical': False, 'timeout': 1.0, 'tags': ['ready']}."))
             continue
         parsed[str(name)] = dict(entry)
     return parsed

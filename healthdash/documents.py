@@ -1,6 +1,6 @@
 """The documents the dashboard answers, built from a run for one audience.
 
-- ``dashboard_payload()``: the dashboard JSON (the shape of DESIGN.md, "Health").
+- ``dashboard_payload()``: the dashboard JSON (the shape of DESIGN.md, "Health"), with ``maintenance``.
 - ``health_json()`` and ``HealthJSONRenderer``: the IETF health check response format
   (``application/health+json``, draft-inadarei-api-health-check): ``status`` is
   ``pass``/``warn``/``fail``; ``checks`` maps ``<name>:responseTime`` to one observation with
@@ -14,6 +14,7 @@ from datetime import datetime
 
 from rest_framework.renderers import JSONRenderer
 
+from healthdash import maintenance
 from healthdash.access import Audience
 from healthdash.middleware_status import middleware_statuses
 from healthdash.runner import Run
@@ -40,6 +41,7 @@ def dashboard_payload(run: Run, audience: Audience, sections: SectionRegistry) -
         payload["duration_ms"] = run.duration_ms
     payload["services"] = {name: service_entry(result, detailed) for name, result in run.results.items()}
     payload["middleware"] = middleware_statuses()
+    payload["maintenance"] = maintenance_entry(maintenance.current(), detailed)
     for name, value in sections.collect(detailed).items():
         payload[name] = redact_tree(value)
     return payload
@@ -54,6 +56,14 @@ def service_entry(result: ServiceResult, detailed: bool) -> dict[str, object]:
     if detailed:
         entry.update(description=result.description, reason=result.reason, checked_at=iso(result.checked_at),
                      details=dict(result.details))
+    return entry
+
+
+def maintenance_entry(state: maintenance.State, detailed: bool) -> dict[str, object]:
+    """Maintenance: on and since for everyone; the reason, who and Retry-After when detailed."""
+    entry: dict[str, object] = {"on": state.on, "since": iso(state.since) if state.since else None}
+    if detailed:
+        entry.update(reason=state.reason, by=state.by, retry_after=state.retry_after)
     return entry
 
 

@@ -1,7 +1,8 @@
-"""Load balancers probe ``/health`` and ``/health/ready`` with the instance's IP address as Host.
+"""Load balancers probe ``/health``, ``/health/live``, ``/health/startup`` and ``/health/ready`` with the
+instance's IP address as Host.
 
 ``ALLOWED_HOSTS`` rightly rejects such a Host (a 400), and listing every instance's address would
-open it for every path. So, for those two paths only, when the Host is an IP literal that
+open it for every path. So, for those paths only, when the Host is an IP literal that
 ``ALLOWED_HOSTS`` does not admit, the Host is replaced by an allowed name before Django builds the
 request. It happens in a ``request_started`` receiver, before any middleware runs, rather than in a
 middleware listed first: OpenTelemetry's Django middleware builds (and so validates) the absolute
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 
-PROBE_URL_NAMES = ("healthdash:liveness", "healthdash:readiness")
+PROBE_URL_NAMES = ("healthdash:liveness", "healthdash:live", "healthdash:startup", "healthdash:readiness")
 DEBUG_HOSTS = [".localhost", "127.0.0.1", "[::1]"]  # what Django allows with DEBUG and no ALLOWED_HOSTS
 
 
@@ -56,9 +57,15 @@ def _admit_asgi(scope: dict) -> None:
 
 def replacement_host(host: str) -> str | None:
     """An allowed host to use instead of `host`, when `host` is an IP literal ALLOWED_HOSTS rejects."""
-    if not host or not is_ip_literal(host):
+    return _replacement(host, tuple(allowed_hosts())) if host else None
+
+
+# A probe comes every few seconds with the same Host: parsing it each time was a tenth of liveness's
+# cost. Bounded, so a stream of made-up Host headers cannot grow it.
+@functools.lru_cache(maxsize=256)
+def _replacement(host: str, allowed: tuple[str, ...]) -> str | None:
+    if not is_ip_literal(host):
         return None
-    allowed = allowed_hosts()
     if validate_host(split_domain_port(host)[0], allowed):
         return None
     for pattern in allowed:

@@ -14,11 +14,14 @@ from healthdash.conf import get_settings
 from observability.parsing import Problem
 
 __all__ = [
-    "AlreadyRegistered", "Service", "ServiceRegistry", "UnknownService", "configured_service_problems",
-    "register_configured_services", "service_registry",
+    "READY", "STARTUP", "AlreadyRegistered", "Service", "ServiceRegistry", "UnknownService",
+    "configured_service_problems", "register_configured_services", "service_registry",
 ]
 
 Check = Callable[[], object]
+# The probes' tags: /health/startup waits for the services tagged STARTUP, /health/ready for the critical READY ones.
+STARTUP, READY = "startup", "ready"
+BUILTIN_TAGS = frozenset({STARTUP, READY})
 
 
 class AlreadyRegistered(ImproperlyConfigured):
@@ -43,6 +46,7 @@ class Service:
     description: str = ""
     # The IETF health format's componentType: "datastore", "component", "system", ...
     component_type: str = "component"
+    tags: frozenset[str] = frozenset()
 
 
 class ServiceRegistry:
@@ -53,16 +57,22 @@ class ServiceRegistry:
         self._lock = threading.Lock()
 
     def register(self, name: str, check: Check | None = None, /, *, critical: bool = True, timeout: float = 2.0,
-                 description: str = "", replace: bool = False, component_type: str = "component"):
-        """Register `check` under `name`; without `check`, return a decorator that does."""
+                 description: str = "", replace: bool = False, component_type: str = "component",
+                 tags: Iterable[str] | None = None):
+        """Register `check` under `name`; without `check`, return a decorator that does.
+
+        `tags` None: a critical service is tagged ``ready``, any other none.
+        """
         if check is None:
             def decorator(func: Check) -> Check:
                 self.register(name, func, critical=critical, timeout=timeout, description=description,
-                              replace=replace, component_type=component_type)
+                              replace=replace, component_type=component_type, tags=tags)
                 return func
             return decorator
+        if tags is None:
+            tags = (READY,) if critical else ()
         service = Service(name, check, bool(critical), _valid_timeout(name, timeout), str(description),
-                          str(component_type))
+                          str(component_type), _valid_tags(name, tags))
         _validate(service)
         with self._lock:
             if name in self._services and not replace:
@@ -97,6 +107,14 @@ class ServiceRegistry:
             raise UnknownService(f"Unknown service {', '.join(map(repr, unknown))}; registered: {known}.")
         return [service for service in services if service.name in wanted]
 
+    def tagged(self, tag: str) -> list[Service]:
+        """The services carrying `tag`, in registration order."""
+        return [service for service in self if tag in service.tags]
+
+    def tags(self) -> set[str]:
+        """Every tag a registered service carries, and the probes' own."""
+        return set(BUILTIN_TAGS).union(*(service.tags for service in self))
+
     def names(self) -> list[str]:
         """Names of the registered services, in registration order."""
         return [service.name for service in self]
@@ -116,6 +134,13 @@ def _valid_timeout(name: str, timeout: object) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < math.inf:
         raise ValueError(f"The timeout of service {name!r} must be a positive number of seconds, got {timeout!r}.")
     return float(timeout)
+
+
+def _valid_tags(name: str, tags: object) -> frozenset[str]:
+    if isinstance(tags, str) or not isinstance(tags, Iterable) or not all(
+            isinstance(tag, str) and tag.strip() for tag in tags):
+        raise ValueError(f"The tags of service {name!r} must be a list of non-empty names, got {tags!r}.")
+    return frozenset(tags)
 
 
 def _validate(service: Service) -> None:
@@ -150,13 +175,33 @@ def register_configured_services(registry: ServiceRegistry,
             problems.append(Problem("healthdash.E012", variable, f"{variable} 'critical' must be True or False, "
                                     f"got {critical!r}.", "Write 'critical': True or 'critical': False."))
             continue
+        tags = entry.get("tags")
+        if unknown := _unknown_tags(tags, services):
+            problems.append(Problem("healthdash.E016", variable, f"{variable} has the unknown tag"
+                                    f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} (known: "
+                                    f"{', '.join(sorted(_code_tags(services)))}).",
+                                    "Correct the tag's spelling, or tag a service of an app's code with it first."))
+            continue
         try:
             registry.register(name, check, critical=critical, timeout=entry.get("timeout", 2.0),
-                              description=str(entry.get("description", "")), replace=True)
+                              description=str(entry.get("description", "")), replace=True, tags=tags)
         except (TypeError, ValueError) as exc:
             problems.append(Problem("healthdash.E013", variable, f"{variable} cannot be registered: {exc}",
-                                    "Give a callable check and a 'timeout' in seconds above 0."))
+                                    "Give a callable check, a 'timeout' in seconds above 0 and 'tags' as a list "
+                                    "of names."))
     return problems
+
+
+def _code_tags(services: Mapping[str, object]) -> set[str]:
+    """The tags a setting may use: the probes' own, and those of the services apps register in code."""
+    return set(BUILTIN_TAGS).union(*(s.tags for s in service_registry if s.name not in services))
+
+
+def _unknown_tags(tags: object, services: Mapping[str, object]) -> list[str]:
+    """The tags of a setting's entry that nothing knows (a misspelt 'ready' would silently leave readiness)."""
+    if isinstance(tags, str) or not isinstance(tags, Iterable):
+        return []  # not a list of names: registering says so
+    return sorted({tag for tag in tags if isinstance(tag, str)} - _code_tags(services))
 
 
 def configured_service_problems() -> list[Problem]:

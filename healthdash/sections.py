@@ -26,7 +26,7 @@ __all__ = ["SectionRegistry", "register_section"]
 logger = logging.getLogger(__name__)
 
 Section = Callable[[bool], object]
-RESERVED = frozenset({"status", "checked_at", "services", "middleware", "duration_ms", "traffic"})
+RESERVED = frozenset({"status", "checked_at", "services", "middleware", "maintenance", "duration_ms", "traffic"})
 
 
 class SectionRegistry:

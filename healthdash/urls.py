@@ -8,6 +8,8 @@ app_name = "healthdash"
 
 urlpatterns = [
     path("health", views.liveness, name="liveness"),
+    path("health/live", views.liveness, name="live"),
+    path("health/startup", views.startup, name="startup"),
     path("health/ready", views.readiness, name="readiness"),
     path("api/v1/health/dashboard", api.DashboardView.as_view(), name="dashboard"),
 ]

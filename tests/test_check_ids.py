@@ -93,6 +93,7 @@ CASES = {
     "healthdash.E011": ({}, {"SERVICES": {"q": {"check": "a.b", "retries": 3}}}, {}, {}),
     "healthdash.E012": ({}, {"SERVICES": {"q": {"check": "tests.test_check_ids.up", "critical": "no"}}}, {}, {}),
     "healthdash.E013": ({}, {"SERVICES": {"q": {"check": "tests.test_check_ids.up", "timeout": 0}}}, {}, {}),
+    "healthdash.E016": ({}, {"SERVICES": {"q": {"check": "tests.test_check_ids.up", "tags": ["redy"]}}}, {}, {}),
     "chimera.E001": ({}, {}, {"CHIMERA_DEFAULT_PROVIDER": "gpt"}, {}),
     "chimera.E002": ({}, {}, {"CHIMERA_THROTTLE_RATE": "lots"}, {}),
     "chimera.E003": ({}, {}, {"CHIMERA_PROMPT_TEMPLATE": "no placeholder"}, {}),

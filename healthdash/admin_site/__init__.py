@@ -30,11 +30,16 @@ class HealthAdminSiteMixin:
     health_page_title = "Service health"
 
     def get_urls(self):
-        """The site's URLs, with ``health/`` first."""
-        from healthdash.admin_site.view import HealthPageView
+        """The site's URLs, with ``health/`` and its maintenance switch first."""
+        from healthdash.admin_site.view import MAINTENANCE_OFF, HealthPageView, MaintenanceOffView
 
         view = HealthPageView.as_view(site=self, title=self.health_page_title)
-        return [path("health/", self.staff_view(view), name=PAGE_NAME), *super().get_urls()]
+        return [
+            path("health/", self.staff_view(view), name=PAGE_NAME),
+            path("health/maintenance/off/", self.staff_view(MaintenanceOffView.as_view(site=self)),
+                 name=MAINTENANCE_OFF),
+            *super().get_urls(),
+        ]
 
     def login(self, request, extra_context=None):
         """Django's login, refused before the password is checked from an address past the limit on

@@ -119,6 +119,16 @@ def banner(payload: Mapping) -> str:
     return f"Up: all {len(services)} services are up."
 
 
+def maintenance_text(payload: Mapping) -> str:
+    """Who took the site out of rotation and when, with the reason; empty when maintenance is off."""
+    state = payload.get("maintenance") or {}
+    if not state.get("on"):
+        return ""
+    reason = f": {state['reason']}" if state.get("reason") else ""
+    return (f"Maintenance: on since {when(state.get('since'))}, turned on by {state.get('by') or 'unknown'}{reason}. "
+            "Readiness answers 503, so load balancers send no traffic here.")
+
+
 def rows(payload: Mapping, history: LatencyHistory) -> list[Row]:
     """One row per service, with its sparkline from the samples this process has seen."""
     result = []

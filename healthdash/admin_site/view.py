@@ -8,10 +8,12 @@ stylesheet are static files, so a strict Content-Security-Policy (``default-src 
 
 from __future__ import annotations
 
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views import View
 
+from healthdash import maintenance
 from healthdash.access import Audience
 from healthdash.admin_site import content as page
 from healthdash.api import REFRESH_VALUES
@@ -22,6 +24,7 @@ from healthdash.sections import section_registry
 from healthdash.traffic import history, with_traffic
 
 TEMPLATE = "healthdash/admin/health.html"
+MAINTENANCE_OFF = "health-maintenance-off"  # the URL name of MaintenanceOffView on its admin site
 # Refreshing faster than the results are cached only fetches the same answer again.
 MIN_REFRESH_SECONDS, DEFAULT_REFRESH_SECONDS, MAX_REFRESH_SECONDS = 2.0, 5.0, 60.0
 
@@ -56,6 +59,8 @@ class HealthPageView(View):
             "payload": payload,
             "status_label": page.STATUS_LABELS[payload["status"]],
             "banner": page.banner(payload),
+            "maintenance_text": page.maintenance_text(payload),
+            "maintenance_off_url": reverse(f"{self.site.name}:{MAINTENANCE_OFF}", current_app=self.site.name),
             "checked_at_text": page.when(payload["checked_at"]),
             "duration": page.latency(payload["duration_ms"]),
             "rows": page.rows(payload, dashboard.history),
@@ -69,3 +74,16 @@ class HealthPageView(View):
         }
         request.current_app = self.site.name
         return TemplateResponse(request, TEMPLATE, context)
+
+
+class MaintenanceOffView(View):
+    """``POST`` (with the CSRF token): put the site back in rotation, then show the page again."""
+
+    http_method_names = ["post"]
+    site = None
+
+    def post(self, request, *args, **kwargs) -> HttpResponseRedirect:
+        maintenance.turn_off()
+        # The page's run may be cached: a new one shows the banner gone.
+        return HttpResponseRedirect(reverse(f"{self.site.name}:health", current_app=self.site.name) + "?refresh=1",
+                                    status=303)

@@ -16,7 +16,7 @@ from healthdash.admin_site.sparkline import sparkline
 from tests.e2e.conftest import log_in
 from tests.support.browser import screenshot_path
 from tests.support.csp import POLICY
-from tests.support.processes import Gunicorn, project_env
+from tests.support.processes import Gunicorn, project_env, run_manage
 from tests.support.switch import DOWN_REASON, write_status
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -231,6 +231,30 @@ def test_a_critical_service_down_turns_the_banner_red(staff_page, server, switch
     assert page.locator("#healthdash-live").inner_text() == "Updates every 2 s."
     page.screenshot(path=screenshot_path("health-page-down"), full_page=True)
     page.errors.clear()
+    assert_clean(page)
+
+
+def test_maintenance_shows_who_and_since_when_and_staff_turn_it_off(staff_page, server):
+    from playwright.sync_api import expect
+
+    page = staff_page()
+    banner, text = page.locator("#healthdash-maintenance"), page.locator("#healthdash-maintenance-text")
+    expect(banner).to_be_hidden()
+    switched = run_manage("health", "maintenance", "on", "--reason", "moving the database", env=server.env)
+    try:
+        assert switched.returncode == 0, switched.stdout + switched.stderr
+        # The script shows it at a refresh, without a reload.
+        expect(text).to_contain_text("(command line): moving the database.", timeout=UPDATE_TIMEOUT_MS)
+        since = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+        expect(text).to_contain_text(re.compile(rf"Maintenance: on since {since}, turned on by "))
+        page.screenshot(path=screenshot_path("health-page-maintenance"), full_page=True)
+        with page.expect_navigation():
+            page.locator("#healthdash-maintenance-off").click()
+        assert page.url == server.url + PAGE  # the page again (the script drops ?refresh=1 from the address)
+        expect(banner).to_be_hidden()
+        assert run_manage("health", "maintenance", "status", env=server.env).stdout == "maintenance: off\n"
+    finally:
+        run_manage("health", "maintenance", "off", env=server.env)
     assert_clean(page)
 
 

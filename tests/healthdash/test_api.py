@@ -30,7 +30,8 @@ def test_anonymous_callers_get_statuses_only(registry, call_view):
     response = call_view()
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"status", "checked_at", "services", "middleware"}
+    assert set(body) == {"status", "checked_at", "services", "middleware", "maintenance"}
+    assert body["maintenance"] == {"on": False, "since": None}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", body["checked_at"])
     assert body["services"]["database"] == {
         "registered": True, "status": "up", "critical": True, "latency_ms": body["services"]["database"]["latency_ms"],

@@ -77,7 +77,7 @@ def test_readiness_refuses_writes(client):
     assert client.post("/health/ready").status_code == 405
 
 
-@pytest.mark.parametrize("path", ["/health", "/health/ready"])
+@pytest.mark.parametrize("path", ["/health", "/health/live", "/health/startup", "/health/ready"])
 @pytest.mark.parametrize("method", ["post", "put", "delete", "patch", "options"])
 def test_probes_answer_other_methods_405_in_json_without_csrf(path, method):
     # A browser-like client that enforces CSRF, as a real request meets it: no HTML 403 page.
@@ -142,7 +142,7 @@ class TestIpHostProbes:
         assert is_ip_literal(host) is expected
 
     def test_probe_paths_come_from_the_urlconf(self):
-        assert probe_paths() == {"/health", "/health/ready"}
+        assert probe_paths() == {"/health", "/health/live", "/health/startup", "/health/ready"}
 
 
 @pytest.mark.django_db

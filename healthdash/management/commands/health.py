@@ -1,19 +1,26 @@
-"""``manage.py health``: run the registered checks in-process and print the result.
+"""``manage.py health``: run the registered checks in-process and print the result; switch maintenance.
 
-Exit status: 0 up or degraded, 1 down, 2 could not run as configured (an unknown service, or a
-configuration error of any installed app, which is printed after the results). Every check runs
-even after one fails. Tracebacks stay out of the output (``-v 2`` shows the log, tracebacks
-included).
+Exit status: 0 up or degraded, 1 down, 2 could not run as configured (an unknown service or
+tag, a usage error, or a configuration error of any installed app, which is printed after the
+results). Every check runs even after one fails. Tracebacks stay out of the output (``-v 2``
+shows the log, tracebacks included).
+
+``manage.py health maintenance on [--retry-after S] [--reason TEXT] | off | status`` switches
+maintenance (``healthdash.maintenance``) for every worker and instance sharing the database.
 """
 
 from __future__ import annotations
 
+import argparse
+import getpass
 import json
 import logging
 from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
+from healthdash import maintenance
 from healthdash.access import Audience
 from healthdash.documents import dashboard_payload, iso
 from healthdash.registry import UnknownService, service_registry
@@ -32,13 +39,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print the dashboard JSON (with details)")
-        parser.add_argument("--service", action="append", metavar="NAME",
+        chosen = parser.add_mutually_exclusive_group()
+        chosen.add_argument("--service", action="append", metavar="NAME",
                             help="check only this service (repeat for more)")
+        chosen.add_argument("--tag", metavar="NAME", help="check only the services tagged NAME (startup, ready...)")
+        commands = parser.add_subparsers(dest="command", metavar="maintenance")
+        switch = commands.add_parser("maintenance", help="take the site out of rotation, or back").add_subparsers(
+            dest="action", required=True, metavar="{on,off,status}")
+        on = switch.add_parser("on", help="readiness answers 503 maintenance on every worker")
+        on.add_argument("--retry-after", type=seconds, default=maintenance.DEFAULT_RETRY_AFTER, metavar="SECONDS",
+                        help=f"the Retry-After readiness sends (default {maintenance.DEFAULT_RETRY_AFTER})")
+        on.add_argument("--reason", default="", help="shown to staff and API-key callers")
+        switch.add_parser("off", help="put the site back in rotation")
+        switch.add_parser("status", help="print whether maintenance is on")
 
     def handle(self, *args, **options):
+        if options.get("command") == "maintenance":
+            return self._maintenance(options)
         try:
             with _quiet_log(options["verbosity"]):
-                run = Runner(service_registry).run(options["service"])
+                run = Runner(service_registry).run(self._names(options))
         except UnknownService as exc:
             raise CommandError(str(exc), returncode=2) from None
         if options["json"]:
@@ -49,6 +69,34 @@ class Command(BaseCommand):
             raise CommandError(refusal(errors), returncode=2)
         if run.status is Status.DOWN:
             raise CommandError("a critical service is down", returncode=1)
+
+    def _names(self, options) -> list[str] | None:
+        """The services asked for: by name, by tag, or all (None)."""
+        if options["tag"] is None:
+            return options["service"]
+        tagged = [service.name for service in service_registry.tagged(options["tag"])]
+        if not tagged:
+            raise CommandError(f"No service is tagged {options['tag']!r}; tags: "
+                               f"{', '.join(sorted(service_registry.tags()))}.", returncode=2)
+        return tagged
+
+    def _maintenance(self, options) -> None:
+        try:
+            if options["action"] == "on":
+                state = maintenance.turn_on(retry_after=options["retry_after"], reason=options["reason"], by=_who())
+            elif options["action"] == "off":
+                state = maintenance.turn_off()
+            else:
+                state = maintenance.stored()
+        except DatabaseError as exc:
+            raise CommandError(f"The maintenance switch could not be read or written: {type(exc).__name__}: "
+                               f"{str(exc).splitlines()[0] if str(exc) else ''} (run manage.py migrate?)",
+                               returncode=1) from None
+        if not state.on:
+            self.stdout.write("maintenance: off")
+            return
+        self.stdout.write(f"maintenance: on since {iso(state.since)} by {state.by or 'unknown'}, "
+                          f"Retry-After {state.retry_after} s" + (f": {state.reason}" if state.reason else ""))
 
     def _print_table(self, run: Run) -> None:
         rows = [COLUMNS] + [
@@ -64,6 +112,25 @@ class Command(BaseCommand):
             self.stdout.write("  ".join([*cells, row[-1]]).rstrip())
         self.stdout.write(f"\noverall: {run.status.value} (checked at {iso(run.checked_at)} "
                           f"in {run.duration_ms:.0f} ms)")
+
+
+def seconds(value: str) -> int:
+    """A whole number of seconds, 0 or more; anything else is a usage error (exit 2)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of seconds, 0 or more, got {value!r}")
+    return number
+
+
+def _who() -> str:
+    """Whom the admin page names as having turned maintenance on from here."""
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):  # no user name in this container
+        return "command line"
 
 
 @contextmanager

@@ -15,7 +15,7 @@
     const EMPTY = "\u2014";
     const SVG = "http://www.w3.org/2000/svg";
     const STATUS_LABELS = {up: "Up", degraded: "Degraded", down: "Down"};
-    const RESERVED = new Set(["status", "checked_at", "services", "middleware", "duration_ms", "traffic"]);
+    const RESERVED = new Set(["status", "checked_at", "services", "middleware", "maintenance", "duration_ms", "traffic"]);
     const MIDDLEWARE_LABELS = {
         request_id: "Request IDs", tracing: "Tracing", metrics: "Metrics", authentication: "Authentication",
         sessions: "Sessions", csrf: "CSRF protection", security_headers: "Security headers",
@@ -122,6 +122,15 @@
     }
 
     // --- DOM helpers ------------------------------------------------------------------------------
+
+    // content.maintenance_text() in Python.
+    function maintenanceText(state) {
+        if (!state || !state.on) {
+            return "";
+        }
+        return "Maintenance: on since " + when(state.since) + ", turned on by " + (state.by || "unknown")
+            + (state.reason ? ": " + state.reason : "") + ". Readiness answers 503, so load balancers send no traffic here.";
+    }
 
     function element(tag, attributes, text) {
         const node = document.createElement(tag);
@@ -364,6 +373,9 @@
         const banner = document.getElementById("healthdash-banner");
         banner.className = "healthdash-banner healthdash-banner--" + payload.status;
         setText(banner, bannerText(payload.services));
+        const text = maintenanceText(payload.maintenance);
+        document.getElementById("healthdash-maintenance").hidden = !text;
+        setText(document.getElementById("healthdash-maintenance-text"), text);
         renderServices(payload.services);
         const tracing = payload.services.tracing;
         whenChanged("tracing", tracing && tracing.details, () => renderTracing(payload.services));
