@@ -6,6 +6,8 @@ from django.apps import AppConfig
 from django.core import checks
 from django.core.signals import request_started
 
+from observability import lifecycle
+
 
 class HealthdashConfig(AppConfig):
     """Health checks of backing services, their API and their admin page."""
@@ -16,6 +18,7 @@ class HealthdashConfig(AppConfig):
     def ready(self) -> None:
         """Register the checks, the probe-host receiver and the built-in and configured services."""
         from healthdash import checks as healthdash_checks
+        from healthdash.conf import get_settings
         from healthdash.probe_hosts import admit_ip_host_probes
         from healthdash.probes import register_builtin_services
         from healthdash.registry import register_configured_services, service_registry
@@ -27,6 +30,8 @@ class HealthdashConfig(AppConfig):
         register_builtin_services(service_registry)
         if not self.configuration_problems():
             register_configured_services(service_registry)
+            # gunicorn's hooks (observability.gunicorn) drain this long on SIGTERM; the readiness view says so.
+            lifecycle.set_drain_seconds(get_settings().drain_seconds)
 
     def configuration_problems(self) -> list:
         """Problems of HEALTHDASH and its SERVICES (observability.startup collects them)."""

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 
 from healthdash.dashboard import dashboard_for
 from healthdash.status import Status
+from observability import lifecycle
 from observability.errors import safe_methods_only
 
 
@@ -28,6 +29,9 @@ def liveness(request: HttpRequest) -> JsonResponse:
 
 @probe
 def readiness(request: HttpRequest) -> JsonResponse:
-    """200 unless a critical service is down (503); shares the dashboard's cached run."""
+    """200 unless a critical service is down (503); shares the dashboard's cached run. A server about
+    to stop answers 503 draining, so that balancers stop routing to it while it still serves."""
+    if lifecycle.draining():
+        return JsonResponse({"status": "draining"}, status=503)
     run = dashboard_for().current_run()
     return JsonResponse({"status": run.status.value}, status=503 if run.status is Status.DOWN else 200)
