@@ -25,6 +25,8 @@ import struct
 import threading
 import time
 
+from observability.compat import gunicorn as compat_gunicorn
+
 __all__ = ["draining", "drain_seconds", "set_drain_seconds"]
 
 # One byte per worker age (modulo): 1 once that worker has loaded the application. The header
@@ -81,9 +83,8 @@ def watch_master(server) -> None:
     """In gunicorn's master: SIGTERM drains every worker first, then stops as gunicorn does."""
     global _boots
     _boots = mmap.mmap(-1, HEADER.size + SLOTS)  # shared with every worker forked from now on
-    stop = server.handle_term  # gunicorn's SIGTERM: a graceful stop
 
-    def handle_term() -> None:
+    def handle_term(stop) -> None:
         if _stopping or _drain_seconds <= 0:
             stop()
         elif not draining():
@@ -91,8 +92,7 @@ def watch_master(server) -> None:
             _start_drain(_term_self)
             server.kill_workers(signal.SIGTERM)
 
-    # The master's loop calls handle_<signal name> of the arbiter for each signal it takes.
-    server.handle_term = handle_term
+    compat_gunicorn.handle_master_sigterm(server, handle_term)
 
 
 def reloading(server) -> None:
