@@ -161,3 +161,9 @@ def test_a_rolling_restart_behind_nginx_loses_no_request(tmp_path, migrated_db_u
         proxy.stop()
         first.stop()
         second.stop()
+
+
+@pytest.mark.parametrize("value", ["601", "-1", "soon"])
+def test_a_drain_out_of_range_refuses_start_up_naming_it(tmp_path, value):
+    stderr = server(tmp_path, HEALTH_DRAIN_SECONDS=value).refused()
+    assert "Configuration error" in stderr and "healthdash.E020 HEALTH_DRAIN_SECONDS" in stderr, stderr
