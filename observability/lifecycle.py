@@ -2,7 +2,7 @@
 
 - Draining: SIGTERM alone makes a load balancer keep routing to a server that refuses
   connections for as long as its probe interval. So a SIGTERM (to gunicorn's master, or to a
-  worker, as ``docker stop`` or systemd send it to every process) first starts a drain: every
+  worker, as systemd sends it to every process of a unit) first starts a drain: every
   worker keeps accepting and serving while ``draining()`` is true (the readiness probe answers
   503 then), and only when the drain ends does gunicorn's own graceful stop run. The seconds come
   from the app that owns the setting (``set_drain_seconds``; healthdash's HEALTH_DRAIN_SECONDS);
@@ -19,7 +19,6 @@ worker forked during a drain inherits it.
 from __future__ import annotations
 
 import mmap
-import os
 import signal
 import struct
 import threading
@@ -73,10 +72,14 @@ def _later(seconds: float, action) -> None:
 
 
 def _term_self() -> None:
-    """From a timer thread: SIGTERM this process, which gunicorn's handler now takes as a stop."""
+    """From a timer thread: SIGTERM this process, which gunicorn's handler now takes as a stop.
+
+    Sent to the main thread, whose wait it interrupts: the handler runs there, and a signal the
+    kernel gave to this thread would wait for the main thread's next wake-up (a second in gthread).
+    """
     global _stopping
     _stopping = True
-    os.kill(os.getpid(), signal.SIGTERM)
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
 
 
 def watch_master(server) -> None:
