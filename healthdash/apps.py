@@ -6,6 +6,8 @@ from django.apps import AppConfig
 from django.core import checks
 from django.core.signals import request_started
 
+from observability import lifecycle
+
 
 class HealthdashConfig(AppConfig):
     """Health checks of backing services, their API and their admin page."""
@@ -18,6 +20,7 @@ class HealthdashConfig(AppConfig):
         """Register the checks, the probe-host receiver, the built-in and configured services, the alert rules."""
         from healthdash import alerts
         from healthdash import checks as healthdash_checks
+        from healthdash.conf import get_settings
         from healthdash.probe_hosts import admit_ip_host_probes
         from healthdash.probes import register_builtin_services
         from healthdash.registry import register_configured_services, service_registry
@@ -30,6 +33,8 @@ class HealthdashConfig(AppConfig):
         if not healthdash_checks.services_problems():
             register_configured_services(service_registry)
         alerts.register()
+        # gunicorn's hooks (observability.gunicorn) drain this long on SIGTERM; readiness says so meanwhile.
+        lifecycle.set_drain_seconds(get_settings().drain_seconds)
 
     def configuration_problems(self) -> list:
         """Problems of HEALTHDASH and its SERVICES (observability.startup collects them)."""

@@ -30,6 +30,7 @@ class DashboardSettings:
     anonymous: str = "statuses"     # what anonymous callers get: statuses, overall or deny (401)
     max_workers: int = 32           # threads running sync checks, per process
     history_size: int = 60          # latency samples kept per service
+    drain_seconds: float = 5.0      # after SIGTERM, readiness says draining this long before the server stops
     services: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
 
@@ -39,6 +40,17 @@ def seconds(minimum: float, meaning: str):
         number = as_number(value)
         if number is None or number < minimum:
             raise Invalid(must(name, f"a number of seconds of at least {minimum:g}", value),
+                          hint=f"Set {name} to {meaning}.")
+        return number
+    return parse
+
+
+def bounded_seconds(maximum: float, meaning: str):
+    """A parser of seconds from 0 to `maximum`."""
+    def parse(value: object, name: str) -> float:
+        number = as_number(value)
+        if number is None or not 0 <= number <= maximum:
+            raise Invalid(must(name, f"a number of seconds from 0 to {maximum:g}", value),
                           hint=f"Set {name} to {meaning}.")
         return number
     return parse
@@ -77,6 +89,9 @@ VARIABLES = (
              "Set HEALTH_ANONYMOUS to statuses (the default), overall, or deny."),
     Variable("HEALTH_MAX_WORKERS", "max_workers", whole("the number of threads for checks, for example 32"),
              "healthdash.E004"),
+    Variable("HEALTH_DRAIN_SECONDS", "drain_seconds",
+             bounded_seconds(600, "the seconds a stopping server keeps serving while its readiness says draining, "
+                                  "for example 5 (0: stop at once)"), "healthdash.E020"),
     Variable("HISTORY_SIZE", "history_size", whole("the samples kept per service, for example 60"),
              "healthdash.E008", environment=False),
     Variable("SERVICES", "services", services, "healthdash.E006",

@@ -16,6 +16,7 @@ from healthdash.conf import get_settings
 from healthdash.dashboard import Dashboard, dashboard_for
 from healthdash.registry import READY, STARTUP, ServiceRegistry
 from healthdash.status import Status, overall_status
+from observability import lifecycle
 
 __all__ = ["Answer", "StartupLatch", "readiness_answer", "startup_latch"]
 
@@ -30,7 +31,11 @@ class Answer:
 
 
 def readiness_answer(dashboard: Dashboard | None = None) -> Answer:
-    """503 in maintenance (with Retry-After) or while a critical ``ready`` service is down, else 200."""
+    """503 while draining, in maintenance (with Retry-After) or while a critical ``ready`` service is
+    down, else 200. A server about to stop answers draining, so balancers stop routing to it while it
+    still serves."""
+    if lifecycle.draining():
+        return Answer("draining", 503)
     dashboard = dashboard or dashboard_for()
     state = maintenance.current()
     if state.on:

@@ -7,6 +7,9 @@
   the workers share their metric values (``observability.metrics.folder``), before any fork, or
   refuses it the same way; under ``--check-config`` it only checks it. A reload (SIGHUP) runs
   this again in the same master, which keeps its folder and counts.
+- ``when_ready`` (master): SIGTERM drains before gunicorn's graceful stop (``observability.lifecycle``).
+- ``post_worker_init`` (worker, application loaded): SIGTERM drains this worker, or, when a reload
+  replaces it, waits until its replacements have loaded the application.
 - ``post_fork`` (worker): under ``--preload`` the app, and tracing, were set up in the master;
   the worker builds its own exporter. Without preload, ``ready()`` runs in the worker anyway.
 - ``worker_exit`` (worker): flush buffered spans and the last metrics interval within a bound
@@ -14,7 +17,7 @@
 - ``child_exit`` (master): a worker that ended, even killed outright, stops counting among the
   live workers' values (``http_server_active_requests``).
 - ``on_reload`` (master): a configuration imported as a module (``python:``) is not run again by
-  a reload, so the check runs here instead.
+  a reload, so the check runs here instead; the workers it starts are the old ones' replacements.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import os
 import sys
 import traceback
 
-from observability import processes
+from observability import lifecycle, processes
 
 # Time left to the worker for exiting after the flush, out of gunicorn's graceful timeout.
 EXIT_MARGIN_SECONDS = 1.0
@@ -54,9 +57,11 @@ def refuse_invalid_configuration(settings_module: str | None = None) -> None:
     with os.fdopen(read, "rb") as pipe:
         answer = pipe.read().decode()
     os.waitpid(pid, 0)
-    report, metrics_folder = json.loads(answer) if answer else ("the configuration could not be checked", None)
+    report, metrics_folder, drain_seconds = (json.loads(answer) if answer
+                                             else ("the configuration could not be checked", None, 0))
     if report:
         sys.exit(f"Configuration error: {report}")
+    lifecycle.set_drain_seconds(drain_seconds)
     if metrics_folder is not None:
         from observability.metrics import folder
 
@@ -97,9 +102,9 @@ def _command_lines() -> list:
         return []
 
 
-def _configuration_report() -> tuple[str, str | None]:
-    """In the child: the refusal message ("" when the configuration holds), and the metrics folder
-    wanted ("" for a fresh one, None for none)."""
+def _configuration_report() -> tuple[str, str | None, float]:
+    """In the child: the refusal message ("" when the configuration holds), the metrics folder
+    wanted ("" for a fresh one, None for none) and the seconds to drain on SIGTERM."""
     from django.core.exceptions import ImproperlyConfigured
 
     try:
@@ -111,16 +116,26 @@ def _configuration_report() -> tuple[str, str | None]:
             django.setup()
         errors = startup.configuration_errors()
         if errors:
-            return startup.refusal(errors), None
+            return startup.refusal(errors), None, 0
         from observability.metrics.configuration import get_metrics_config
 
         config = get_metrics_config()
-        return "", (config.multiproc_dir or "") if config.serves_prometheus else None
+        return "", (config.multiproc_dir or "") if config.serves_prometheus else None, lifecycle.drain_seconds()
     except ImproperlyConfigured as exc:  # the settings module itself refused a value
-        return str(exc), None
+        return str(exc), None, 0
     except Exception as exc:
         traceback.print_exc()
-        return f"the application could not be loaded: {type(exc).__name__}: {exc}", None
+        return f"the application could not be loaded: {type(exc).__name__}: {exc}", None, 0
+
+
+def when_ready(server) -> None:
+    """SIGTERM to the master drains the workers before they stop."""
+    lifecycle.watch_master(server)
+
+
+def post_worker_init(worker) -> None:
+    """The worker has loaded the application: SIGTERM drains it, or waits for its replacements."""
+    lifecycle.watch_worker(worker)
 
 
 def post_fork(server, worker) -> None:
@@ -146,5 +161,7 @@ def child_exit(server, worker) -> None:
 
 
 def on_reload(server) -> None:
-    """A reload (SIGHUP) checks every app's configuration again before the new workers boot."""
+    """A reload (SIGHUP) checks every app's configuration again before the new workers boot, which
+    replace the old ones only once they have loaded the application."""
     refuse_invalid_configuration()
+    lifecycle.reloading(server)

@@ -88,6 +88,7 @@ CASES = {
     "healthdash.E006": ({}, {"SERVICES": ["a.b"]}, {}, {}),
     "healthdash.E007": ({}, {"SERVICES": {"q": "no_such_module_anywhere.check"}}, {}, {}),
     "healthdash.E008": ({}, {"HISTORY_SIZE": "many"}, {}, {}),
+    "healthdash.E020": ({}, {"HEALTH_DRAIN_SECONDS": "601"}, {}, {}),
     "healthdash.E009": ({}, {"CACHE_SECONDS": 5}, {}, {}),
     "healthdash.E010": ({}, ["not", "a", "dict"], {}, {}),
     "healthdash.E011": ({}, {"SERVICES": {"q": {"check": "a.b", "retries": 3}}}, {}, {}),

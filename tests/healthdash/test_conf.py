@@ -23,6 +23,12 @@ def test_strings_from_the_environment_and_typed_values_alike():
     assert (typed.cache_seconds, typed.deadline, typed.anonymous, typed.max_workers) == (2.5, 1.0, "overall", 8)
 
 
+@pytest.mark.parametrize(("raw", "seconds"), [(None, 5.0), ("0", 0.0), ("600", 600.0), (2.5, 2.5)])
+def test_drain_seconds_from_0_to_600(raw, seconds):
+    config, problems = parse_settings({} if raw is None else {"HEALTH_DRAIN_SECONDS": raw})
+    assert (config.drain_seconds, problems) == (seconds, [])
+
+
 def test_empty_values_mean_default():
     config, problems = parse_settings({"HEALTH_CACHE_SECONDS": "", "HEALTH_ANONYMOUS": None})
     assert (config, problems) == (DashboardSettings(), [])
@@ -39,6 +45,9 @@ def test_empty_values_mean_default():
     ({"SERVICES": ["a.b"]}, "healthdash.E006", "SERVICES", "list"),
     ({"SERVICES": {"queue": {"check": "a.b", "retries": 3}}}, "healthdash.E011", "SERVICES['queue']", ""),
     ({"HISTORY_SIZE": "many"}, "healthdash.E008", "HISTORY_SIZE", "'many'"),
+    ({"HEALTH_DRAIN_SECONDS": "601"}, "healthdash.E020", "HEALTH_DRAIN_SECONDS", "'601'"),
+    ({"HEALTH_DRAIN_SECONDS": -1}, "healthdash.E020", "HEALTH_DRAIN_SECONDS", "-1"),
+    ({"HEALTH_DRAIN_SECONDS": "a while"}, "healthdash.E020", "HEALTH_DRAIN_SECONDS", "'a while'"),
     ({"CACHE_SECONDS": 5}, "healthdash.E009", "CACHE_SECONDS", ""),
     ({"API_KEYS": ["k"]}, "healthdash.E009", "API_KEYS", ""),  # observability's now
 ])

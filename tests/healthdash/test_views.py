@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from healthdash.probe_hosts import is_ip_literal, probe_paths, replacement_host
+from observability import lifecycle
 
 pytestmark = pytest.mark.filterwarnings("ignore:No directory at")
 
@@ -53,6 +54,14 @@ def test_readiness_is_200_when_no_critical_service_is_down(client, project_servi
     assert response.status_code == 200
     assert response.json() == {"status": "up"}
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_draining_process_is_not_ready_and_still_alive(client, monkeypatch):
+    monkeypatch.setattr(lifecycle, "_drain_ends", 0.0)  # as a SIGTERM leaves it
+    response = client.get("/health/ready")
+    assert (response.status_code, response.json()) == (503, {"status": "draining"})
+    assert "no-store" in response["Cache-Control"]
+    assert client.get("/health").status_code == 200
 
 
 @pytest.mark.django_db

@@ -46,15 +46,16 @@ def nginx_path() -> str:
 
 
 class Nginx:
-    """nginx in front of the gunicorn at `upstream_port`, on its own free port."""
+    """nginx in front of the gunicorn at `upstream_port` (and those at `more_upstream_ports`), on its own free port."""
 
-    def __init__(self, upstream_port: int, folder: Path):
+    def __init__(self, upstream_port: int, folder: Path, more_upstream_ports: tuple[int, ...] = ()):
         self.folder = folder
         self.port = free_port()
         site = SITE.read_text()
         assert "listen 80;" in site and "server 127.0.0.1:8000;" in site, "the site file changed its defaults"
         site = site.replace("listen 80;", f"listen 127.0.0.1:{self.port};")
-        site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};")
+        site = site.replace("server 127.0.0.1:8000;", " ".join(f"server 127.0.0.1:{port};"
+                                                             for port in (upstream_port, *more_upstream_ports)))
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "site.conf").write_text(site)
         # As root, nginx's workers would switch to "nobody", who cannot write the test's folder.

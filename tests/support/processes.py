@@ -43,14 +43,15 @@ def free_port() -> int:
 def project_env(**overrides: str | None) -> dict[str, str]:
     """The current environment without project variables, plus a test key and `overrides`.
 
-    An override of None removes the variable. No ``.env`` file is read.
+    An override of None removes the variable. No ``.env`` file is read. Servers stop at once
+    (HEALTH_DRAIN_SECONDS=0) unless a test of draining says otherwise.
     """
     env = {
         name: value
         for name, value in os.environ.items()
         if name not in PROJECT_NAMES and not name.startswith(PROJECT_PREFIXES)
     }
-    env.update(CHIMERA_ENV_FILE="", SECRET_KEY=TEST_SECRET_KEY, PYTHONUNBUFFERED="1")
+    env.update(CHIMERA_ENV_FILE="", SECRET_KEY=TEST_SECRET_KEY, PYTHONUNBUFFERED="1", HEALTH_DRAIN_SECONDS="0")
     for name, value in overrides.items():
         if value is None:
             env.pop(name, None)

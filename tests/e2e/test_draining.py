@@ -1,0 +1,169 @@
+"""Stopping and reloading gunicorn without refusing or delaying a request (observability.lifecycle).
+
+Every request is a new connection, as a new user's, so a closed listener shows as a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+import urllib.error
+
+import pytest
+
+from tests.support.nginx import Nginx
+from tests.support.processes import Gunicorn, http_get, project_env
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+DRAIN_SECONDS = 3.0
+
+
+class Loop:
+    """Clients sending GET `url` on new connections, one after another each, until stopped or `limit` sent."""
+
+    def __init__(self, url: str, clients: int = 4, limit: int = 100_000):
+        self.url, self.limit = url, limit
+        self.answers: list[tuple[float, int | str, float]] = []  # (sent at, status or error, seconds taken)
+        self.running = True
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(clients)]
+
+    def run(self) -> None:
+        while self.running and len(self.answers) < self.limit:
+            sent = time.monotonic()
+            try:
+                outcome: int | str = http_get(self.url, timeout=10)[0]
+            except (OSError, urllib.error.URLError) as error:
+                outcome = f"{type(error).__name__}: {error}"
+            self.answers.append((sent, outcome, time.monotonic() - sent))
+
+    def __enter__(self) -> Loop:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.running = False
+        for thread in self.threads:
+            thread.join(15)
+
+    def failures(self, since: float = 0.0, until: float = float("inf")) -> list:
+        return [answer for answer in self.answers if since <= answer[0] < until and answer[1] != 200]
+
+
+def server(tmp_path, name: str = "gunicorn", **variables: str) -> Gunicorn:
+    env = project_env(**{"DJANGO_SETTINGS_MODULE": "tests.e2e.settings", "WEB_CONCURRENCY": "2",
+                         "GUNICORN_THREADS": "8", "HEALTH_DRAIN_SECONDS": str(DRAIN_SECONDS), **variables})
+    return Gunicorn(env=env, log_dir=tmp_path / name)
+
+
+def readiness(gunicorn: Gunicorn) -> tuple[int, dict]:
+    status, _, body = http_get(gunicorn.url + "/health/ready", timeout=5)
+    return status, json.loads(body)
+
+
+def test_sigterm_drains_with_no_failure_then_stops_gracefully(tmp_path, migrated_db_url):
+    gunicorn = server(tmp_path, DATABASE_URL=migrated_db_url).start()
+    try:
+        assert readiness(gunicorn) == (200, {"status": "up"})
+        with Loop(gunicorn.url + "/health") as loop:
+            time.sleep(0.5)
+            signalled = time.monotonic()
+            gunicorn.process.send_signal(signal.SIGTERM)
+            while readiness(gunicorn)[0] != 503:
+                assert time.monotonic() - signalled < 1, "readiness still 200 a second after SIGTERM"
+                time.sleep(0.05)
+            draining_after = time.monotonic() - signalled
+            assert readiness(gunicorn) == (503, {"status": "draining"})
+            assert http_get(gunicorn.url + "/health")[0] == 200
+            time.sleep(DRAIN_SECONDS - 0.5 - draining_after)
+        during = [answer for answer in loop.answers if signalled <= answer[0] < signalled + DRAIN_SECONDS - 0.5]
+        assert len(during) > 20 and loop.failures(until=signalled + DRAIN_SECONDS - 0.5) == []
+        status = gunicorn.wait(timeout=DRAIN_SECONDS + 20)
+        stopped_after = time.monotonic() - signalled
+    finally:
+        gunicorn.stop()
+    assert status == 0, gunicorn.output()
+    assert DRAIN_SECONDS <= stopped_after < DRAIN_SECONDS + 10, gunicorn.output()
+    assert "Draining for 3s before stopping" in gunicorn.stderr()
+
+
+def test_sigterm_to_a_worker_drains_it_and_the_master_replaces_it(tmp_path, migrated_db_url):
+    with server(tmp_path, DATABASE_URL=migrated_db_url, WEB_CONCURRENCY="1") as gunicorn:
+        worker = worker_pid(gunicorn)
+        os.kill(worker, signal.SIGTERM)
+        time.sleep(0.3)
+        assert readiness(gunicorn) == (503, {"status": "draining"})
+        deadline = time.monotonic() + DRAIN_SECONDS + 15
+        while worker_pid(gunicorn) in (worker, None):
+            assert time.monotonic() < deadline, gunicorn.output()
+            time.sleep(0.1)
+        assert readiness(gunicorn) == (200, {"status": "up"})
+
+
+def worker_pid(gunicorn: Gunicorn) -> int | None:
+    """The pid of the master's (only) worker, None while there is none."""
+    pid = gunicorn.process.pid
+    with open(f"/proc/{pid}/task/{pid}/children") as children_file:
+        children = children_file.read().split()
+    return int(children[0]) if len(children) == 1 else None
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGQUIT])
+def test_sigint_and_sigquit_stay_immediate(tmp_path, sig):
+    gunicorn = server(tmp_path, HEALTH_DRAIN_SECONDS="60").start()
+    assert gunicorn.stop(sig) < 20, gunicorn.output()
+    assert "Draining" not in gunicorn.stderr()
+
+
+def test_a_reload_keeps_the_old_workers_serving_until_the_new_ones_have_loaded(tmp_path, migrated_db_url):
+    boot = 4.0
+    gunicorn = server(tmp_path, DATABASE_URL=migrated_db_url, DJANGO_SETTINGS_MODULE="tests.e2e.slow_boot_settings",
+                      BOOT_SECONDS=str(boot)).start(timeout=60)
+    try:
+        with Loop(gunicorn.url + "/health") as loop:
+            time.sleep(0.5)
+            gunicorn.process.send_signal(signal.SIGHUP)
+            # The master checks the configuration (one boot), then forks workers that boot; the old
+            # ones leave once the new ones have loaded.
+            deadline = time.monotonic() + 6 * boot
+            while gunicorn.stderr().count("Worker exiting") < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.5)
+        assert gunicorn.stderr().count("Booting worker") == 4, gunicorn.output()
+        assert gunicorn.stderr().count("Worker exiting") == 2, gunicorn.output()
+        assert loop.failures() == []
+        # Under gunicorn's own reload, requests waited for the boot (5.5 s here).
+        assert max(taken for _, _, taken in loop.answers) < boot - 1
+        assert readiness(gunicorn) == (200, {"status": "up"})
+    finally:
+        gunicorn.stop()
+
+
+def test_a_rolling_restart_behind_nginx_loses_no_request(tmp_path, migrated_db_url):
+    first = server(tmp_path, "first", DATABASE_URL=migrated_db_url).start()
+    second = server(tmp_path, "second", DATABASE_URL=migrated_db_url).start()
+    proxy = Nginx(first.port, tmp_path / "nginx", more_upstream_ports=(second.port,)).start()
+    try:
+        with Loop(proxy.url + "/health", limit=3000) as loop:
+            time.sleep(0.5)
+            first.process.send_signal(signal.SIGTERM)
+            assert first.wait(timeout=DRAIN_SECONDS + 20) == 0, first.output()
+            restarted = Gunicorn(env=first.env, log_dir=tmp_path / "restarted", port=first.port).start()
+            time.sleep(1)
+        assert len(loop.answers) > 100
+        assert loop.failures() == [], proxy.error_log()
+        restarted.stop()
+    finally:
+        proxy.stop()
+        first.stop()
+        second.stop()
+
+
+@pytest.mark.parametrize("value", ["601", "-1", "soon"])
+def test_a_drain_out_of_range_refuses_start_up_naming_it(tmp_path, value):
+    stderr = server(tmp_path, HEALTH_DRAIN_SECONDS=value).refused()
+    assert "Configuration error" in stderr and "healthdash.E020 HEALTH_DRAIN_SECONDS" in stderr, stderr
