@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import subprocess
 from collections import Counter
 
 import pytest
@@ -150,3 +151,13 @@ def test_install_guide_commands_come_with_django_or_the_apps():
     commands = get_commands()
     for command in set(re.findall(r"manage\.py (\w+)", INSTALL)):
         assert commands.get(command, "").startswith(("django.", "observability", "healthdash")), command
+
+
+def test_no_file_keeps_a_merge_conflict_marker():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    marked = [name for name in tracked if (ROOT / name).is_file() and (ROOT / name).suffix in TEXT_SUFFIXES
+              and re.search(r"^(<{7} |>{7} |={7}$)", (ROOT / name).read_text(errors="replace"), flags=re.MULTILINE)]
+    assert marked == []
+
+
+TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".yml", ".yaml", ".html", ".js", ".css", ".conf", ".json", ".cfg"}
