@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.core.exceptions import ImproperlyConfigured
+from django.conf import settings
 
 from observability.parsing import Invalid, Problem, Reader, Running, Variable, shown
 
@@ -52,13 +52,21 @@ RUNNING = Running(SETTINGS_NAME, parse_redaction)
 
 
 def safe_query_keys() -> frozenset[str]:
-    """The query keys whose values logs and spans show; none before Django's settings are loaded."""
-    # Asked for every query written: the cached configuration first, since settings.configured
-    # costs ten times as much.
-    try:
-        return RUNNING.config().safe_query_keys
-    except ImproperlyConfigured:  # gunicorn's master, before the application is loaded
-        return frozenset()
+    """The query keys whose values logs and spans show; none before Django's settings are loaded.
+
+    Never loads the settings itself: gunicorn's master redacts its own lines too, and loading the
+    project there would read ``.env`` into the master's environment, which every later check of
+    the configuration (a reload's) would then inherit instead of reading the file again.
+    """
+    global _settings_loaded
+    if not _settings_loaded:  # settings.configured costs ten times the cached configuration: asked until true
+        if not settings.configured:
+            return frozenset()
+        _settings_loaded = True
+    return RUNNING.config().safe_query_keys
+
+
+_settings_loaded = False
 
 
 def redaction_problems() -> list[Problem]:
