@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "observability.tracing.middleware.TracingMiddleware",  # the server span
     "observability.middleware.RequestIDMiddleware",  # the request ID, on the span, the response and the logs
     "observability.metrics.middleware.MetricsMiddleware",  # duration, route, status; the span as exemplar
+    "observability.journal.recording.JournalMiddleware",  # failed and slow requests kept with their log lines
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy (django-csp, CONTENT_SECURITY_POLICY below) on the admin's pages.
     "chimera.admin_csp.AdminContentSecurityPolicy",

@@ -2,9 +2,9 @@
 
 IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 tracing (026:
 ``SERVER_TIMING``), 040-049 middleware, 050-069 metrics (069: ``/metrics`` not routed), 080-089
-client addresses and the limit on failed authentication. A configuration problem is an error
-(``observability.E0xx``) when it breaks a feature that is on, and a warning (``observability.W0xx``,
-same number) when it is off.
+client addresses and the limit on failed authentication, 090-099 the request journal. A
+configuration problem is an error (``observability.E0xx``) when it breaks a feature that is on,
+and a warning (``observability.W0xx``, same number) when it is off.
 """
 
 from __future__ import annotations
@@ -58,6 +58,13 @@ def check_metrics_processes(app_configs=None, **kwargs) -> list[checks.CheckMess
     return [checks.Warning(message, hint=discovery.UNSHARED_HINT, id=discovery.UNSHARED_ID)] if message else []
 
 
+def check_journal_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """REQUEST_JOURNAL_* and link template values that cannot be used."""
+    from observability.journal.configuration import journal_problems
+
+    return [problem.check_message() for problem in journal_problems()]
+
+
 def check_server_timing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """A SERVER_TIMING value that cannot be used."""
     from observability.timing import server_timing_problems
@@ -73,6 +80,7 @@ MISPLACED_BECAUSE = {
     pipeline.TRACING: "the server span misses what those do, and what they record carries no trace",
     pipeline.REQUEST_ID: "responses those return early carry no request ID, and their log lines no correlation",
     pipeline.METRICS: "requests those answer, and the time they take, are not counted",
+    pipeline.JOURNAL: "requests those answer are never recorded, and their log records are missed",
 }
 
 
@@ -97,7 +105,7 @@ def check_middleware_order(app_configs=None, **kwargs) -> list[checks.CheckMessa
     """The other observability middleware come first in MIDDLEWARE, in the pipeline's order."""
     middleware = pipeline.as_written(settings.MIDDLEWARE)
     messages = []
-    for path in (pipeline.CLIENT_ADDRESS, pipeline.TRACING, pipeline.METRICS):
+    for path in (pipeline.CLIENT_ADDRESS, pipeline.TRACING, pipeline.METRICS, pipeline.JOURNAL):
         before = misplaced_before(middleware, path) if path in middleware else []
         if before:
             messages.append(checks.Warning(
@@ -148,4 +156,4 @@ def misplaced_before(middleware: list[str], path: str) -> list[str]:
 # Every check above, registered under the "observability" tag by ObservabilityConfig.ready().
 CHECKS = (check_request_id_settings, check_middleware, check_middleware_order, check_middleware_listed,
           check_tracing_settings, check_server_timing_settings, check_metrics_settings, check_metrics_processes,
-          check_access_settings, check_metrics_routed, check_redaction_settings)
+          check_access_settings, check_metrics_routed, check_redaction_settings, check_journal_settings)
