@@ -11,7 +11,7 @@ from datetime import datetime
 from observability.journal.configuration import LOGS_PLACEHOLDER, TRACE_PLACEHOLDER, get_journal_config, link
 from observability.request_id import is_valid_request_id
 
-__all__ = ["LATEST", "as_json", "find", "latest", "status_range"]
+__all__ = ["LATEST", "as_json", "find", "is_trace_id", "latest", "status_range"]
 
 LATEST = 50
 TRACE_ID_LENGTH = 32
