@@ -10,7 +10,8 @@
    wrk: it stops at once, saying ``apt-get install wrk``, when wrk is missing);
 5. bench.metrics: the metrics' recording cost in-process, /metrics with 50 routes and 2 workers;
    bench.metrics_recycling: a scrape after 2000 ended workers, their files kept or merged;
-6. bench.redaction: a log record through the console's filters, a server span's attributes.
+6. bench.redaction: a log record through the console's filters, a server span's attributes;
+7. bench.journal: the request journal, a request it does not record against the journal off, and one it records.
 
 ``--quick`` runs each with fewer rounds (minutes instead of about half an hour: for checking
 that they run, not for figures); ``--instructions`` adds callgrind instruction counts of the
@@ -37,10 +38,12 @@ def commands(quick: bool, instructions: bool) -> list[list[str]]:
         [*python, "bench.metrics", *(["--rounds", "3", "--number", "200", "--scrapes", "10"] if quick else [])],
         [*python, "bench.metrics_recycling", *(["--workers", "200", "--scrapes", "5"] if quick else [])],
         [*python, "bench.redaction", *(["--rounds", "3", "--number", "500"] if quick else [])],
+        [*python, "bench.journal", *(["--rounds", "3", "--number", "200"] if quick else [])],
     ]
     if instructions:
         steps.insert(1, [*python, "bench.overhead", "--instructions", *(["--requests", "100"] if quick else [])])
         steps.append([*python, "bench.metrics", "--instructions", *(["--requests", "200"] if quick else [])])
+        steps.append([*python, "bench.journal", "--instructions", *(["--requests", "100"] if quick else [])])
     return steps
 
 

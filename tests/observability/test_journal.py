@@ -174,3 +174,14 @@ def test_a_full_queue_drops_and_counts_without_failing_the_request(client, monke
 def test_bad_values_are_errors_naming_the_variable(name, value):
     _, problems = parse_journal({name: value}, {})
     assert len(problems) == 1 and problems[0].is_error and name in problems[0].message
+
+
+def test_the_server_span_carries_the_authenticated_user_and_no_one_else(client, span_exporter):
+    user = get_user_model().objects.create_user("dora", password="pw-dora-123456")
+    client.raise_request_exception = False
+    client.get("/api/test/ok")
+    client.force_login(user)
+    client.get("/api/test/user-boom")
+    users = [span.attributes.get("enduser.id") for span in span_exporter.get_finished_spans()
+             if span.kind.name == "SERVER"]
+    assert users == [None, str(user.pk)]
