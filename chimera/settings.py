@@ -157,7 +157,8 @@ REST_FRAMEWORK = {
 }
 
 # --- The apps: each reads its own variables from the environment (REQUEST_ID_*, TRACING_*, OTEL_*,
-# METRICS_*, SERVER_TIMING, TRUSTED_PROXIES, API_KEY_FAILURE_RATE, HEALTH_*), holds the defaults and
+# METRICS_*, SERVER_TIMING, TRUSTED_PROXIES, API_KEY_FAILURE_RATE, REQUEST_JOURNAL_*, TRACE_URL_TEMPLATE,
+# LOGS_URL_TEMPLATE, HEALTH_*), holds the defaults and
 # validates them (errors name the variable); a key set in these dicts would win over the environment.
 
 OBSERVABILITY = {"API_KEYS": CHIMERA_API_KEYS}

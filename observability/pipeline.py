@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+__all__ = ["CLIENT_ADDRESS", "JOURNAL", "METRICS", "ORDER", "REQUEST_ID", "TRACING", "as_written", "lines", "position",
+           "splice", "unsplice"]
+
 CLIENT_ADDRESS = "observability.proxies.ClientAddressMiddleware"
 TRACING = "observability.tracing.middleware.TracingMiddleware"
 REQUEST_ID = "observability.middleware.RequestIDMiddleware"

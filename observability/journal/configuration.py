@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from observability.parsing import Invalid, Problem, Reader, Running, Variable, as_http_url, as_number, boolean, must
 
-__all__ = ["JournalConfig", "get_journal_config", "journal_problems", "link", "parse_journal"]
+__all__ = ["VARIABLES", "JournalConfig", "get_journal_config", "journal_problems", "link", "parse_journal"]
 
 SETTINGS_NAME = "OBSERVABILITY"
 TRACE_PLACEHOLDER, LOGS_PLACEHOLDER = "{trace_id}", "{request_id}"
