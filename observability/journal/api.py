@@ -54,11 +54,11 @@ class JournalListView(JournalView):
     def get(self, request) -> Response:
         params = request.query_params
         status = since = None
-        if params.get("status"):
-            status = queries.status_range(params["status"])
+        if "status" in params:  # given empty, it is still a status that cannot be read
+            status = queries.status_range(params["status"].strip())
             if status is None:
                 raise ValidationError({"status": "Give a status class such as 5xx, or a status such as 503."})
-        if params.get("since"):
+        if "since" in params:
             try:
                 since = parse_datetime(params["since"])
             except ValueError:
