@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from observability.journal.configuration import parse_journal
+from observability.journal.recording import MAX_LOGS, Capture, JournalHandler, capture_var
 from observability.journal.writer import writer
 from observability.models import JournalEntry
 from tests.observability.test_request_id import HOSTILE
@@ -185,3 +186,20 @@ def test_the_server_span_carries_the_authenticated_user_and_no_one_else(client, 
     users = [span.attributes.get("enduser.id") for span in span_exporter.get_finished_spans()
              if span.kind.name == "SERVER"]
     assert users == [None, str(user.pk)]
+
+
+def test_an_entry_keeps_at_most_50_log_lines(client, settings):
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "REQUEST_JOURNAL_SLOW_MS": "1"}
+    logging.getLogger("tests.views").setLevel(logging.INFO)
+    response = client.get("/stream")
+    b"".join(response.streaming_content)  # three lines while the body is sent, after the view returned
+    entry = recorded(response)
+    assert [line["message"] for line in entry.logs] == [f"streaming chunk {n}" for n in range(3)]
+    capture, handler = Capture(), JournalHandler()
+    token = capture_var.set(capture)
+    try:
+        for number in range(MAX_LOGS + 10):
+            handler.handle(logging.LogRecord("x", logging.INFO, "", 0, "line %d", (number,), None))
+    finally:
+        capture_var.reset(token)
+    assert len(capture.records) == MAX_LOGS == 50
