@@ -38,7 +38,7 @@ def user_id_of(request: object | None) -> str | None:
 
     Only the key, never a name or an e-mail: it goes into spans, log lines and the journal.
     """
-    from observability.compat.django import loaded_user
+    from observability.compat.django import loaded_user  # Django is not loaded by every user of this module
 
     user = loaded_user(request) if request is not None else None
     if user is None or not getattr(user, "is_authenticated", False):

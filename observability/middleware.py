@@ -96,9 +96,11 @@ class RequestIDMiddleware:
         response[self.header] = request.request_id
         if self.tag_spans:  # the view has run: DRF has authenticated the caller, if anyone did
             user = user_id_of(request)
-            span = request.__dict__.get(SERVER_SPAN_ATTRIBUTE)
-            if user is not None and span is not None and span.is_recording():
-                span.set_attribute(USER_ATTRIBUTE, user)
+            if user is not None:
+                # OpenTelemetry's own middleware, when it opens the span, leaves it current instead.
+                span = request.__dict__.get(SERVER_SPAN_ATTRIBUTE) or trace.get_current_span()
+                if span.is_recording():
+                    span.set_attribute(USER_ATTRIBUTE, user)
         if self.server_timing:
             timing = request.META[ENVIRON_KEY].server_timing()
             existing = response.get("Server-Timing")

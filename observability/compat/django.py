@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from django.utils.functional import LazyObject, empty
+
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
     from django.http import HttpResponseBase
@@ -72,8 +74,6 @@ def loaded_user(request: object) -> object | None:
     authenticated. Reading the lazy object would load the session in a log filter. If the names
     change, authenticated users of Django's middleware go without ``user`` (the pinning test fails).
     """
-    from django.utils.functional import LazyObject, empty
-
     user = getattr(request, "__dict__", {}).get("user")
     if isinstance(user, LazyObject):
         wrapped = user._wrapped

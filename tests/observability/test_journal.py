@@ -20,6 +20,13 @@ KEY = "journal-test-key-0123456789"
 SECRET = "s3cr3t-query-value"
 
 
+@pytest.fixture(autouse=True)
+def written():
+    """Every entry of the test written before its database is emptied (SQLite refuses both at once)."""
+    yield
+    assert writer.wait(5)
+
+
 @pytest.fixture
 def api(client, use_api_keys):
     use_api_keys(KEY)
@@ -159,12 +166,15 @@ def test_a_full_queue_drops_and_counts_without_failing_the_request(client, monke
 
     from observability.journal import writer as writer_module
 
-    monkeypatch.setattr(writer_module.writer, "queue", queue.Queue(1))
+    full = queue.Queue(1)
+    monkeypatch.setattr(writer_module.writer, "queue", full)
     monkeypatch.setattr(writer_module.writer, "_start", lambda: None)  # nothing drains it
     before = writer_module.writer.dropped
     client.raise_request_exception = False
     assert [client.get("/boom").status_code for _ in range(3)] == [500, 500, 500]
     assert writer_module.writer.dropped == before + 2
+    full.get_nowait()
+    full.task_done()
 
 
 @pytest.mark.parametrize(("name", "value"), [
