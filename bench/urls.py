@@ -27,6 +27,14 @@ class Ping(APIView):
         return Response({"ok": True})
 
 
+class Unavailable(Ping):
+    """A 503 after one log line: a request the journal records."""
+
+    def get(self, request, pk=0):
+        logger.warning("item %s unavailable", pk)
+        return Response({"ok": False}, status=503)
+
+
 class Queries(APIView):
     """Three queries, as a view reading a few rows would make."""
 
@@ -42,4 +50,4 @@ class Queries(APIView):
 
 
 urlpatterns = [path("bench", Ping.as_view()), path("bench/items/<int:pk>/", Ping.as_view()),
-               path("bench/queries/", Queries.as_view())]
+               path("bench/queries/", Queries.as_view()), path("bench/unavailable/<int:pk>/", Unavailable.as_view())]

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "observability.tracing.middleware.TracingMiddleware",  # the server span
     "observability.middleware.RequestIDMiddleware",  # the request ID, on the span, the response and the logs
     "observability.metrics.middleware.MetricsMiddleware",  # duration, route, status; the span as exemplar
+    "observability.journal.recording.JournalMiddleware",  # failed and slow requests kept with their log lines
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy (django-csp, CONTENT_SECURITY_POLICY below) on the admin's pages.
     "chimera.admin_csp.AdminContentSecurityPolicy",
@@ -156,7 +157,8 @@ REST_FRAMEWORK = {
 }
 
 # --- The apps: each reads its own variables from the environment (REQUEST_ID_*, TRACING_*, OTEL_*,
-# METRICS_*, SERVER_TIMING, TRUSTED_PROXIES, API_KEY_FAILURE_RATE, HEALTH_*), holds the defaults and
+# METRICS_*, SERVER_TIMING, TRUSTED_PROXIES, API_KEY_FAILURE_RATE, REQUEST_JOURNAL_*, TRACE_URL_TEMPLATE,
+# LOGS_URL_TEMPLATE, HEALTH_*), holds the defaults and
 # validates them (errors name the variable); a key set in these dicts would win over the environment.
 
 OBSERVABILITY = {"API_KEYS": CHIMERA_API_KEYS}

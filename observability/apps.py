@@ -41,6 +41,7 @@ class ObservabilityConfig(AppConfig):
         from observability.alerting.slos import slo_problems
         from observability.api_keys import api_key_problems
         from observability.auth_failures import failure_rate_problems
+        from observability.journal.configuration import journal_problems
         from observability.metrics.configuration import metrics_problems
         from observability.proxies import trusted_proxy_problems
         from observability.query_keys import redaction_problems
@@ -50,7 +51,7 @@ class ObservabilityConfig(AppConfig):
 
         return (request_id_problems() + api_key_problems() + tracing_problems() + server_timing_problems()
                 + metrics_problems() + trusted_proxy_problems() + failure_rate_problems() + redaction_problems()
-                + slo_problems())
+                + slo_problems() + journal_problems())
 
 
 def register_secrets() -> None:

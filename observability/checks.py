@@ -4,10 +4,11 @@ IDs are stable and never reused: 001-009 request IDs and API keys, 010-039 traci
 ``SERVER_TIMING``; 027-030: a package of a missing extra, ``observability.extras``), 040-049
 middleware, 050-069 metrics (059: the grpc extra missing; 060: workers sharing no folder; 061:
 anonymous metrics under ``--deploy``; 069: ``/metrics`` not routed), 070-079 redaction, 080-089
-client addresses and the limit on failed authentication, 100-109 SLOs. A configuration problem is
-an error (``observability.E0xx``) when it breaks a feature that is on, and a warning
-(``observability.W0xx``, same number) when it is off. ``DEPLOY_CHECKS`` run under ``check --deploy``
-only: valid settings that suit development, not a service facing the internet.
+client addresses and the limit on failed authentication, 090-099 the request journal, 100-109
+SLOs. A configuration problem is an error (``observability.E0xx``) when it breaks a feature that
+is on, and a warning (``observability.W0xx``, same number) when it is off. ``DEPLOY_CHECKS`` run
+under ``check --deploy`` only: valid settings that suit development, not a service facing the
+internet.
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ def check_slo_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return [problem.check_message() for problem in slo_problems()]
 
 
+def check_journal_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """REQUEST_JOURNAL_* and link template values that cannot be used."""
+    from observability.journal.configuration import journal_problems
+
+    return [problem.check_message() for problem in journal_problems()]
+
+
 def check_server_timing_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """A SERVER_TIMING value that cannot be used."""
     from observability.timing import server_timing_problems
@@ -83,6 +91,7 @@ MISPLACED_BECAUSE = {
     pipeline.TRACING: "the server span misses what those do, and what they record carries no trace",
     pipeline.REQUEST_ID: "responses those return early carry no request ID, and their log lines no correlation",
     pipeline.METRICS: "requests those answer, and the time they take, are not counted",
+    pipeline.JOURNAL: "requests those answer are never recorded, and their log records are missed",
 }
 
 
@@ -107,7 +116,7 @@ def check_middleware_order(app_configs=None, **kwargs) -> list[checks.CheckMessa
     """The other observability middleware come first in MIDDLEWARE, in the pipeline's order."""
     middleware = pipeline.as_written(settings.MIDDLEWARE)
     messages = []
-    for path in (pipeline.CLIENT_ADDRESS, pipeline.TRACING, pipeline.METRICS):
+    for path in (pipeline.CLIENT_ADDRESS, pipeline.TRACING, pipeline.METRICS, pipeline.JOURNAL):
         before = misplaced_before(middleware, path) if path in middleware else []
         if before:
             messages.append(checks.Warning(
@@ -180,6 +189,7 @@ def check_deploy_exposure(app_configs=None, **kwargs) -> list[checks.CheckMessag
 # Every check above, registered under the "observability" tag by ObservabilityConfig.ready().
 CHECKS = (check_request_id_settings, check_middleware, check_middleware_order, check_middleware_listed,
           check_tracing_settings, check_server_timing_settings, check_metrics_settings, check_metrics_processes,
-          check_access_settings, check_metrics_routed, check_redaction_settings, check_slo_settings)
+          check_access_settings, check_metrics_routed, check_redaction_settings, check_slo_settings,
+          check_journal_settings)
 # Registered with deploy=True: only ``check --deploy`` runs them.
 DEPLOY_CHECKS = (check_deploy_exposure,)

@@ -6,7 +6,7 @@ environment variables themselves; the dict wins. Each feature declares its varia
 (``observability.parsing.Variable``) beside its configuration class: request IDs in
 ``observability.request_id``, API keys in ``observability.api_keys``, tracing in
 ``observability.tracing.configuration``, metrics in ``observability.metrics.configuration``,
-the rest in the module of the feature. ``VARIABLES``
+the request journal in ``observability.journal.configuration``, the rest in the module of the feature. ``VARIABLES``
 lists them all; ``checks.py`` reports their problems and ``startup.py`` refuses start-up on errors.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 from observability.alerting.slos import SLOS
 from observability.api_keys import API_KEYS, api_key_digests, key_digest
 from observability.auth_failures import FAILURE_RATE
+from observability.journal.configuration import VARIABLES as JOURNAL_VARIABLES
 from observability.metrics.configuration import VARIABLES as METRICS_VARIABLES
 from observability.metrics.configuration import MetricsConfig, get_metrics_config
 from observability.proxies import TRUSTED_PROXIES
@@ -39,4 +40,4 @@ __all__ = [
 
 # Every variable of the app's features declared with the mechanism, for documentation and tests.
 VARIABLES = (*REQUEST_ID_VARIABLES, API_KEYS, *TRACING_VARIABLES, *METRICS_VARIABLES, SERVER_TIMING, TRUSTED_PROXIES,
-             FAILURE_RATE, SAFE_QUERY_KEYS, SLOS)
+             FAILURE_RATE, SAFE_QUERY_KEYS, SLOS, *JOURNAL_VARIABLES)

@@ -15,11 +15,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
-__all__ = ["ContextThreadPoolExecutor", "get_request_id", "in_current_context", "request_id_context"]
+__all__ = ["ContextThreadPoolExecutor", "get_request_id", "in_current_context", "request_id_context", "user_id_of"]
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 # The background task being run, (task ID, task name), or None: set by observability.tasks.
 task_var: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("task", default=None)
+# The request being handled (set by RequestIDMiddleware): its user is known only once authentication ran.
+request_var: contextvars.ContextVar[object | None] = contextvars.ContextVar("request", default=None)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -28,6 +30,21 @@ R = TypeVar("R")
 def get_request_id() -> str | None:
     """The ID of the request (or unit of work) being handled, or None outside one."""
     return request_id_var.get()
+
+
+def user_id_of(request: object | None) -> str | None:
+    """The primary key of `request`'s authenticated Django user, as a string; None for anonymous callers,
+    API keys (they have no key in the database) and while authentication has not run yet.
+
+    Only the key, never a name or an e-mail: it goes into spans, log lines and the journal.
+    """
+    from observability.compat.django import loaded_user  # Django is not loaded by every user of this module
+
+    user = loaded_user(request) if request is not None else None
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    key = getattr(user, "pk", None)
+    return None if key is None else str(key)
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Logging filters for the handlers that write log lines.
 
-- ``RequestContextFilter``: request_id, trace_id and span_id on every record; task_id and task_name
-  in background tasks.
+- ``RequestContextFilter``: request_id, trace_id and span_id on every record; user once the request's
+  caller is authenticated; task_id and task_name in background tasks.
 - ``RedactionFilter``: the configured secrets, URL credentials and query values masked in every
   record (message, traceback, extra fields, objects such as the request as they are written),
   whichever library wrote it.
@@ -17,7 +17,7 @@ import logging
 
 from opentelemetry import trace
 
-from observability.context import request_id_var, task_var
+from observability.context import request_id_var, request_var, task_var, user_id_of
 from observability.redaction import redact
 
 __all__ = ["RedactionFilter", "RequestContextFilter", "SecurityEventFilter"]
@@ -25,7 +25,7 @@ __all__ = ["RedactionFilter", "RequestContextFilter", "SecurityEventFilter"]
 MISSING = "-"
 # Attributes every LogRecord has; anything else was added with extra= (and JSON lines show it).
 RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
-    "message", "asctime", "taskName", "request_id", "trace_id", "span_id"}
+    "message", "asctime", "taskName", "request_id", "trace_id", "span_id", "user"}
 # How many attributes a record has before any filter adds some: more means extra= fields (put
 # RedactionFilter before RequestContextFilter, so that ordinary records skip the search).
 PLAIN_RECORD_SIZE = len(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
@@ -37,8 +37,9 @@ _formatter = logging.Formatter()
 class RequestContextFilter(logging.Filter):
     """Add the current request ID and span to each record (``-`` outside a request or span).
 
-    Values already on a record (set with ``extra=``) are kept. Records of a background task also
-    get ``task_id`` and ``task_name``, which JSON formatters show as extra fields.
+    Values already on a record (set with ``extra=``) are kept. Records of an authenticated request
+    get ``user`` (the user's primary key), records of a background task ``task_id`` and ``task_name``,
+    which JSON formatters show as extra fields; anonymous requests get no ``user`` at all.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -54,6 +55,11 @@ class RequestContextFilter(logging.Filter):
                 fields["span_id"] = format(context.span_id, "016x")
             else:
                 fields["trace_id"] = fields["span_id"] = MISSING
+        request = request_var.get()
+        if request is not None and "user" not in fields:
+            user = user_id_of(request)
+            if user is not None:
+                fields["user"] = user
         task = task_var.get()
         if task is not None and "task_id" not in fields:
             fields["task_id"], fields["task_name"] = task

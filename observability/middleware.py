@@ -15,7 +15,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from opentelemetry import trace
 
 from observability.compat.django import close_with
-from observability.context import request_id_var
+from observability.context import request_id_var, request_var, user_id_of
 from observability.request_id import get_request_id_config, is_valid_request_id
 from observability.timing import ENVIRON_KEY, RequestTimings, server_timing_enabled, timings_var
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 SPAN_ATTRIBUTE = "request.id"
+USER_ATTRIBUTE = "enduser.id"  # OpenTelemetry's Django instrumentation never sees DRF's authentication
 SERVER_SPAN_ATTRIBUTE = "observability_server_span"  # set by observability.tracing.middleware
 
 
@@ -71,7 +72,7 @@ class RequestIDMiddleware:
             raise
         return self._finish(request, response, token)
 
-    def _begin(self, request: HttpRequest) -> tuple[Token, Token]:
+    def _begin(self, request: HttpRequest) -> tuple[Token, Token, Token]:
         incoming = request.META.get(self.meta_key) if self.meta_key else None
         if incoming is None:
             request_id = self.generate()
@@ -88,10 +89,18 @@ class RequestIDMiddleware:
             if span.is_recording():
                 span.set_attribute(SPAN_ATTRIBUTE, request_id)
         timings = request.META[ENVIRON_KEY] = RequestTimings()
-        return request_id_var.set(request_id), timings_var.set(timings)
+        return request_id_var.set(request_id), timings_var.set(timings), request_var.set(request)
 
-    def _finish(self, request: HttpRequest, response: HttpResponseBase, token: tuple[Token, Token]) -> HttpResponseBase:
+    def _finish(self, request: HttpRequest, response: HttpResponseBase, token: tuple[Token, Token, Token],
+                ) -> HttpResponseBase:
         response[self.header] = request.request_id
+        if self.tag_spans:  # the view has run: DRF has authenticated the caller, if anyone did
+            user = user_id_of(request)
+            if user is not None:
+                # OpenTelemetry's own middleware, when it opens the span, leaves it current instead.
+                span = request.__dict__.get(SERVER_SPAN_ATTRIBUTE) or trace.get_current_span()
+                if span.is_recording():
+                    span.set_attribute(USER_ATTRIBUTE, user)
         if self.server_timing:
             timing = request.META[ENVIRON_KEY].server_timing()
             existing = response.get("Server-Timing")
@@ -102,11 +111,12 @@ class RequestIDMiddleware:
         return response
 
 
-def _reset(tokens: tuple[Token, Token]) -> None:
+def _reset(tokens: tuple[Token, Token, Token]) -> None:
     # A plain try (free in 3.11) rather than contextlib.suppress, which costs on every request.
     try:
         request_id_var.reset(tokens[0])
         timings_var.reset(tokens[1])
+        request_var.reset(tokens[2])
     except ValueError:
         # ASGI closes responses in a worker thread, in a copy of the request's context:
         # the request's own context ends with its task anyway.

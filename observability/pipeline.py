@@ -6,7 +6,8 @@ instrumentor inserts at the start, may precede them), in the order of ``ORDER``:
 1. ``ClientAddressMiddleware``: the client's address behind ``TRUSTED_PROXIES``, before anything records it;
 2. ``TracingMiddleware``: the server span, whose ``net.peer.ip`` is then the client's;
 3. ``RequestIDMiddleware``: the request ID, tagged on that span;
-4. ``MetricsMiddleware``: the request's duration, recorded while the span is current (its exemplar).
+4. ``MetricsMiddleware``: the request's duration, recorded while the span is current (its exemplar);
+5. ``JournalMiddleware``: the request's log records, kept for failed and slow requests (``observability.journal``).
 
 Each removes itself (``MiddlewareNotUsed``) while its feature is off, so listing all of them
 costs nothing. A project of the first published lines lists ``RequestIDMiddleware`` alone:
@@ -18,11 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+__all__ = ["CLIENT_ADDRESS", "JOURNAL", "METRICS", "ORDER", "REQUEST_ID", "TRACING", "as_written", "lines", "position",
+           "splice", "unsplice"]
+
 CLIENT_ADDRESS = "observability.proxies.ClientAddressMiddleware"
 TRACING = "observability.tracing.middleware.TracingMiddleware"
 REQUEST_ID = "observability.middleware.RequestIDMiddleware"
 METRICS = "observability.metrics.middleware.MetricsMiddleware"
-ORDER = (CLIENT_ADDRESS, TRACING, REQUEST_ID, METRICS)
+JOURNAL = "observability.journal.recording.JournalMiddleware"
+ORDER = (CLIENT_ADDRESS, TRACING, REQUEST_ID, METRICS, JOURNAL)
 
 # MIDDLEWARE after a splice -> MIDDLEWARE as the project wrote it. Keyed by the whole list, so a
 # test's override_settings(MIDDLEWARE=...) is judged as it is written.

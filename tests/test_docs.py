@@ -123,7 +123,7 @@ MIDDLEWARE = [
 '''
 PUBLIC_URLS = '''urlpatterns = [
     path("", include("healthdash.urls")),  # /health, /health/ready, the dashboard's JSON
-    path("", include("observability.urls")),  # /metrics
+    path("", include("observability.urls")),  # /metrics, /api/v1/requests (the journal)
 '''
 
 

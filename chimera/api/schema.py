@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 
@@ -122,6 +123,69 @@ class DashboardSchema(OpenApiViewExtension):
                 (503, "application/json"): OpenApiResponse(DASHBOARD, description="A critical service is down."),
                 (503, "application/health+json"): OpenApiResponse(HEALTH_JSON),
             },
+        ))
+        class Fixed(self.target_class):
+            pass
+
+        return Fixed
+
+
+NULLABLE_STRING = {"type": "string", "nullable": True}
+JOURNAL_ENTRY = {
+    "type": "object",
+    "description": "A failed (5xx) or slow request, as the request journal recorded it; nothing secret.",
+    "properties": {
+        "request_id": {"type": "string"}, "trace_id": NULLABLE_STRING, "method": {"type": "string"},
+        "route": {"type": "string"}, "path": {"type": "string"}, "status": {"type": "integer"},
+        "duration_ms": {"type": "number"}, "started_at": {"type": "string", "format": "date-time"},
+        "instance": {"type": "string"}, "user": NULLABLE_STRING, "exception": NULLABLE_STRING,
+        "logs": {"type": "array", "items": {"type": "object", "properties": {
+            "level": {"type": "string"}, "logger": {"type": "string"}, "message": {"type": "string"},
+            "time": {"type": "string", "format": "date-time"}}}},
+        "links": {"type": "object", "properties": {"trace": NULLABLE_STRING, "logs": NULLABLE_STRING}},
+    },
+    "required": ["request_id", "status", "started_at", "logs", "links"],
+}
+JOURNAL_ERRORS = {
+    (401, "application/json"): _error("No credentials, or a wrong X-API-Key."),
+    (403, "application/json"): _error("A user who is not staff."),
+}
+
+
+class JournalEntrySchema(OpenApiViewExtension):
+    """observability's journal entry view: one failed or slow request by its request ID."""
+
+    target_class = "observability.journal.api.JournalEntryView"
+
+    def view_replacement(self):
+        @extend_schema_view(get=extend_schema(
+            operation_id="request_journal_entry", tags=["requests"], auth=[{API_KEY_SCHEME: []}, {"cookieAuth": []}],
+            responses={(200, "application/json"): OpenApiResponse(JOURNAL_ENTRY), **JOURNAL_ERRORS,
+                       (404, "application/json"): _error("No such request recorded, or no request ID at all.")},
+        ))
+        class Fixed(self.target_class):
+            pass
+
+        return Fixed
+
+
+class JournalListSchema(OpenApiViewExtension):
+    """observability's journal list view: the latest failed and slow requests, filtered."""
+
+    target_class = "observability.journal.api.JournalListView"
+
+    def view_replacement(self):
+        @extend_schema_view(get=extend_schema(
+            operation_id="request_journal", tags=["requests"], auth=[{API_KEY_SCHEME: []}, {"cookieAuth": []}],
+            parameters=[OpenApiParameter("trace_id", str, description="32 hexadecimal digits"),
+                        OpenApiParameter("status", str, description="a status class such as 5xx, or a status",
+                                         pattern=r"^([1-5]xx|[1-5][0-9][0-9])$"),
+                        OpenApiParameter("route", str, description="a route pattern, as the metrics show it"),
+                        OpenApiParameter("since", OpenApiTypes.DATETIME, description="ISO 8601 with its offset")],
+            responses={(200, "application/json"): OpenApiResponse({
+                "type": "object", "properties": {"results": {"type": "array", "items": JOURNAL_ENTRY}},
+                "required": ["results"]}), **JOURNAL_ERRORS,
+                (400, "application/json"): _error("A status or since that cannot be read.")},
         ))
         class Fixed(self.target_class):
             pass

@@ -5,7 +5,8 @@ A project using the default admin site puts ``healthdash.admin_site.HealthAdminC
 default site); a project with an AdminSite of its own mixes in `HealthAdminSiteMixin`.
 
 The page itself: ``view.py`` (the view), ``content.py`` (what it shows, from the dashboard
-JSON), ``sparkline.py`` (the latency charts). Only the site classes load with the app registry.
+JSON), ``sparkline.py`` (the latency charts); ``requests.py`` is the search of failed and slow
+requests under it (``health/requests/``). Only the site classes load with the app registry.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 PAGE_NAME = "health"
+REQUESTS_PAGE_NAME = "health-requests"
 APP_LABEL = "healthdash"
 
 
@@ -30,7 +32,8 @@ class HealthAdminSiteMixin:
     health_page_title = "Service health"
 
     def get_urls(self):
-        """The site's URLs, with ``health/`` and its maintenance switch first."""
+        """The site's URLs, with ``health/``, its maintenance switch and its request search first."""
+        from healthdash.admin_site.requests import ENTRY_PAGE_NAME, RequestEntryView, RequestSearchView
         from healthdash.admin_site.view import MAINTENANCE_OFF, HealthPageView, MaintenanceOffView
 
         view = HealthPageView.as_view(site=self, title=self.health_page_title)
@@ -38,6 +41,9 @@ class HealthAdminSiteMixin:
             path("health/", self.staff_view(view), name=PAGE_NAME),
             path("health/maintenance/off/", self.staff_view(MaintenanceOffView.as_view(site=self)),
                  name=MAINTENANCE_OFF),
+            path("health/requests/", self.staff_view(RequestSearchView.as_view(site=self)), name=REQUESTS_PAGE_NAME),
+            path("health/requests/<path:request_id>/", self.staff_view(RequestEntryView.as_view(site=self)),
+                 name=ENTRY_PAGE_NAME),
             *super().get_urls(),
         ]
 

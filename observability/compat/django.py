@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from django.utils.functional import LazyObject, empty
+
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
     from django.http import HttpResponseBase
 
-__all__ = ["close_with", "disconnect_redis_pools", "wrap_cache_methods"]
+__all__ = ["close_with", "disconnect_redis_pools", "loaded_user", "wrap_cache_methods"]
 
 # The public methods of Django's cache API; the async ones and the composite ones call these.
 CACHE_METHODS = ("add", "get", "set", "touch", "delete", "clear", "get_many", "set_many", "delete_many",
@@ -62,3 +64,18 @@ def wrap_cache_methods(backend: type[BaseCache], wrap: Callable[[Callable], Call
             wrapped = wrap(method)
             setattr(wrapped, WRAPPED_FLAG, True)
             setattr(backend, name, wrapped)
+
+
+def loaded_user(request: object) -> object | None:
+    """The user on `request` once authentication has run, without running it; None before.
+
+    Django 1.x to 5.2: ``AuthenticationMiddleware`` sets ``request.user`` to a ``SimpleLazyObject``
+    whose ``_wrapped`` is ``empty`` until it is read; DRF replaces it with the user it
+    authenticated. Reading the lazy object would load the session in a log filter. If the names
+    change, authenticated users of Django's middleware go without ``user`` (the pinning test fails).
+    """
+    user = getattr(request, "__dict__", {}).get("user")
+    if isinstance(user, LazyObject):
+        wrapped = user._wrapped
+        return None if wrapped is empty else wrapped
+    return user

@@ -14,12 +14,12 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import uuid
 import weakref
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from observability.exporting import build_resource
+from observability.instance import instance_id
 from observability.metrics.recording import Instrument, Record
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ def build_provider(config: MetricsConfig) -> MeterProvider:
     from opentelemetry.sdk.metrics import MeterProvider, TraceBasedExemplarFilter
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
-    resource = build_resource(config.export).merge(_instance(str(uuid.uuid4()), os.getpid()))
+    resource = build_resource(config.export).merge(_instance(instance_id(), os.getpid()))
     reader = PeriodicExportingMetricReader(build_exporter(config),
                                            export_interval_millis=config.export_interval * 1000,
                                            export_timeout_millis=config.export.export_timeout * 1000)

@@ -16,12 +16,13 @@ from tests.support.processes import ROOT, project_env
 MIDDLEWARE = "observability.middleware.RequestIDMiddleware"
 OTEL_MIDDLEWARE = "opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware"
 SECURITY = "django.middleware.security.SecurityMiddleware"
-# What every middleware hint shows: the four lines, in order, as a project pastes them.
+# What every middleware hint shows: the five lines, in order, as a project pastes them.
 PIPELINE_LINES = """
     "observability.proxies.ClientAddressMiddleware",
     "observability.tracing.middleware.TracingMiddleware",
     "observability.middleware.RequestIDMiddleware",
-    "observability.metrics.middleware.MetricsMiddleware","""
+    "observability.metrics.middleware.MetricsMiddleware",
+    "observability.journal.recording.JournalMiddleware","""
 
 
 def ids(messages) -> list[str]:
@@ -36,7 +37,7 @@ def test_project_configuration_is_clean():
 
 
 def test_the_project_lists_the_pipeline_first_in_its_order(settings):
-    assert settings.MIDDLEWARE[:4] == list(pipeline.ORDER)
+    assert settings.MIDDLEWARE[:len(pipeline.ORDER)] == list(pipeline.ORDER)
 
 
 def middleware_messages() -> list:

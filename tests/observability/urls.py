@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.urls import path
 from rest_framework import serializers
-from rest_framework.authentication import BasicAuthentication
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -43,6 +44,13 @@ def redirect(request):
 
 def boom(request):
     raise RuntimeError("the view failed")
+
+
+def slow(request):
+    """Logs a line, then takes ?sleep= seconds: a request the journal finds slow."""
+    logger.info("slow view ran with %s", request.GET.urlencode())
+    time.sleep(float(request.GET.get("sleep", "0.3")))
+    return HttpResponse("ok")
 
 
 def missing(request):
@@ -130,6 +138,17 @@ class ApiBoom(ApiOk):
         raise RuntimeError("the API view failed")
 
 
+class ApiUserBoom(APIView):
+    """Fails after DRF authenticated the session's user."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        logger.warning("failing for an authenticated user")
+        raise RuntimeError("the user's view failed")
+
+
 class ApiNotFound(ApiOk):
     def get(self, request):
         raise NotFound("No such widget.")
@@ -141,6 +160,7 @@ urlpatterns = [
     path("redirect", redirect),
     path("boom", boom),
     path("missing", missing),
+    path("slow", slow),
     path("stream", stream),
     path("cors", cors),
     path("concurrent", concurrent),
@@ -152,6 +172,7 @@ urlpatterns = [
     path("api/test/throttled", ApiThrottled.as_view()),
     path("api/test/boom", ApiBoom.as_view()),
     path("api/test/missing", ApiNotFound.as_view()),
+    path("api/test/user-boom", ApiUserBoom.as_view()),
     path("api/test/django-404", missing),
     path("api/test/django-500", boom),
     *project_urlpatterns,

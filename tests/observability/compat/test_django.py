@@ -100,3 +100,17 @@ def test_async_and_composite_methods_go_through_the_wrapped_sync_ones(backend):
     calls.clear()
     cache.get_many(["a", "b"])
     assert calls == ["get_many", "get", "get"], "BaseCache.get_many no longer calls get"
+
+
+def test_the_user_is_read_only_once_authentication_ran(rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils.functional import SimpleLazyObject
+
+    from observability.compat.django import loaded_user
+
+    request, reads = rf.get("/"), []
+    request.user = SimpleLazyObject(lambda: reads.append(1) or AnonymousUser())
+    assert loaded_user(request) is None and reads == [], "SimpleLazyObject._wrapped / empty changed"
+    assert request.user.is_authenticated is False  # what a view or DRF does
+    assert isinstance(loaded_user(request), AnonymousUser) and reads == [1]
+    assert loaded_user(rf.get("/")) is None

@@ -1,0 +1,125 @@
+"""The request journal under real gunicorn with 2 workers, on SQLite and on PostgreSQL.
+
+Sync workers serve one request at a time, so a worker held by a slow request leaves the next
+ones to the other: an entry one worker recorded is then looked up through the other.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from tests.support.processes import Gunicorn, http_get, project_env, run_manage
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+KEY = "journal-e2e-key-5b0c6e1d9f"
+SECRET = "e2e-secret-query-value"
+
+
+def postgres_database(postgres_url: str) -> str:
+    """`postgres_url`, its database created when missing, migrated."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(postgres_url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    result = run_manage("migrate", "--noinput", env=project_env(DATABASE_URL=postgres_url), timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("DELETE FROM observability_journalentry")
+    return postgres_url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request, tmp_path_factory, migrated_db_url):
+    db_url = migrated_db_url if request.param == "sqlite" else \
+        postgres_database(request.getfixturevalue("postgres_url"))
+    env = project_env(DJANGO_SETTINGS_MODULE="tests.e2e.settings", DATABASE_URL=db_url, WEB_CONCURRENCY="2",
+                      GUNICORN_THREADS="1", CHIMERA_API_KEYS=KEY, REQUEST_JOURNAL_SLOW_MS="300",
+                      TRACE_URL_TEMPLATE="http://jaeger:16686/trace/{trace_id}")
+    # One thread a worker, or gunicorn runs gthread workers, which accept while busy.
+    gunicorn = Gunicorn(env=env, log_dir=tmp_path_factory.mktemp(f"journal-{request.param}"),
+                        args=["--worker-class", "sync"]).start()
+    yield gunicorn
+    gunicorn.stop()
+
+
+def get(server: Gunicorn, path: str, **headers: str) -> tuple[int, dict, bytes]:
+    return http_get(server.url + path, headers=headers, timeout=10)
+
+
+def entry(server: Gunicorn, request_id: str, within: float = 2.0) -> dict | None:
+    """The entry of `request_id` as the API answers it, waited for up to `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        status, _, body = get(server, f"/api/v1/requests/{request_id}", **{"X-API-Key": KEY})
+        if status == 200:
+            return json.loads(body)
+        assert status == 404, body
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+
+
+def request_id_of(headers: dict) -> str:
+    return {name.lower(): value for name, value in headers.items()}["x-request-id"]
+
+
+def test_failed_and_slow_requests_are_found_by_id_and_trace_within_2_seconds(server):
+    status, headers, _ = get(server, f"/boom?api_key={SECRET}", **{"X-Request-ID": "e2e-boom-1"})
+    assert status == 500
+    failed = entry(server, "e2e-boom-1")
+    assert failed is not None and failed["status"] == 500 and failed["exception"] == "RuntimeError"
+    assert any(line["logger"] == "django.request" for line in failed["logs"])
+    assert SECRET not in json.dumps(failed) and failed["path"] == "/boom?api_key=***"
+    status, headers, _ = get(server, "/slow?sleep=0.4")
+    slow = entry(server, request_id_of(headers))
+    assert slow is not None and slow["status"] == 200 and slow["duration_ms"] >= 400
+    assert [line["message"] for line in slow["logs"]] == ["slow view ran with sleep=0.4"]
+    if failed["trace_id"]:  # traced only when the environment turns tracing on
+        _, _, body = get(server, f"/api/v1/requests?trace_id={failed['trace_id']}", **{"X-API-Key": KEY})
+        assert [e["request_id"] for e in json.loads(body)["results"]] == ["e2e-boom-1"]
+    _, headers, _ = get(server, "/ok")
+    assert entry(server, request_id_of(headers), within=1.0) is None
+
+
+def test_an_entry_one_worker_recorded_is_found_through_the_other(server):
+    def slow(request_id: str, seconds: float) -> threading.Thread:
+        thread = threading.Thread(target=get, args=(server, f"/slow?sleep={seconds}"),
+                                  kwargs={"X-Request-ID": request_id})
+        thread.start()
+        time.sleep(0.3)  # the slow request has its worker
+        return thread
+
+    holder = slow("e2e-hold-1", 1.5)
+    get(server, "/boom", **{"X-Request-ID": "e2e-other-1"})  # the other worker fails it
+    holder.join()
+    first, second = entry(server, "e2e-hold-1"), entry(server, "e2e-other-1")
+    assert first["instance"] != second["instance"], server.output()
+    # Whichever worker is held now, the other answers both look-ups: one of them is the other's entry.
+    holder = slow("e2e-hold-2", 1.5)
+    found = [get(server, f"/api/v1/requests/{rid}", **{"X-API-Key": KEY})[0] for rid in ("e2e-hold-1", "e2e-other-1")]
+    holder.join()
+    assert found == [200, 200]
+    assert entry(server, "e2e-hold-2")["instance"] in {first["instance"], second["instance"]}
+
+
+def test_hostile_ids_and_anonymous_callers_never_see_an_entry(server):
+    from tests.observability.test_request_id import HOSTILE
+
+    for value in HOSTILE[1:]:
+        status, _, body = get(server, "/api/v1/requests/" + urllib.parse.quote(value, safe=""), **{"X-API-Key": KEY})
+        if status == 414:  # over gunicorn's request-line limit: refused before Django sees it
+            assert len(value) > 4000
+            continue
+        assert status == 404 and json.loads(body)["error"]["code"] == "not_found"
+        assert value not in body.decode()
+    assert get(server, "/api/v1/requests/e2e-boom-1")[0] == 401
+    assert get(server, "/api/v1/requests")[0] == 401
