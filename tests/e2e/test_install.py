@@ -18,6 +18,7 @@ import json
 import re
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -86,16 +87,23 @@ def wheel(source, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def venvs(wheel, tmp_path_factory):
-    """The virtualenv of the wheel with one extra ("" for the core alone), made on first use."""
-    made: dict[str, Virtualenv] = {}
+    """The virtualenv of the wheel with one extra ("" for the core alone).
 
-    def venv_with(extra: str) -> Virtualenv:
-        if extra not in made:
-            env = Virtualenv.create(tmp_path_factory.mktemp(f"install-{extra or 'core'}") / "venv")
-            env.pip_install(f"{wheel}[{extra}]" if extra else str(wheel))
-            made[extra] = env
-        return made[extra]
-    return venv_with
+    The module uses every one of them, so all are made as soon as the first is asked for, two at a
+    time: an install waits on the disk and the package index about as much as on a core.
+    """
+    folders = {extra: tmp_path_factory.mktemp(f"install-{extra or 'core'}") / "venv"
+               for extra in ("", *sorted(EXTRA_PACKAGES))}
+
+    def make(extra: str) -> Virtualenv:
+        env = Virtualenv.create(folders[extra])
+        env.pip_install(f"{wheel}[{extra}]" if extra else str(wheel))
+        return env
+
+    with ThreadPoolExecutor(2) as pool:
+        # The core and the server's first: the module's first tests wait for them.
+        made = {extra: pool.submit(make, extra) for extra in dict.fromkeys(("", "gunicorn", *sorted(EXTRA_PACKAGES)))}
+        yield lambda extra: made[extra].result()
 
 
 @pytest.fixture(scope="module")
