@@ -61,7 +61,9 @@ def server(tmp_path, name: str = "gunicorn", **variables: str) -> Gunicorn:
 
 
 def readiness(gunicorn: Gunicorn) -> tuple[int, dict]:
-    status, _, body = http_get(gunicorn.url + "/health/ready", timeout=5)
+    # A new worker's first readiness runs the checks (HEALTH_DEADLINE, 3 s) after reading the
+    # maintenance switch (at most 1 s): room for both on a busy machine.
+    status, _, body = http_get(gunicorn.url + "/health/ready", timeout=15)
     return status, json.loads(body)
 
 
