@@ -58,9 +58,11 @@ def missing(request):
 
 
 def stream(request):
+    """Logs a line per chunk and takes a few milliseconds over each, so a 1 ms threshold always finds it slow."""
     def chunks():
         for number in range(3):
             logger.info("streaming chunk %d", number)
+            time.sleep(0.005)
             yield f"chunk {number}\n"
 
     return StreamingHttpResponse(chunks())
