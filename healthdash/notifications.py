@@ -2,10 +2,10 @@
 
 The process that won a notification (`healthdash.transitions`) queues it here and goes on: the
 check run and the request never wait for the webhook. A sender thread per process POSTs each
-notification, at most ``ATTEMPTS`` times, ``TIMEOUT`` seconds each, waiting a little longer before
-each retry; a 2xx or 3xx answer is delivered, a 5xx, a 429, a timeout or a refused connection is
-tried again, any other answer is final. Outcomes are counted in
-``health_webhook_deliveries_total{outcome}`` (``delivered``, ``failed``, ``dropped``: the queue
+notification, at most ``ATTEMPTS`` times, ``HEALTH_DEADLINE`` seconds each (the bound of a whole
+run of the checks), waiting a little longer before each retry; a 2xx or 3xx answer is delivered,
+a 5xx, a 408, a 429, a timeout or a refused connection is tried again, any other answer is final.
+Outcomes are counted in ``health_webhook_deliveries_total{outcome}`` (``delivered``, ``failed``, ``dropped``: the queue
 was full) and retries in ``health_webhook_retries_total``. The URL is a secret: no log line, page
 or message shows it (``observability.redaction`` masks it everywhere).
 """
@@ -34,7 +34,6 @@ __all__ = ["DELIVERIES", "RETRIES", "Sender", "payload", "sender", "webhook_secr
 
 logger = logging.getLogger(__name__)
 ATTEMPTS = 3
-TIMEOUT = 5.0  # seconds per attempt, to connect and again to read
 BACKOFF = (1.0, 3.0)  # seconds before the second and the third attempt
 QUEUE_SIZE = 64  # notifications waiting to be sent; changes are rare, a backlog past this is dropped
 EXIT_WAIT = 2.0  # a stopping process gives its queued notifications this long
@@ -77,8 +76,9 @@ class _Job:
 class Sender:
     """POSTs queued notifications from a thread of its own, started in each process at its first notification."""
 
-    def __init__(self, size: int = QUEUE_SIZE, attempts: int = ATTEMPTS, timeout: float = TIMEOUT,
+    def __init__(self, size: int = QUEUE_SIZE, attempts: int = ATTEMPTS, timeout: float | None = None,
                  backoff: tuple[float, ...] = BACKOFF):
+        # timeout: seconds per attempt, to connect and again to read; None: HEALTH_DEADLINE
         self.size, self.attempts, self.timeout, self.backoff = size, attempts, timeout, backoff
         self.queue: queue.Queue[_Job] = queue.Queue(size)
         self._lock = threading.Lock()
@@ -151,7 +151,8 @@ class Sender:
         request = urllib.request.Request(job.url, data=job.body, method="POST",
                                          headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only
+            timeout = get_settings().deadline if self.timeout is None else self.timeout
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only
                 response.read(1024)
                 return None, False
         except urllib.error.HTTPError as error:
