@@ -31,6 +31,7 @@ __all__ = ["Observer", "as_json", "observe_run", "observer"]
 
 logger = logging.getLogger(__name__)
 QUEUE_SIZE = 8  # runs waiting for the database; a run every few seconds, so this is most of a minute
+PRUNE_SECONDS = 3600  # old transitions are dropped after a change, at most this often per process
 
 
 class Observer:
@@ -44,6 +45,7 @@ class Observer:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self._pruned = -float("inf")  # time.monotonic() of the latest pruning
 
     def submit(self, results: Mapping[str, ServiceResult]) -> None:
         """Queue a run's results without waiting; the oldest waiting run makes room when the queue is full."""
@@ -91,8 +93,10 @@ class Observer:
         """Record one run now, on this thread; the notifications won are queued for the webhook."""
         config = get_settings()
         close_old_connections()
+        prune_old = time.monotonic() - self._pruned >= PRUNE_SECONDS
         try:
-            due = record(results, notify_after=config.notify_after, history_days=config.history_days)
+            recorded = record(results, notify_after=config.notify_after, history_days=config.history_days,
+                              prune_old=prune_old)
         except Exception as error:  # the database is down, locked or not migrated: the next run tries again
             if not self.failing:
                 logger.warning("Health history not recorded: the database failed (%s); trying again at each run",
@@ -101,10 +105,12 @@ class Observer:
             return
         finally:
             close_old_connections()
+        if prune_old and recorded.changed:
+            self._pruned = time.monotonic()
         if self.failing:
             logger.info("Health history recorded again: the database answers")
             self.failing = False
-        for notification in due:
+        for notification in recorded.due:
             logger.info("Health of %s is %s (was %s): notifying", notification.service, notification.status,
                         notification.previous)
             sender.send(notification)

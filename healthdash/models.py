@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db import models
 
+__all__ = ["DEFAULT_RETRY_AFTER", "Maintenance", "ServiceState", "Transition"]
+
 DEFAULT_RETRY_AFTER = 300  # seconds a load balancer is told to wait when none is given
 
 

@@ -26,7 +26,7 @@ from django.db.models import F
 from healthdash.models import ServiceState, Transition
 from healthdash.status import ServiceResult
 
-__all__ = ["Due", "latest", "prune", "record"]
+__all__ = ["Due", "Recorded", "latest", "prune", "record"]
 
 REASON_LENGTH = 500  # a reason is a short sentence; a check's huge message is not kept whole
 
@@ -41,9 +41,20 @@ class Due:
     at: datetime  # when the fleet first saw `status`
 
 
-def record(results: Iterable[ServiceResult], *, notify_after: int, history_days: int,
-           using: str = "default") -> list[Due]:
-    """Compare `results` with the stored states, record the transitions this process wins, and say what is due."""
+@dataclass(frozen=True)
+class Recorded:
+    """What one run did to the history: the notifications it won, and whether it recorded a change."""
+
+    due: list[Due]
+    changed: bool
+
+
+def record(results: Iterable[ServiceResult], *, notify_after: int, history_days: int, prune_old: bool = True,
+           using: str = "default") -> Recorded:
+    """Compare `results` with the stored states, record the transitions this process wins, and say what is due.
+
+    With `prune_old`, a run that recorded a change also drops the transitions past `history_days`.
+    """
     results = list(results)
     states = {state.service: state for state in
               ServiceState.objects.using(using).filter(service__in=[result.name for result in results])}
@@ -60,9 +71,9 @@ def record(results: Iterable[ServiceResult], *, notify_after: int, history_days:
             moved = moved or change
             if notification is not None:
                 due.append(notification)
-    if moved:
+    if moved and prune_old:
         prune(history_days, using=using)
-    return due
+    return Recorded(due, moved)
 
 
 def _observe(state: ServiceState, result: ServiceResult, notify_after: int, using: str) -> tuple[bool, Due | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import time
 import urllib.parse
 
@@ -56,18 +57,26 @@ class Fleet:
         self.instances: list[Gunicorn] = []
         self.stopped: list[Gunicorn] = []
 
-    def start(self, workers: int = 2) -> Gunicorn:
+    def start(self, count: int = 1, workers: int = 2) -> None:
+        """Start `count` instances side by side, and wait until each answers."""
         env = project_env(
             DJANGO_SETTINGS_MODULE="tests.e2e.health_page_settings", HEALTH_SWITCH_DIR=str(self.switches),
             DATABASE_URL=self.database_url, CACHE_URL=self.cache_url, WEB_CONCURRENCY=str(workers),
             CHIMERA_API_KEYS=KEY, HEALTH_CACHE_SECONDS="1", HEALTH_DEADLINE=str(DEADLINE),
             HEALTH_NOTIFY_AFTER="3", HEALTH_WEBHOOK_URL=self.webhook.url, LOG_LEVEL="DEBUG",
         )
-        server = Gunicorn(env=env, log_dir=self.tmp.mktemp("gunicorn-fleet")).start()
-        self.instances.append(server)
-        return server
+        servers = [Gunicorn(env=env, log_dir=self.tmp.mktemp("gunicorn-fleet")) for _ in range(count)]
+        self.instances += servers
+        for server in servers:
+            server.start(wait_path=None)
+        for server in servers:
+            server.wait_until_ready("/health", 60)
 
     def stop_all(self) -> None:
+        """Stop every instance, all at once (SIGTERM to each, then wait for each)."""
+        for server in self.instances:
+            if server.process.poll() is None:
+                server.process.send_signal(signal.SIGTERM)
         for server in self.instances:
             server.stop()
         self.stopped += self.instances
@@ -129,8 +138,7 @@ def webhook():
 def fleet(tmp_path_factory, postgres_url, redis_url, webhook):
     fleet = Fleet(tmp_path_factory, fresh_database(postgres_url), redis_url, webhook)
     try:
-        fleet.start()
-        fleet.start()
+        fleet.start(2)
         fleet.run_until(0, ("up", "up", 3))  # the first status the fleet sees: where it starts
         yield fleet
     finally:
@@ -230,7 +238,7 @@ def test_the_history_survives_stopping_both_instances_and_a_new_one_starting(fle
     recorded = fleet.history(0)
     assert len(recorded) >= 6
     fleet.stop_all()
-    fleet.start(workers=1)
+    fleet.start(1, workers=1)
     assert fleet.history(0) == recorded
     fleet.run_until(0, ("up", "up", 3))  # as the fleet left it: no change recorded, none notified again
     time.sleep(1)

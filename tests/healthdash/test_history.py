@@ -47,7 +47,7 @@ def test_a_run_returns_before_its_history_is_written(registry, runner, recorded_
     def slow_record(*args, **kwargs):
         writing.append(time.monotonic())
         time.sleep(1.0)
-        return []
+        return transitions.Recorded([], False)
     monkeypatch.setattr(transitions, "record", slow_record)
     monkeypatch.setattr("healthdash.history.record", slow_record)
     registry.register("search", lambda: "up", critical=False)

@@ -42,7 +42,7 @@ def run(clock: Clock, *statuses: str, notify_after: int = 3, **named: str) -> li
     """One run: `statuses` of the service ``search``, or statuses by service name."""
     at = clock.tick()
     results = [result(s, at) for s in statuses] + [result(s, at, name) for name, s in named.items()]
-    return record(results, notify_after=notify_after, history_days=14)
+    return record(results, notify_after=notify_after, history_days=14).due
 
 
 def changes(service: str = "search") -> list[tuple[str, str]]:
