@@ -42,6 +42,7 @@ class Observer:
         self.queue: queue.Queue[tuple[ServiceResult, ...]] = queue.Queue(size)
         self.dropped = 0  # runs never recorded: queue full
         self.failing = False  # the latest attempt failed: the database did not answer
+        self.accepting = True  # False: this process's runs stay out of the history (manage.py health)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -86,6 +87,8 @@ class Observer:
             results = runs.get()
             try:
                 self.observe(results)
+            except Exception:  # never let one run stop the thread: the next ones still count
+                logger.exception("Health history: a run could not be observed")
             finally:
                 runs.task_done()
 
@@ -121,7 +124,7 @@ observer = Observer()
 
 def observe_run(run) -> None:
     """Hand a real run (a runner.Run) to the history; returns at once."""
-    if run.results:
+    if run.results and observer.accepting:
         observer.submit(run.results)
 
 
