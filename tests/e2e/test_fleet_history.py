@@ -14,6 +14,7 @@ import re
 import signal
 import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -194,6 +195,31 @@ def test_a_flap_is_in_the_history_and_never_notified(fleet):
     assert len(fleet.notifications()) == before
     assert [(c["from"], c["to"]) for c in fleet.history(0, service=SERVICE)[:2]] == [("degraded", "up"),
                                                                                      ("up", "degraded")]
+
+
+def change_at_once(fleet: Fleet, status: str) -> None:
+    """Switch the service to `status`, with every worker of both instances running the checks at the same time."""
+    fleet.switch(status)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(fleet.run, range(8)))
+    for index in range(8):  # a worker may have served several of those from one run: run until it held
+        if wait_for(lambda: fleet.state() == (status, status, 3), timeout=1):
+            break
+        fleet.run(index)
+    assert wait_for(lambda: fleet.state() == (status, status, 3)), fleet.state()
+
+
+def test_runs_of_every_worker_at_once_record_a_change_once_and_notify_it_once(fleet):
+    notified, changes = len(fleet.notifications()), len(fleet.history(0, service=SERVICE))
+    change_at_once(fleet, "down")
+    assert wait_for(lambda: len(fleet.notifications()) > notified)
+    change_at_once(fleet, "up")
+    assert wait_for(lambda: len(fleet.notifications()) > notified + 1)
+    time.sleep(1)
+    assert [(n["status"], n["previous"]) for n in fleet.notifications()[notified:]] == [("down", "up"),
+                                                                                        ("up", "down")]
+    assert [(c["from"], c["to"]) for c in fleet.history(0, service=SERVICE)[:2]] == [("down", "up"), ("up", "down")]
+    assert len(fleet.history(0, service=SERVICE)) == changes + 2
 
 
 def test_a_hanging_or_failing_webhook_never_delays_a_run_and_its_retries_are_bounded(fleet):
