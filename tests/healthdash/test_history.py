@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -112,3 +113,48 @@ def test_manage_py_health_stays_out_of_the_fleets_history(recorded_history):
     assert recorded_history.wait(5)
     assert not ServiceState.objects.exists()
     assert recorded_history.accepting  # the process's own runs are recorded again afterwards
+
+
+def results_at(status: str) -> dict:
+    from healthdash.status import ServiceResult, Status
+
+    at = datetime.now(UTC)
+    return {"search": ServiceResult(name="search", status=Status(status), critical=False, latency_ms=1.0,
+                                    checked_at=at)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_database_is_logged_once_and_its_return_once(caplog):
+    from django.db import connection
+
+    from healthdash.history import Observer
+    from healthdash.models import ServiceState
+
+    observer = Observer()
+    with connection.schema_editor() as editor:
+        editor.delete_model(ServiceState)
+    try:
+        with caplog.at_level(logging.INFO, logger="healthdash.history"):
+            observer.observe(tuple(results_at("up").values()))
+            observer.observe(tuple(results_at("up").values()))
+            assert observer.failing
+    finally:
+        with connection.schema_editor() as editor:
+            editor.create_model(ServiceState)
+    with caplog.at_level(logging.INFO, logger="healthdash.history"):
+        observer.observe(tuple(results_at("up").values()))
+    messages = [record.getMessage() for record in caplog.records if record.name == "healthdash.history"]
+    assert len(messages) == 2 and messages[0].startswith("Health history not recorded: the database failed")
+    assert messages[1] == "Health history recorded again: the database answers"
+    assert ServiceState.objects.get().status == "up"
+
+
+def test_a_backlog_keeps_the_newest_runs_and_counts_the_dropped(monkeypatch):
+    from healthdash.history import Observer
+
+    observer = Observer(size=2)
+    monkeypatch.setattr(observer, "_start", lambda: None)  # nothing drains it
+    for status in ("up", "degraded", "down"):
+        observer.submit(results_at(status))
+    kept = [observer.queue.get_nowait()[0].status.value for _ in range(2)]
+    assert (kept, observer.dropped) == (["degraded", "down"], 1)
