@@ -31,16 +31,23 @@ DEADLINE = 2  # HEALTH_DEADLINE: a whole run's bound, and each webhook attempt's
 HEADERS = {"X-API-Key": KEY}
 
 
+def drop_database(url: str) -> None:
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+
+
 def fresh_database(postgres_url: str) -> str:
     """A database of this module's own next to `postgres_url`'s, created empty and migrated."""
     import psycopg
 
     parts = urllib.parse.urlsplit(postgres_url)
-    name = f"{parts.path.lstrip('/')}_fleet_history_e2e"
+    url = parts._replace(path=f"{parts.path}_fleet_history_e2e").geturl()
+    drop_database(url)
     with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = parts._replace(path=f"/{name}").geturl()
+        connection.execute(f'CREATE DATABASE "{urllib.parse.urlsplit(url).path.lstrip("/")}"')
     result = run_manage("migrate", "--noinput", env=project_env(DATABASE_URL=url), timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     return url
@@ -144,6 +151,7 @@ def fleet(tmp_path_factory, postgres_url, redis_url, webhook):
         yield fleet
     finally:
         fleet.stop_all()
+        drop_database(fleet.database_url)
 
 
 def wait_for(condition, timeout: float = 20) -> bool:
