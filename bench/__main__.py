@@ -13,6 +13,7 @@
 6. bench.redaction: a log record through the console's filters, a server span's attributes;
 7. bench.probes: liveness, startup and readiness per request against a bare Django view.
 8. bench.journal: the request journal, a request it does not record against the journal off, and one it records.
+9. bench.history: the fleet's history, database statements and writes per minute per process at the defaults.
 
 ``--quick`` runs each with fewer rounds (minutes instead of about half an hour: for checking
 that they run, not for figures); ``--instructions`` adds callgrind instruction counts of the
@@ -41,6 +42,7 @@ def commands(quick: bool, instructions: bool) -> list[list[str]]:
         [*python, "bench.redaction", *(["--rounds", "3", "--number", "500"] if quick else [])],
         [*python, "bench.probes", *(["--rounds", "3", "--number", "200"] if quick else [])],
         [*python, "bench.journal", *(["--rounds", "3", "--number", "200"] if quick else [])],
+        [*python, "bench.history", *(["--minutes", "2"] if quick else [])],
     ]
     if instructions:
         steps.insert(1, [*python, "bench.overhead", "--instructions", *(["--requests", "100"] if quick else [])])

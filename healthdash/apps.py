@@ -7,6 +7,7 @@ from django.core import checks
 from django.core.signals import request_started
 
 from observability import lifecycle
+from observability.redaction import add_secret_source
 
 
 class HealthdashConfig(AppConfig):
@@ -20,7 +21,8 @@ class HealthdashConfig(AppConfig):
         """Register the checks, the probe-host receiver, the built-in and configured services, the alert rules."""
         from healthdash import alerts
         from healthdash import checks as healthdash_checks
-        from healthdash.conf import get_settings
+        from healthdash.conf import SETTINGS_NAME, get_settings
+        from healthdash.notifications import webhook_secrets
         from healthdash.probe_hosts import admit_ip_host_probes
         from healthdash.probes import register_builtin_services
         from healthdash.registry import register_configured_services, service_registry
@@ -33,6 +35,7 @@ class HealthdashConfig(AppConfig):
         if not healthdash_checks.services_problems():
             register_configured_services(service_registry)
         alerts.register()
+        add_secret_source(webhook_secrets, SETTINGS_NAME)  # its token: never in a log line, page or report
         # gunicorn's hooks (observability.gunicorn) drain this long on SIGTERM; readiness says so meanwhile.
         lifecycle.set_drain_seconds(get_settings().drain_seconds)
 

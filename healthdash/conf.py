@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from observability.parsing import Invalid, Problem, Reader, Running, Variable, as_choice, as_number, must
+from observability.parsing import (
+    Invalid,
+    Problem,
+    Reader,
+    Running,
+    Variable,
+    as_choice,
+    as_http_url,
+    as_number,
+    must,
+)
 
 SETTINGS_NAME = "HEALTHDASH"
 ANONYMOUS_MODES = ("statuses", "overall", "deny")
@@ -32,6 +42,11 @@ class DashboardSettings:
     history_size: int = 60          # latency samples kept per service
     drain_seconds: float = 5.0      # after SIGTERM, readiness says draining this long before the server stops
     services: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    # The fleet's history of status changes and its webhook (healthdash.history, healthdash.notifications).
+    history_days: int = 14          # transitions are kept this long
+    webhook_url: str = ""           # notified of each change that held; "": no notifications
+    webhook_format: str = "json"    # json, or slack (a "text" field)
+    notify_after: int = 3           # runs a new status must hold before it is notified
 
 
 def seconds(minimum: float, meaning: str):
@@ -80,6 +95,25 @@ def services(value: object, name: str) -> dict:
     return value
 
 
+WEBHOOK_FORMATS = ("json", "slack")
+
+
+def webhook_url(value: object, name: str) -> str:
+    # The value is never shown: a webhook URL carries its token in the path (Slack's do).
+    if as_http_url(value) is None:
+        raise Invalid(f"{name} must be an http:// or https:// URL with a host (the value is not shown: it may "
+                      "hold a token).", hint=f"Set {name} to the URL that receives the POSTs, or leave it empty.")
+    return value.strip()
+
+
+def webhook_format(value: object, name: str) -> str:
+    choice = as_choice(value, WEBHOOK_FORMATS)
+    if choice is None:
+        raise Invalid(must(name, f"one of {', '.join(WEBHOOK_FORMATS)}", value),
+                      hint=f"Set {name} to json (the default) or slack.")
+    return choice
+
+
 VARIABLES = (
     Variable("HEALTH_CACHE_SECONDS", "cache_seconds", seconds(0.0, "the seconds results are reused, for example 5 "
                                                                    "(0: no caching)"), "healthdash.E001"),
@@ -96,6 +130,13 @@ VARIABLES = (
              "healthdash.E008", environment=False),
     Variable("SERVICES", "services", services, "healthdash.E006",
              "Write HEALTHDASH['SERVICES'] as {'name': 'package.module.check'}.", environment=False),
+    Variable("HEALTH_HISTORY_DAYS", "history_days", whole("the days status changes are kept, for example 14"),
+             "healthdash.E040"),
+    Variable("HEALTH_WEBHOOK_URL", "webhook_url", webhook_url, "healthdash.E041"),
+    Variable("HEALTH_WEBHOOK_FORMAT", "webhook_format", webhook_format, "healthdash.E042"),
+    Variable("HEALTH_NOTIFY_AFTER", "notify_after",
+             whole("the consecutive runs a new status must hold before it is notified, for example 3"),
+             "healthdash.E043"),
 )
 KNOWN_KEYS = frozenset(variable.name for variable in VARIABLES)
 

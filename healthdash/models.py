@@ -1,8 +1,11 @@
-"""healthdash's one table: the maintenance switch, shared by every worker and instance of the database."""
+"""healthdash's tables, shared by every worker and instance of the database: the maintenance switch, and the
+fleet's record of service statuses (each service's current state and its transitions)."""
 
 from __future__ import annotations
 
 from django.db import models
+
+__all__ = ["DEFAULT_RETRY_AFTER", "Maintenance", "ServiceState", "Transition"]
 
 DEFAULT_RETRY_AFTER = 300  # seconds a load balancer is told to wait when none is given
 
@@ -22,3 +25,43 @@ class Maintenance(models.Model):
 
     def __str__(self) -> str:
         return f"maintenance {'on' if self.on else 'off'}"
+
+
+class ServiceState(models.Model):
+    """A service's status as the fleet last recorded it: the row every process compares and sets.
+
+    A process that sees a new status moves `status` with an UPDATE conditioned on the status it
+    read; the one whose UPDATE changed the row records the transition, so concurrent runs of
+    several processes record each change once. `notified` is the status the webhook last
+    announced and `streak` how many runs have seen `status` since it changed (counted up to
+    ``HEALTH_NOTIFY_AFTER``, only while it differs from `notified`).
+    """
+
+    service = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=16)
+    since = models.DateTimeField()
+    notified = models.CharField(max_length=16)
+    streak = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "service state"
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.status}"
+
+
+class Transition(models.Model):
+    """One change of a service's status, recorded once per fleet; pruned after ``HEALTH_HISTORY_DAYS``."""
+
+    service = models.CharField(max_length=200)
+    previous = models.CharField(max_length=16)
+    status = models.CharField(max_length=16)
+    at = models.DateTimeField(db_index=True)
+    reason = models.TextField(blank=True)  # already redacted by the runner
+
+    class Meta:
+        indexes = [models.Index(fields=["service", "-at"], name="healthdash_transition_service")]
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.previous} -> {self.status}"

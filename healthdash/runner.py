@@ -28,6 +28,7 @@ from django.db import connections
 
 from healthdash.conf import get_settings
 from healthdash.gauges import record_run
+from healthdash.history import observe_run
 from healthdash.pool import CheckPool, shared_pool
 from healthdash.reasons import TIMEOUT, reason_for, safe_traceback
 from healthdash.registry import Service, ServiceRegistry
@@ -93,6 +94,7 @@ class Runner:
         run = Run(results, checked_at, round((finished - started) * 1000, 2), finished)
         record_run(run)
         self._log_changes(results.values())
+        observe_run(run)  # the fleet's history and notifications: after real runs only, never waited for
         return run
 
     def _start(self, service: Service) -> _Execution:

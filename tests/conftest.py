@@ -17,6 +17,28 @@ def fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def history_only_where_recorded(request, monkeypatch):
+    """Runs of the checks feed the fleet's history only in tests that ask for it (`recorded_history`).
+
+    The history is written by a thread of the process's own, after the run: left on everywhere, it
+    would write to whatever database a later test has open, or trip over pytest-django's guard.
+    """
+    if "recorded_history" not in request.fixturenames:
+        from healthdash.history import observer
+
+        monkeypatch.setattr(observer, "submit", lambda results: None)
+
+
+@pytest.fixture
+def recorded_history():
+    """The process's history observer, recording the runs of this test; waited for at the end."""
+    from healthdash.history import observer
+
+    yield observer
+    observer.wait(10)
+
+
 @pytest.fixture(scope="session")
 def migrated_db_url(tmp_path_factory) -> str:
     """A migrated SQLite database file for subprocesses (gunicorn, manage.py), made once."""

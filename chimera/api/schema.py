@@ -191,3 +191,35 @@ class JournalListSchema(OpenApiViewExtension):
             pass
 
         return Fixed
+
+
+TRANSITION = {
+    "type": "object",
+    "description": "A change of a service's status, recorded once for the whole fleet.",
+    "properties": {"service": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"},
+                   "at": {"type": "string", "format": "date-time"}, "reason": NULLABLE_STRING},
+    "required": ["service", "from", "to", "at", "reason"],
+}
+
+
+class HistorySchema(OpenApiViewExtension):
+    """healthdash's history view: the fleet's status changes, newest first."""
+
+    target_class = "healthdash.history_api.HistoryView"
+
+    def view_replacement(self):
+        @extend_schema_view(get=extend_schema(
+            operation_id="health_history", tags=["health"], auth=[{API_KEY_SCHEME: []}, {"cookieAuth": []}],
+            parameters=[OpenApiParameter("service", str, description="one service's changes only"),
+                        OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 1000},
+                                         description="the most changes answered (default 100)")],
+            responses={(200, "application/json"): OpenApiResponse({
+                "type": "object", "properties": {"transitions": {"type": "array", "items": TRANSITION}},
+                "required": ["transitions"]}), **JOURNAL_ERRORS,
+                (400, "application/json"): _error("A limit that is not a whole number from 1 to 1000."),
+                (503, "application/json"): _error("The database did not answer.")},
+        ))
+        class Fixed(self.target_class):
+            pass
+
+        return Fixed

@@ -187,6 +187,10 @@ def test_auto_refresh_shows_a_service_going_down_without_a_reload(staff_page, sw
     assert chart.locator("circle.healthdash-marker--down").count() >= 1
     assert len(chart.locator("polyline").get_attribute("points").split()) > len(json.loads(samples_before))
     assert "not up" in chart.get_attribute("aria-label")
+    # The fleet's history recorded the change, and the page's recent changes show it, newest first.
+    change = page.locator('#healthdash-changes tbody tr[data-service="search_index"]').first
+    expect(change).to_contain_text("Down", timeout=UPDATE_TIMEOUT_MS)
+    expect(change).to_contain_text(f"ConnectionError: {DOWN_REASON}")
     assert page.evaluate("window.notReloaded") is True
     page.screenshot(path=screenshot_path("health-page-degraded"), full_page=True)
     assert_clean(page)

@@ -91,3 +91,15 @@ def test_the_projects_defaults_come_after_the_environment(settings):
     assert (get_settings().cache_seconds, get_settings().deadline) == (2.0, 4.0)  # read again once changed
     config, problems = parse_settings({"HEALTH_DEADLINE": "1"}, {"HEALTH_CACHE_SECONDS": "7"})
     assert (config.cache_seconds, config.deadline, problems) == (7.0, 1.0, [])
+
+
+def test_a_bad_webhook_url_is_refused_without_showing_it():
+    _, [problem] = parse_settings({"HEALTH_WEBHOOK_URL": "hooks.example/services/T0/B0/the-token-9Qz"})
+    assert (problem.id, problem.variable) == ("healthdash.E041", "HEALTH_WEBHOOK_URL")
+    assert "the-token-9Qz" not in problem.message + problem.hint
+
+
+def test_history_and_notification_defaults():
+    config, problems = parse_settings({})
+    assert problems == []
+    assert (config.history_days, config.webhook_url, config.webhook_format, config.notify_after) == (14, "", "json", 3)

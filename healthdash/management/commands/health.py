@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from healthdash import maintenance
+from healthdash import history, maintenance
 from healthdash.access import Audience
 from healthdash.documents import dashboard_payload, iso
 from healthdash.registry import UnknownService, service_registry
@@ -56,11 +56,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options.get("command") == "maintenance":
             return self._maintenance(options)
+        # A check from a shell is not the fleet's: it may see the services from elsewhere, and must
+        # not record transitions or notify (nor print the history's log lines after its output).
+        accepting, history.observer.accepting = history.observer.accepting, False
         try:
             with _quiet_log(options["verbosity"]):
                 run = Runner(service_registry).run(self._names(options))
         except UnknownService as exc:
             raise CommandError(str(exc), returncode=2) from None
+        finally:
+            history.observer.accepting = accepting
         if options["json"]:
             self.stdout.write(json.dumps(dashboard_payload(run, Audience.DETAILED, section_registry), indent=2))
         else:

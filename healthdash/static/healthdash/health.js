@@ -396,6 +396,45 @@
         renderBlock();
     }
 
+    // --- Recent status changes (as in healthdash/admin_site/changes.py) -------------------------------------
+
+    const historyUrl = root.dataset.historyUrl;
+    const changes = document.querySelector("#healthdash-changes tbody");
+    const changesNote = document.getElementById("healthdash-changes-note");
+    const HISTORY_UNAVAILABLE = "The history is unavailable: the database did not answer.";
+
+    function changeRow(change) {
+        const row = element("tr", {"data-service": change.service});
+        const at = element("td");
+        at.append(element("time", {datetime: change.at}, when(change.at)));
+        const to = element("td");
+        to.append(element("span", {class: "healthdash-status healthdash-status--" + change.to},
+            STATUS_LABELS[change.to] || change.to));
+        row.append(at, element("th", {scope: "row"}, change.service), element("td", {}, change.from), to,
+            element("td", {}, change.reason || EMPTY));
+        return row;
+    }
+
+    async function loadChanges() {
+        if (!historyUrl || !changes) {
+            return;
+        }
+        try {
+            const response = await fetch(historyUrl + "?limit=10", {
+                credentials: "same-origin", cache: "no-store", headers: {Accept: "application/json"}
+            });
+            if (response.status !== 200) {
+                setText(changesNote, HISTORY_UNAVAILABLE);
+                return;
+            }
+            const body = await response.json();
+            whenChanged("changes", body.transitions, () => changes.replaceChildren(...body.transitions.map(changeRow)));
+            setText(changesNote, body.transitions.length ? "" : "No status change recorded yet.");
+        } catch (error) {
+            setText(changesNote, HISTORY_UNAVAILABLE);
+        }
+    }
+
     function say(text, isError) {
         live.hidden = false;
         live.classList.toggle("healthdash-live--error", Boolean(isError));
@@ -444,6 +483,7 @@
                 render(payload);
             }
             renderTraffic(payload.traffic);
+            await loadChanges();
             say("Updates every " + intervalMs / 1000 + " s.", false);
         } catch (error) {
             say("Could not update (" + error.message + "); showing the run of " + when(shownRun) + ".", true);
