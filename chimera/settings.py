@@ -142,8 +142,10 @@ LOG_FORMAT = env.choice("LOG_FORMAT", default="text", choices=("text", "json"))
 
 LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
 # Error reports (the DEBUG page, the admins' e-mail) mask the broker's, cache's, exporters' and
-# providers' credentials too, which Django's filter, going by setting names, would show.
+# providers' credentials too, which Django's filter, going by setting names, would show; the reporter
+# redacts the exception's message, its causes and the request's query, which no filter is asked about.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "observability.error_reports.SecretsExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "observability.error_reports.SecretsExceptionReporter"
 
 # --- REST framework ---------------------------------------------------------------------------
 
