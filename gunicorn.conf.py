@@ -38,9 +38,9 @@ except ImproperlyConfigured as exc:
     sys.exit(f"Configuration error: {exc}")
 
 if __name__ == "__main__":
-    # Run as a script (bin/serve does, before gunicorn): only the checks above. gunicorn itself
-    # casts WEB_CONCURRENCY with int() as it imports, before it loads this file, so a value such as
-    # "banana" would otherwise stop it with a traceback that never names the variable.
+    # Run as a script (bin/serve does, before gunicorn): only the checks above, every malformed
+    # variable at once. gunicorn casts WEB_CONCURRENCY with int() as it imports, before it loads this
+    # file; the .pth file of observability.worker_count names a value it cannot cast before that.
     sys.exit()
 
 # The apps' settings and hooks: every installed app's configuration errors stop the master here,

@@ -28,6 +28,9 @@ install_requirements() {
         rm -f .venv/.installed-"$(basename "$1")"-*
         touch "$stamp"
     fi
+    # gunicorn casts WEB_CONCURRENCY as it imports, before any configuration file: a .pth file
+    # names a value it cannot cast in one line instead of its traceback (observability/worker_count.py).
+    .venv/bin/python -m observability.worker_count install >/dev/null
 }
 
 # ensure_env_file: a .env with a freshly generated SECRET_KEY, unless one is configured already.

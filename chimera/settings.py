@@ -142,8 +142,10 @@ LOG_FORMAT = env.choice("LOG_FORMAT", default="text", choices=("text", "json"))
 
 LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
 # Error reports (the DEBUG page, the admins' e-mail) mask the broker's, cache's, exporters' and
-# providers' credentials too, which Django's filter, going by setting names, would show.
+# providers' credentials too, which Django's filter, going by setting names, would show; the reporter
+# redacts the exception's message, its causes and the request's query, which no filter is asked about.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "observability.error_reports.SecretsExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "observability.error_reports.SecretsExceptionReporter"
 
 # --- REST framework ---------------------------------------------------------------------------
 
@@ -224,7 +226,9 @@ CELERY_REDIS_SOCKET_TIMEOUT = CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1.0
 CELERY_REDIS_RETRY_ON_TIMEOUT = False
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1, "interval_start": 0.2}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A request that publishes while the broker is down gets its error within about a second.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0  # Celery's default: 4 s to connect
+# A request that publishes while the broker is down gets its error within about a second: a
+# connection reset is retried at once, a timeout is not (chimera.api.tasks.give_up_on_timeout).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 # A task waiting longer than this is dropped by the worker that finally reads it (expired), and
 # no more tasks are published while this many wait: a queue bounded in time and in length.

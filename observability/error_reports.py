@@ -5,18 +5,26 @@ by its name (``API``, ``KEY``, ``PASS``...), so ``CELERY_BROKER_URL``, a cache's
 ``TRACING_ENDPOINT`` in the environment runserver copies into ``META``, or a local variable
 holding a provider's key are shown as they are. ``SecretsExceptionReporterFilter`` also passes
 every value through ``observability.redaction.redact()``: the configured secrets, URL
-passwords and query values are masked whatever their name. A project sets it once::
+passwords and query values are masked whatever their name. The filter is never asked about the
+exception's own message (a client library writing its connection URL, a password in an SQL
+error), its notes, the exceptions it was raised from, or the request's URL and query, which the
+report writes as they are: ``SecretsExceptionReporter`` passes those through ``redact()`` too.
+A project sets both once::
 
     DEFAULT_EXCEPTION_REPORTER_FILTER = "observability.error_reports.SecretsExceptionReporterFilter"
+    DEFAULT_EXCEPTION_REPORTER = "observability.error_reports.SecretsExceptionReporter"
 """
 
 from __future__ import annotations
 
 from pprint import pformat
 
-from django.views.debug import SafeExceptionReporterFilter
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-from observability.redaction import redact
+from observability.query_keys import safe_query_keys
+from observability.redaction import MASK, redact
+
+__all__ = ["SecretsExceptionReporter", "SecretsExceptionReporterFilter"]
 
 
 class Shown:
@@ -53,3 +61,22 @@ def redacted_variable(value: object) -> object:
         return value
     redacted = redact(text)
     return value if redacted == text else Shown(redacted)
+
+
+class SecretsExceptionReporter(ExceptionReporter):
+    """Django's report, with the exception's text, its causes' and the request's URL and query redacted."""
+
+    def get_traceback_data(self):
+        data = super().get_traceback_data()
+        for name in ("exception_value", "exception_notes", "request_insecure_uri"):
+            if isinstance(data.get(name), str):
+                data[name] = redact(data[name])
+        for frame in data.get("frames", ()):
+            # The causes are exceptions the template writes with str(); their text is redacted the same way.
+            if frame.get("exc_cause") is not None:
+                frame["exc_cause"] = redact(str(frame["exc_cause"]))
+        if "request_GET_items" in data:
+            safe = safe_query_keys()
+            data["request_GET_items"] = [(key, value if key in safe else MASK)
+                                         for key, value in data["request_GET_items"]]
+        return data

@@ -12,6 +12,7 @@ then 503 ``queue_full``); a broker or result store that fails or hangs is 503
 from __future__ import annotations
 
 import secrets
+import socket
 import uuid
 
 from billiard.exceptions import WorkerLostError
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from redis.exceptions import TimeoutError as RedisTimeout
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -75,14 +77,31 @@ def queue_is_full() -> bool:
         return queue_length(connection, generate.app.conf.task_default_queue) >= limit
 
 
+def give_up_on_timeout(exc: BaseException, interval: float) -> None:
+    """kombu's errback, called before it reconnects and publishes again: not after a timeout.
+
+    A connection a restarted broker reset fails at once and is worth one more try on a new one;
+    a broker that timed out (frozen, or too busy) would only make the request wait one more socket
+    timeout per retry and reconnection (about 4 s with CELERY_TASK_PUBLISH_RETRY_POLICY's retries).
+    """
+    if isinstance(exc, TimeoutError | socket.timeout | RedisTimeout):
+        raise exc
+
+
+def send(task_id: str, prompt: str, provider: str) -> None:
+    """Hand the generation to the broker: one socket timeout at most when the broker does not answer."""
+    # The prompt stays out of the worker's log lines, as it stays out of the web's.
+    generate.apply_async((prompt, provider), task_id=task_id, expires=settings.CELERY_TASK_EXPIRES,
+                         argsrepr=f"(<prompt of {len(prompt)} characters>, {provider!r})",
+                         retry_policy={"errback": give_up_on_timeout})
+
+
 def publish(task_id: str, prompt: str, provider: str) -> bool:
     """Publish the generation unless the queue is full; whether it was."""
     if queue_is_full():
         return False
     generate.backend.store_result(task_id, None, states.PENDING)
-    # The prompt stays out of the worker's log lines, as it stays out of the web's.
-    generate.apply_async((prompt, provider), task_id=task_id, expires=settings.CELERY_TASK_EXPIRES,
-                         argsrepr=f"(<prompt of {len(prompt)} characters>, {provider!r})")
+    send(task_id, prompt, provider)
     return True
 
 

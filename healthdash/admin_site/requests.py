@@ -37,7 +37,9 @@ class RequestSearchView(View):
                 return redirect(reverse(f"{self.site.name}:{ENTRY_PAGE_NAME}", args=[entry.request_id],
                                         current_app=self.site.name))
             entries = queries.latest(trace_id=query) if queries.is_trace_id(query.lower()) else []
-        context = {**self.site.each_context(request), "title": self.title, "searched": searched,
+        # subtitle: read by the admin's base template; a name it lacks is logged at DEBUG with the whole
+        # context, the CSRF token included.
+        context = {**self.site.each_context(request), "title": self.title, "subtitle": None, "searched": searched,
                    "entries": [queries.as_json(entry) for entry in entries],
                    "query": query if entries else ""}  # an ID that found nothing is not shown back
         request.current_app = self.site.name
@@ -55,7 +57,7 @@ class RequestEntryView(View):
         entry = queries.find(request_id)
         if entry is None:
             raise Http404("No request with this ID is in the journal.")
-        context = {**self.site.each_context(request), "title": f"{self.title} {entry.request_id}",
+        context = {**self.site.each_context(request), "title": f"{self.title} {entry.request_id}", "subtitle": None,
                    "entry": queries.as_json(entry)}
         request.current_app = self.site.name
         return TemplateResponse(request, ENTRY_TEMPLATE, context)

@@ -7,7 +7,9 @@ import re
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
+from pathlib import Path
 
 import pytest
 
@@ -122,12 +124,8 @@ def test_the_apps_settings_module_checks_the_configuration_at_start_and_at_each_
 
 
 @pytest.mark.parametrize("value", ["banana", "inf", " "])
-def test_a_worker_count_gunicorn_cannot_cast_is_named_before_gunicorn_starts(value):
+def test_bin_serve_names_every_malformed_worker_variable_first(value):
     env = project_env(WEB_CONCURRENCY=value, GUNICORN_THREADS="many")
-    # gunicorn casts WEB_CONCURRENCY as it imports, before any configuration file: a traceback.
-    gunicorn = subprocess.run([sys.executable, "-m", "gunicorn", "--check-config"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=60)
-    assert gunicorn.returncode != 0 and "Traceback" in gunicorn.stderr
     # What bin/serve runs first: every malformed variable named, no traceback.
     checked = subprocess.run([sys.executable, "gunicorn.conf.py"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=60)
@@ -139,3 +137,50 @@ def test_a_worker_count_gunicorn_cannot_cast_is_named_before_gunicorn_starts(val
         "  GUNICORN_THREADS must be a whole number from 1 to 1024, got 'many'.",
     ]
     assert "gunicorn.conf.py" in (ROOT / "bin" / "serve").read_text()
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(tmp_path_factory) -> Path:
+    """A virtualenv of its own whose packages are this one's: the .pth files of its site-packages are the test's."""
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    site_packages = Path(subprocess.run([venv / "bin" / "python", "-c", "import sysconfig; "
+                                         "print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True,
+                                        check=True, timeout=60).stdout.strip())
+    (site_packages / "chain.pth").write_text(f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    return venv
+
+
+def bare_gunicorn(venv: Path, value: str, *args: str, module: bool = False,
+                  cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """gunicorn's own command (or ``python -m gunicorn``) with WEB_CONCURRENCY=`value`, --check-config."""
+    command = ["-m", "gunicorn"] if module else [str(Path(sys.executable).parent / "gunicorn")]
+    return subprocess.run([str(venv / "bin" / "python"), *command, *args, "--check-config"], cwd=cwd,
+                          env=project_env(WEB_CONCURRENCY=value, PYTHONPATH=str(ROOT)), capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_bare_gunicorn_names_a_worker_count_it_cannot_cast_in_one_line(fresh_venv, tmp_path):
+    # gunicorn casts WEB_CONCURRENCY as it imports, before any configuration file or hook: a traceback.
+    before = bare_gunicorn(fresh_venv, "banana", "chimera.wsgi", cwd=tmp_path)
+    assert before.returncode != 0 and "Traceback" in before.stderr
+    installed = subprocess.run([str(fresh_venv / "bin" / "python"), "-m", "observability.worker_count", "install"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert installed.returncode == 0, installed.stderr
+    for value, args, module, cwd in [("banana", ["chimera.wsgi"], False, tmp_path),
+                                     ("inf", ["--config", "gunicorn.conf.py"], False, ROOT),
+                                     ("1.5", ["chimera.wsgi"], True, tmp_path)]:
+        refused = bare_gunicorn(fresh_venv, value, *args, module=module, cwd=cwd)
+        assert refused.returncode != 0
+        assert refused.stderr.splitlines() == [
+            f"Configuration error: WEB_CONCURRENCY must be a whole number (gunicorn's worker processes), "
+            f"got {value!r}."], refused.stderr
+    # A blank value is the default, as bin/serve and the settings read it; a good one is gunicorn's.
+    for value in (" ", "2"):
+        checked = bare_gunicorn(fresh_venv, value, "--config", "gunicorn.conf.py")
+        assert checked.returncode == 0, checked.stderr
+    # Other programs in the environment are left alone: they do not read it, or name it themselves.
+    other = subprocess.run([str(fresh_venv / "bin" / "python"), "-c", "print('ran')"], capture_output=True, text=True,
+                           env=project_env(WEB_CONCURRENCY="banana"), timeout=60)
+    assert other.stdout == "ran\n" and other.stderr == ""
+    assert "observability.worker_count install" in (ROOT / "bin" / "_setup.sh").read_text()

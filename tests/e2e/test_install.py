@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from observability.worker_count import PTH_FILE
 from tests.support.packaging import Virtualenv, build_wheel, copy_checkout
 from tests.support.processes import ROOT, Gunicorn, free_port, http_get
 
@@ -164,13 +165,15 @@ def test_wheel_holds_the_two_apps_and_nothing_else(wheel, source):
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
     metadata = {name for name in names if name.split("/")[0].endswith(".dist-info")}
-    assert {name.split("/")[0] for name in names - metadata} == set(APPS)
+    # Beside the apps, the .pth file that checks WEB_CONCURRENCY before gunicorn casts it.
+    assert {name.split("/")[0] for name in names - metadata} == {*APPS, PTH_FILE}
     expected = {
         path.relative_to(source).as_posix()
         for app in APPS for path in (source / app).rglob("*")
         if path.is_file() and SHIPPED.search(path.relative_to(source).as_posix())
     }
     assert expected - names == set(), "files of the apps missing from the wheel"
+    assert f"observability/{PTH_FILE}" not in names
     assert any(name.endswith("templates/healthdash/admin/health.html") for name in names)
 
 
@@ -320,6 +323,15 @@ def test_health_and_servers_refuse_a_missing_extra_by_name(core, venv, project):
     result = venv.run("gunicorn", "--bind", f"127.0.0.1:{free_port()}", cwd=project, env=venv.env(**env), timeout=60)
     assert result.returncode != 0, result.stdout + result.stderr
     assert_names_the_extra(result, ids, extra)
+
+
+def test_the_wheels_gunicorn_names_a_worker_count_it_cannot_cast(venv, project):
+    # gunicorn casts WEB_CONCURRENCY as it imports; the wheel's .pth file runs before that.
+    result = venv.run("gunicorn", "--check-config", "mysite.wsgi", cwd=project,
+                      env=venv.env(WEB_CONCURRENCY="banana"), timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [
+        "Configuration error: WEB_CONCURRENCY must be a whole number (gunicorn's worker processes), got 'banana'."]
 
 
 @pytest.mark.parametrize("need", sorted(NEEDS))

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import path
 
-from observability.error_reports import SecretsExceptionReporterFilter
+from observability.error_reports import SecretsExceptionReporter, SecretsExceptionReporterFilter
 
 MARKERS = {
     "broker password": "BrokerPassMarker-1a2b",
@@ -31,7 +31,17 @@ def failing_view(request):
     raise ConnectionError("the broker went away")
 
 
-urlpatterns = [path("fail/", failing_view)]
+def failing_with_secrets_in_messages(request):
+    """Fails with credentials in the exception's message, its note and the exception it was raised from."""
+    try:
+        raise ConnectionError(f"cannot reach {CACHE_LOCATION}")
+    except ConnectionError as cause:
+        error = RuntimeError(f"provider refused {MARKERS['provider key']} (password={MARKERS['broker password']})")
+        error.add_note(f"endpoint {TRACING_ENDPOINT}")
+        raise error from cause
+
+
+urlpatterns = [path("fail/", failing_view), path("fail-loudly/", failing_with_secrets_in_messages)]
 
 
 @pytest.fixture
@@ -62,7 +72,19 @@ def test_the_debug_page_shows_no_credential(configured):
     assert "redis://:***@broker.example:6379/0" in page
 
 
-def test_the_project_uses_the_filter(settings):
-    from django.views.debug import get_default_exception_reporter_filter
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("accept", ["text/html", "text/plain"])
+def test_the_debug_page_redacts_the_exceptions_messages_and_the_query(configured, accept):
+    query = f"?page=2&api_key={MARKERS['exporter header']}"
+    response = Client(raise_request_exception=False).get(f"/fail-loudly/{query}", HTTP_ACCEPT=accept)
+    page = response.content.decode()
+    assert response.status_code == 500 and "provider refused" in page and "cannot reach redis://" in page
+    assert "failing_with_secrets_in_messages" in page and "api_key" in page and "endpoint https://" in page
+    assert [name for name, marker in MARKERS.items() if marker in page] == []
+
+
+def test_the_project_uses_the_filter_and_the_reporter(settings):
+    from django.views.debug import get_default_exception_reporter_filter, get_exception_reporter_class
 
     assert isinstance(get_default_exception_reporter_filter(), SecretsExceptionReporterFilter)
+    assert get_exception_reporter_class(None) is SecretsExceptionReporter

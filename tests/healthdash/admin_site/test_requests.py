@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -49,3 +50,13 @@ def test_anonymous_callers_go_to_the_login_page_and_others_get_403(client, entry
     assert client.get("/admin/health/requests/ticket-4711/")["Location"].startswith("/admin/login/")
     client.force_login(django_user_model.objects.create_user("carol", password="carol-password-123"))
     assert client.get("/admin/health/requests/").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/admin/health/requests/", "/admin/health/requests/?q=nothing-here",
+                                  "/admin/health/requests/ticket-4711/"])
+def test_the_pages_name_every_variable_the_admin_templates_read(admin_client, entry, path, caplog):
+    # At DEBUG, Django logs each variable a template reads that the context lacks, with the whole
+    # context: the CSRF token and the session's user included.
+    with caplog.at_level(logging.DEBUG, logger="django.template"):
+        assert admin_client.get(path).status_code == 200
+    assert [record.getMessage()[:200] for record in caplog.records if record.name == "django.template"] == []
