@@ -1,4 +1,4 @@
-"""healthdash's one table: the maintenance switch, shared by every worker and instance of the database."""
+"""healthdash's tables: the maintenance switch, and the fleet's processes where the cache is not shared."""
 
 from __future__ import annotations
 
@@ -22,3 +22,20 @@ class Maintenance(models.Model):
 
     def __str__(self) -> str:
         return f"maintenance {'on' if self.on else 'off'}"
+
+
+class Instance(models.Model):
+    """One process of the fleet, where no shared cache holds the fleet: its row is its heartbeat."""
+
+    id = models.CharField(primary_key=True, max_length=64)  # the process's service.instance.id
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    version = models.CharField(max_length=128)
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "fleet instance"
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from healthdash import api, views
+from healthdash import api, fleet_api, views
 
 app_name = "healthdash"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("health/startup", views.startup, name="startup"),
     path("health/ready", views.readiness, name="readiness"),
     path("api/v1/health/dashboard", api.DashboardView.as_view(), name="dashboard"),
+    path("api/v1/health/fleet", fleet_api.FleetView.as_view(), name="fleet"),
 ]

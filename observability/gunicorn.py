@@ -134,8 +134,10 @@ def when_ready(server) -> None:
 
 
 def post_worker_init(worker) -> None:
-    """The worker has loaded the application: SIGTERM drains it, or waits for its replacements."""
+    """The worker has loaded the application: SIGTERM drains it, or waits for its replacements; apps start
+    what runs for as long as it serves."""
     lifecycle.watch_worker(worker)
+    processes.worker_started.send(sender=type(worker))
 
 
 def post_fork(server, worker) -> None:
