@@ -70,7 +70,7 @@ class Heartbeat:
 
     def beat(self) -> None:
         """Record this process once; a failing store is logged (at most once a minute), never raised."""
-        store = self.store or fleet_store()
+        store = self.store = self.store or fleet_store()
         self._guard.call(lambda: store.record(self.me(), get_settings().heartbeat_seconds), None)
 
     def _run(self, stop: threading.Event) -> None:
