@@ -21,12 +21,12 @@ from healthdash.documents import dashboard_payload
 from healthdash.registry import ServiceRegistry, service_registry
 from healthdash.runner import Run, Runner
 from healthdash.sections import SectionRegistry, section_registry
-from healthdash.shared_run import GRACE_SECONDS, SharedRuns
+from healthdash.shared_run import SharedRuns
 from healthdash.status import Status
 
 # A follower waits this much longer than the deadline before it runs the checks itself (twice the
 # deadline: with a shared cache its leader may wait for another process's run before running its own).
-FOLLOWER_GRACE = GRACE_SECONDS
+FOLLOWER_GRACE = 5.0
 
 
 @dataclass(frozen=True)

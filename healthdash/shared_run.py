@@ -30,8 +30,9 @@ __all__ = ["Published", "SharedRuns"]
 logger = logging.getLogger(__name__)
 RUN_KEY, LOCK_KEY = "healthdash:run:latest", "healthdash:run:lock"
 POLL_SECONDS = 0.05  # how often a process waiting for another's run looks for it
-# A process waiting for another's run waits this much longer than the deadline; the lock is held as long.
-GRACE_SECONDS = 5.0
+# The lock expires this long after the deadline (its holder's run is over by then, or the holder is gone);
+# a process waiting for the holder's run waits as long, then runs the checks itself.
+LOCK_GRACE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -58,27 +59,35 @@ class SharedRuns:
         self.guard = CacheGuard("The fleet's shared run of the checks")
 
     def run(self, runner: Runner, *, refresh: bool = False) -> Run:
-        """The fleet's run when the cache is shared and results are cached, else `runner`'s own run now."""
+        """The fleet's run when the cache is shared and results are cached, else `runner`'s own run now.
+
+        `refresh`: a run that ends after this call (the fleet's next one, or this process's own).
+        """
         config = get_settings()
         if not config.cache_seconds or not shared_cache(self.alias):
             return runner.run()
-        asked = time.time()
-        served = None if refresh else self.fresh(config.cache_seconds)
-        hold = config.deadline + GRACE_SECONDS
-        token = None if served is not None else self.acquire(hold)
-        if served is None and token is None:  # another process runs the checks, or the cache fails
-            served = self.wait_for(config.cache_seconds, hold, since=asked if refresh else 0.0)
-        if served is not None:
-            record_statuses(served)  # this process's /metrics shows the fleet's statuses too
-            return served
+        since = time.time() if refresh else 0.0
+        hold = config.deadline + LOCK_GRACE_SECONDS
+        give_up = time.monotonic() + hold
+        while True:
+            served = self.fresh(config.cache_seconds, since)
+            if served is not None:
+                record_statuses(served)  # this process's /metrics shows the fleet's statuses too
+                return served
+            token = self.acquire(hold)
+            if token is not None:
+                return self._run_and_publish(runner, token, config.cache_seconds)
+            if not self.available or time.monotonic() >= give_up:
+                return runner.run()  # the cache fails, or the lock's holder neither published nor let go
+            time.sleep(POLL_SECONDS)
+
+    def _run_and_publish(self, runner: Runner, token: str, keep: float) -> Run:
         try:
             run = runner.run()
-            if token is not None:
-                self.publish(run, config.cache_seconds)
+            self.publish(run, keep)
             return run
         finally:
-            if token is not None:
-                self.release(token)
+            self.release(token)
 
     @property
     def available(self) -> bool:
@@ -112,13 +121,3 @@ class SharedRuns:
             logger.debug("The run is not shared: %s: %s", type(exc).__name__, exc)
             return
         self.guard.call(lambda: caches[self.alias].set(RUN_KEY, published, timeout=math.ceil(keep)), None)
-
-    def wait_for(self, max_age: float, timeout: float, since: float = 0.0) -> Run | None:
-        """A run younger than `max_age` (ended after `since`) another process publishes within `timeout`."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.available:
-            run = self.fresh(max_age, since)
-            if run is not None:
-                return run
-            time.sleep(POLL_SECONDS)
-        return None
