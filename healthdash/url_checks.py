@@ -95,7 +95,8 @@ class UrlCheck:
         return mask_url(self.url)
 
     def __call__(self) -> CheckResult:
-        request = urllib.request.Request(*_without_userinfo(self.url))
+        url, headers = _without_userinfo(self.url)
+        request = urllib.request.Request(url, headers=headers)
         try:
             with _opener.open(request, timeout=self.timeout) as response:
                 status = response.status

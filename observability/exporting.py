@@ -152,13 +152,26 @@ def read_export_block(r: Reader, exporter: str = "otlp") -> None:
         found = r.lookup([variable.name], variable.otel)
         if found is None and attribute in attributes:
             found = Found("OTEL_RESOURCE_ATTRIBUTES", attributes[attribute], "environment")
-        if found is None and attribute == "service.version":  # the deployment's version, as the fleet shows it
-            found = r.lookup([SERVICE_VERSION])
+        if found is None and attribute == "service.version":
+            found = deployment_version(r)
         r.read(variable, found or r.project_default([variable.name]))
     r.derive("service_name", project_service_name())
     r.derive("deployment_environment", "development" if django_settings.DEBUG else "production")
     r.read(HEADERS)
     r.read(ZIPKIN_TIMEOUT if exporter == "zipkin" else EXPORT_TIMEOUT)
+
+
+def deployment_version(r: Reader) -> Found | None:
+    """``SERVICE_VERSION``, the deployment's version as healthdash's fleet shows it, when valid.
+
+    healthdash declares the variable and refuses a bad value (``healthdash.E031``): reporting it here
+    too would give one mistake two IDs, so a bad value only leaves the resource's default.
+    """
+    found = r.lookup([SERVICE_VERSION])
+    try:
+        return found and Found(found.name, label(found.value, found.name), found.origin)
+    except Invalid:
+        return None
 
 
 def resource_attributes(r: Reader) -> dict[str, str]:
