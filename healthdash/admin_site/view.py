@@ -16,6 +16,7 @@ from django.views import View
 from healthdash import maintenance
 from healthdash.access import Audience
 from healthdash.admin_site import content as page
+from healthdash.admin_site.fleet import fleet
 from healthdash.api import REFRESH_VALUES
 from healthdash.conf import get_settings
 from healthdash.dashboard import dashboard_for
@@ -64,6 +65,7 @@ class HealthPageView(View):
             "checked_at_text": page.when(payload["checked_at"]),
             "duration": page.latency(payload["duration_ms"]),
             "rows": page.rows(payload, dashboard.history),
+            "fleet": fleet(),
             "tracing": page.tracing(payload),
             "middleware": page.middleware(payload),
             "sections": page.sections(payload),
