@@ -24,6 +24,8 @@ from healthdash.sections import SectionRegistry, section_registry
 from healthdash.shared_run import SharedRuns
 from healthdash.status import Status
 
+__all__ = ["Dashboard", "LatencyHistory", "Sample", "dashboard_for"]
+
 # A follower waits this much longer than the deadline before it runs the checks itself (twice the
 # deadline: with a shared cache its leader may wait for another process's run before running its own).
 FOLLOWER_GRACE = 5.0
