@@ -21,11 +21,11 @@ class HealthdashConfig(AppConfig):
         from healthdash import alerts
         from healthdash import checks as healthdash_checks
         from healthdash.conf import get_settings, settings_problems
-        from healthdash.heartbeat import start_heartbeat, start_on_first_request
+        from healthdash.heartbeat import leave_fleet, start_heartbeat, start_on_first_request
         from healthdash.probe_hosts import admit_ip_host_probes
         from healthdash.probes import configured_url_secrets, register_builtin_services, register_url_checks
         from healthdash.registry import register_configured_services, service_registry
-        from observability.processes import worker_started
+        from observability.processes import worker_started, worker_stopping
         from observability.redaction import add_secret_source
 
         checks.register(healthdash_checks.check_settings, "healthdash")
@@ -34,6 +34,7 @@ class HealthdashConfig(AppConfig):
         request_started.connect(admit_ip_host_probes, dispatch_uid="healthdash.admit_ip_host_probes")
         # Each server process records itself in the fleet (healthdash.heartbeat says when it starts).
         worker_started.connect(start_heartbeat, dispatch_uid="healthdash.start_heartbeat")
+        worker_stopping.connect(leave_fleet, dispatch_uid="healthdash.leave_fleet")
         request_started.connect(start_on_first_request, dispatch_uid="healthdash.start_heartbeat")
         add_secret_source(configured_url_secrets, "HEALTHDASH")
         register_builtin_services(service_registry)

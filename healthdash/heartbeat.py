@@ -2,9 +2,10 @@
 
 The thread starts once per process (a forked worker starts its own): when gunicorn's worker has
 loaded the application (``observability.processes.worker_started``, sent from the project's gunicorn
-hooks), or at the first request a real server hands over (another server, ``runserver``). Management
-commands and the test client never start it. A store that fails is logged once a minute and tried
-again at the next beat: a heartbeat never reaches a request.
+hooks), or at the first request a real server hands over (another server, ``runserver``).
+Management commands and the test client never start it. A worker that stops of its own accord
+(``worker_stopping``) removes its record; one killed outright goes stale, then leaves. A store that
+fails is logged once a minute and tried again at the next beat: a heartbeat never reaches a request.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from healthdash.fleet import CacheStore, DatabaseStore, Instance, fleet_store
 from observability.fail_open import CacheGuard
 from observability.instance import instance_id
 
-__all__ = ["Heartbeat", "heartbeat", "start_heartbeat", "start_on_first_request"]
+__all__ = ["Heartbeat", "heartbeat", "leave_fleet", "start_heartbeat", "start_on_first_request"]
 
 logger = logging.getLogger(__name__)
 TEST_SERVER = "testserver"  # the server name of Django's test client and request factory
+LEAVE_WAIT = 1.0  # seconds a stopping worker waits for its record to be removed: a hung store costs no more
 
 
 class Heartbeat:
@@ -63,6 +65,22 @@ class Heartbeat:
             self._stop.set()
             self._pid = 0
 
+    def leave(self, wait: float = LEAVE_WAIT) -> None:
+        """Stop beating and remove this process's record, waiting at most `wait` seconds for the store."""
+        store, running = self.store, self.running
+        self.stop()
+        if not running or store is None:
+            return
+        leaving = threading.Thread(target=self._forget, args=(store,), name="healthdash-leave", daemon=True)
+        leaving.start()
+        leaving.join(wait)
+
+    def _forget(self, store: CacheStore | DatabaseStore) -> None:
+        try:
+            self._guard.call(lambda: store.forget(instance_id()), None)
+        finally:
+            connections.close_all()
+
     def me(self) -> Instance:
         """This process's record as of now."""
         return Instance(instance_id(), socket.gethostname(), os.getpid(), get_settings().service_version,
@@ -88,6 +106,11 @@ heartbeat = Heartbeat()
 def start_heartbeat(**kwargs) -> None:
     """Receiver of ``worker_started``: a server worker has loaded the application."""
     heartbeat.start()
+
+
+def leave_fleet(**kwargs) -> None:
+    """Receiver of ``worker_stopping``: a worker that stops leaves the fleet at once instead of going stale."""
+    heartbeat.leave()
 
 
 def start_on_first_request(*, environ=None, scope=None, **kwargs) -> None:

@@ -146,13 +146,15 @@ def post_fork(server, worker) -> None:
 
 
 def worker_exit(server, worker) -> None:
-    """Flush this worker's telemetry, bounded by TRACING_SHUTDOWN_TIMEOUT_SECONDS and the graceful timeout."""
+    """Tell the apps the worker stops, then flush its telemetry, bounded by TRACING_SHUTDOWN_TIMEOUT_SECONDS and
+    the graceful timeout."""
     from django.apps import apps
 
     if not apps.ready:
         return
     from observability.tracing.configuration import get_tracing_config
 
+    processes.worker_stopping.send(sender=type(worker))
     graceful = float(getattr(server.cfg, "graceful_timeout", 30))
     processes.before_exit(min(get_tracing_config().shutdown_timeout, max(graceful - EXIT_MARGIN_SECONDS, 0.5)))
 

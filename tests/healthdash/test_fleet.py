@@ -216,3 +216,35 @@ class TestFleetView:
         monkeypatch.setattr(fleet_api, "fleet_store", lambda: DatabaseStore(using="down"))
         response = api.get(FLEET, HTTP_X_API_KEY=api_keys[0])
         assert (response.status_code, response.json()["error"]["code"]) == (503, "fleet_unavailable")
+
+
+def test_a_worker_that_stops_leaves_the_fleet_at_once(shared):
+    beat = Heartbeat()
+    beat.start()
+    try:
+        assert wait_for_records(1)
+        beat.leave()
+        assert not beat.running
+        assert CacheStore().instances(datetime.now(UTC), BEAT) == []
+    finally:
+        beat.stop()
+
+
+def test_leaving_waits_at_most_a_moment_for_a_store_that_hangs(settings, db):
+    from tests.support.listeners import SilentListener
+
+    with SilentListener() as silent:
+        settings.CACHES = redis_caches(f"redis://127.0.0.1:{silent.port}/0")
+        settings.CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 30, "socket_timeout": 30}
+        beat = Heartbeat()
+        beat.start()
+        started = time.monotonic()
+        beat.leave(wait=0.3)
+        assert time.monotonic() - started < 2
+
+
+def wait_for_records(count: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while len(CacheStore().instances(datetime.now(UTC), BEAT)) != count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return len(CacheStore().instances(datetime.now(UTC), BEAT)) == count
