@@ -4,7 +4,7 @@ One pair of servers serves the whole module, in order: the fleet lists the 4 pro
 10 s of dashboard requests on both instances a URL check's target is fetched about once per
 cache period for the whole fleet; ``kill -9`` of one instance makes its processes stale within 3
 heartbeats, then drops them; the Redis stopped never produces a 500, and the fleet comes back
-with it.
+with it; an instance stopped gracefully leaves the fleet at once.
 """
 
 from __future__ import annotations
@@ -177,3 +177,14 @@ def test_redis_stopped_never_produces_a_500_and_the_fleet_comes_back(instances, 
     back = wait_until(lambda: get_json(server, FLEET, KEY)[0] == 200 and len(fleet(server)) == 2, timeout=20)
     assert back, get_json(server, FLEET, KEY)
     assert "Traceback" not in server.output()
+
+
+def test_an_instance_stopped_gracefully_leaves_the_fleet_at_once(instances, redis_server):
+    import redis
+
+    server = instances[1]
+    client = redis.Redis.from_url(redis_server.url(0))
+    records = [key for key in client.keys("*healthdash:fleet:*") if not key.endswith((b"index", b"index-lock"))]
+    assert len(records) == 2
+    server.stop()
+    assert [key for key in client.keys("*healthdash:fleet:*") if not key.endswith((b"index", b"index-lock"))] == []
