@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import IntegrityError
 
 from healthdash.documents import iso
 from healthdash.models import Instance as InstanceRow
@@ -108,22 +107,19 @@ class CacheStore:
 
 
 class DatabaseStore:
-    """Records as rows of ``healthdash_instance``: one UPDATE per beat, an INSERT at the first."""
+    """Records as rows of ``healthdash_instance``: one upsert (``INSERT ... ON CONFLICT``) per beat."""
 
     def __init__(self, using: str = "default"):
         self.using = using
         self._beats = 0
 
     def record(self, me: Instance, beat: float) -> None:
-        """Write `me`, and now and then delete the rows of processes gone for good."""
+        """Write `me` (one upsert), and every tenth beat delete the rows of processes gone for good."""
         rows = InstanceRow.objects.using(self.using)
-        if not rows.filter(pk=me.id).update(last_seen=me.last_seen, version=me.version):
-            try:
-                rows.create(**asdict(me))
-            except IntegrityError:  # created meanwhile by this process's earlier beat
-                rows.filter(pk=me.id).update(last_seen=me.last_seen)
+        rows.bulk_create([InstanceRow(**asdict(me))], update_conflicts=True, unique_fields=["id"],
+                         update_fields=["last_seen", "version"])
         self._beats += 1
-        if self._beats % PRUNE_EVERY == 1:
+        if self._beats % PRUNE_EVERY == 0:
             rows.filter(last_seen__lt=me.last_seen - timedelta(seconds=DROPPED_BEATS * beat)).delete()
 
     def instances(self, now: datetime, beat: float) -> list[Instance]:

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from healthdash import fleet_api
-from healthdash.fleet import INDEX_KEY, CacheStore, DatabaseStore, Instance, fleet_store, shared_cache
+from healthdash.fleet import INDEX_KEY, PRUNE_EVERY, CacheStore, DatabaseStore, Instance, fleet_store, shared_cache
 from healthdash.heartbeat import Heartbeat, heartbeat, start_on_first_request
 from healthdash.models import Instance as InstanceRow
 from tests.support.processes import free_port
@@ -118,8 +118,7 @@ def test_database_store_one_row_per_process_updated_each_beat(settings, db):
         for _ in range(3):
             beat.beat()
     writes = [q["sql"].split()[0] for q in queries if not q["sql"].startswith("SELECT")]
-    # The first beat: UPDATE (no row), INSERT, and the pruning DELETE; then one UPDATE each.
-    assert writes == ["UPDATE", "INSERT", "DELETE", "UPDATE", "UPDATE"], writes
+    assert writes == ["INSERT"] * 3, writes  # one upsert a beat: INSERT ... ON CONFLICT DO UPDATE
     row = InstanceRow.objects.get()
     assert (row.pid, row.version) == (os.getpid(), "2.0.1")
     assert [i.id for i in DatabaseStore().instances(datetime.now(UTC), BEAT)] == [row.id]
@@ -128,9 +127,12 @@ def test_database_store_one_row_per_process_updated_each_beat(settings, db):
 def test_database_store_leaves_out_and_prunes_processes_gone(settings, db):
     DatabaseStore().record(instance(1, seen_ago=11 * BEAT), BEAT)  # a process gone for good
     store = DatabaseStore()
-    store.record(instance(2), BEAT)  # the first beat of a store prunes
     store.record(instance(3), BEAT)
-    assert sorted(i.id for i in store.instances(datetime.now(UTC), BEAT)) == ["id-2", "id-3"]
+    assert sorted(i.id for i in store.instances(datetime.now(UTC), BEAT)) == ["id-3"]  # left out at once
+    for _ in range(PRUNE_EVERY - 2):
+        store.record(instance(2), BEAT)
+    assert InstanceRow.objects.count() == 3
+    store.record(instance(2), BEAT)  # the tenth beat prunes
     assert sorted(InstanceRow.objects.values_list("id", flat=True)) == ["id-2", "id-3"]
 
 
