@@ -14,6 +14,8 @@
 7. bench.probes: liveness, startup and readiness per request against a bare Django view.
 8. bench.journal: the request journal, a request it does not record against the journal off, and one it records.
 9. bench.history: the fleet's history, database statements and writes per minute per process at the defaults.
+10. bench.fleet: the fleet's shared run against a local one (cache hit, lock contention), heartbeats' database
+   writes (needs a Redis: BENCH_REDIS_URL, by default database 14 of 127.0.0.1:6379, which it empties).
 
 ``--quick`` runs each with fewer rounds (minutes instead of about half an hour: for checking
 that they run, not for figures); ``--instructions`` adds callgrind instruction counts of the
@@ -43,6 +45,7 @@ def commands(quick: bool, instructions: bool) -> list[list[str]]:
         [*python, "bench.probes", *(["--rounds", "3", "--number", "200"] if quick else [])],
         [*python, "bench.journal", *(["--rounds", "3", "--number", "200"] if quick else [])],
         [*python, "bench.history", *(["--minutes", "2"] if quick else [])],
+        [*python, "bench.fleet", *(["--rounds", "20"] if quick else [])],
     ]
     if instructions:
         steps.insert(1, [*python, "bench.overhead", "--instructions", *(["--requests", "100"] if quick else [])])

@@ -34,3 +34,10 @@ class DashboardAccess(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return get_settings().anonymous != "deny" or is_authorized(request)
+
+
+class Authorized(BasePermission):
+    """Staff and API keys only: 401 without credentials, 403 for other users."""
+
+    def has_permission(self, request, view) -> bool:
+        return is_authorized(request)

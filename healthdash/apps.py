@@ -21,19 +21,28 @@ class HealthdashConfig(AppConfig):
         """Register the checks, the probe-host receiver, the built-in and configured services, the alert rules."""
         from healthdash import alerts
         from healthdash import checks as healthdash_checks
-        from healthdash.conf import SETTINGS_NAME, get_settings
+        from healthdash.conf import SETTINGS_NAME, get_settings, settings_problems
+        from healthdash.heartbeat import leave_fleet, start_heartbeat, start_on_first_request
         from healthdash.notifications import webhook_secrets
         from healthdash.probe_hosts import admit_ip_host_probes
-        from healthdash.probes import register_builtin_services
+        from healthdash.probes import configured_url_secrets, register_builtin_services, register_url_checks
         from healthdash.registry import register_configured_services, service_registry
+        from observability.processes import worker_started, worker_stopping
 
         checks.register(healthdash_checks.check_settings, "healthdash")
         checks.register(healthdash_checks.check_capacity, "healthdash")
         checks.register(healthdash_checks.check_urls, "healthdash", checks.Tags.urls)
         request_started.connect(admit_ip_host_probes, dispatch_uid="healthdash.admit_ip_host_probes")
+        # Each server process records itself in the fleet (healthdash.heartbeat says when it starts).
+        worker_started.connect(start_heartbeat, dispatch_uid="healthdash.start_heartbeat")
+        worker_stopping.connect(leave_fleet, dispatch_uid="healthdash.leave_fleet")
+        request_started.connect(start_on_first_request, dispatch_uid="healthdash.start_heartbeat")
+        add_secret_source(configured_url_secrets, SETTINGS_NAME)
         register_builtin_services(service_registry)
         if not healthdash_checks.services_problems():
             register_configured_services(service_registry)
+        if not settings_problems():
+            register_url_checks(service_registry)
         alerts.register()
         add_secret_source(webhook_secrets, SETTINGS_NAME)  # its token: never in a log line, page or report
         # gunicorn's hooks (observability.gunicorn) drain this long on SIGTERM; readiness says so meanwhile.

@@ -11,14 +11,15 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.urls import NoReverseMatch, reverse
 
 from healthdash.conf import get_settings, settings_problems
+from healthdash.probes import url_check_problems
 from healthdash.registry import configured_service_problems, service_registry
 from observability import extras
 from observability.parsing import Problem
 
 
 def services_problems() -> list[Problem]:
-    """The HEALTHDASH setting's problems, else those of the services it configures."""
-    return settings_problems() or configured_service_problems()
+    """The HEALTHDASH setting's problems, else those of the services it configures and of its URL checks."""
+    return settings_problems() or configured_service_problems() + url_check_problems(service_registry)
 
 
 def configuration_problems() -> list[Problem]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from healthdash.url_checks import parse_url_checks
 from observability.parsing import (
     Invalid,
     Problem,
@@ -41,6 +42,10 @@ class DashboardSettings:
     max_workers: int = 32           # threads running sync checks, per process
     history_size: int = 60          # latency samples kept per service
     drain_seconds: float = 5.0      # after SIGTERM, readiness says draining this long before the server stops
+    heartbeat_seconds: float = 10.0  # each process records itself this often; stale after 3 missed, gone after 10
+    service_version: str = "unknown"  # the version each process reports in the fleet
+    url_checks: Mapping[str, str] = field(default_factory=dict, repr=False)  # name -> URL (may hold credentials)
+    check_timeout: float = 2.0      # seconds a URL check waits for its answer
     services: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     # The fleet's history of status changes and its webhook (healthdash.history, healthdash.notifications).
     history_days: int = 14          # transitions are kept this long
@@ -88,6 +93,14 @@ def anonymous(value: object, name: str) -> str:
     return choice
 
 
+def version(value: object, name: str) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > 128 or not text.isprintable():
+        raise Invalid(must(name, "a version of 1 to 128 printable characters", value),
+                      hint=f"Set {name} to the version deployed, for example 1.4.2 or a commit hash.")
+    return text
+
+
 def services(value: object, name: str) -> dict:
     if not isinstance(value, Mapping):
         raise Invalid(f"{name} must be a dict of service name to an import string or a dict, got "
@@ -126,6 +139,13 @@ VARIABLES = (
     Variable("HEALTH_DRAIN_SECONDS", "drain_seconds",
              bounded_seconds(600, "the seconds a stopping server keeps serving while its readiness says draining, "
                                   "for example 5 (0: stop at once)"), "healthdash.E020"),
+    Variable("HEALTH_HEARTBEAT_SECONDS", "heartbeat_seconds",
+             seconds(0.5, "how often each process records itself in the fleet, for example 10"),
+             "healthdash.E030"),
+    Variable("SERVICE_VERSION", "service_version", version, "healthdash.E031"),
+    Variable("HEALTH_URL_CHECKS", "url_checks", parse_url_checks, "healthdash.E032"),
+    Variable("HEALTH_CHECK_TIMEOUT", "check_timeout",
+             seconds(0.001, "the seconds a URL check waits for its answer, for example 2"), "healthdash.E035"),
     Variable("HISTORY_SIZE", "history_size", whole("the samples kept per service, for example 60"),
              "healthdash.E008", environment=False),
     Variable("SERVICES", "services", services, "healthdash.E006",

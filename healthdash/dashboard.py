@@ -1,7 +1,8 @@
 """The latest run of a registry, shared: cached a few seconds, one run at a time, answers per audience.
 
 Concurrent callers share one run (single flight): the first starts it, the others wait for
-it. A run is reused for ``HEALTH_CACHE_SECONDS``; the answer built from it is cached per
+it; with a shared cache the fleet shares one run too (`healthdash.shared_run`). A run is reused for
+``HEALTH_CACHE_SECONDS``; the answer built from it is cached per
 audience, so no audience is ever served another's. The latest run and a latency history per
 service (`LatencyHistory`) stay available to other views (the admin page) through `dashboard_for()`.
 """
@@ -20,9 +21,13 @@ from healthdash.documents import dashboard_payload
 from healthdash.registry import ServiceRegistry, service_registry
 from healthdash.runner import Run, Runner
 from healthdash.sections import SectionRegistry, section_registry
+from healthdash.shared_run import SharedRuns
 from healthdash.status import Status
 
-# A follower waits this much longer than the deadline before it runs the checks itself.
+__all__ = ["Dashboard", "LatencyHistory", "Sample", "dashboard_for"]
+
+# A follower waits this much longer than the deadline before it runs the checks itself (twice the
+# deadline: with a shared cache its leader may wait for another process's run before running its own).
 FOLLOWER_GRACE = 5.0
 
 
@@ -78,6 +83,7 @@ class Dashboard:
         self.sections = section_registry if sections is None else sections
         self.runner = runner or Runner(registry)
         self.history = LatencyHistory(get_settings().history_size)
+        self.shared = SharedRuns()  # the fleet's run, when the cache is shared
         self._lock = threading.Lock()
         self._latest: Run | None = None
         self._flight: _Flight | None = None
@@ -98,14 +104,14 @@ class Dashboard:
             if leader:
                 flight = self._flight = _Flight()
         if leader:
-            return self._lead(flight)
-        if flight.done.wait(get_settings().deadline + FOLLOWER_GRACE) and flight.run is not None:
+            return self._lead(flight, refresh)
+        if flight.done.wait(2 * get_settings().deadline + FOLLOWER_GRACE) and flight.run is not None:
             return flight.run
         return self.runner.run()  # the leader failed: hung checks are still not started twice
 
-    def _lead(self, flight: _Flight) -> Run:
+    def _lead(self, flight: _Flight, refresh: bool = False) -> Run:
         try:
-            run = flight.run = self.runner.run()
+            run = flight.run = self.shared.run(self.runner, refresh=refresh)
             self.history.record(run)
             with self._lock:
                 self._latest = run

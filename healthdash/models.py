@@ -1,11 +1,12 @@
-"""healthdash's tables, shared by every worker and instance of the database: the maintenance switch, and the
-fleet's record of service statuses (each service's current state and its transitions)."""
+"""healthdash's tables, shared by every worker and instance of the database: the maintenance switch, the
+fleet's record of service statuses (each service's current state and its transitions), and the fleet's
+processes where the cache is not shared."""
 
 from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["DEFAULT_RETRY_AFTER", "Maintenance", "ServiceState", "Transition"]
+__all__ = ["DEFAULT_RETRY_AFTER", "Instance", "Maintenance", "ServiceState", "Transition"]
 
 DEFAULT_RETRY_AFTER = 300  # seconds a load balancer is told to wait when none is given
 
@@ -65,3 +66,18 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} {self.previous} -> {self.status}"
+class Instance(models.Model):
+    """One process of the fleet, where no shared cache holds the fleet: its row is its heartbeat."""
+
+    id = models.CharField(primary_key=True, max_length=64)  # the process's service.instance.id
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    version = models.CharField(max_length=128)
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "fleet instance"
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from healthdash import api, history_api, views
+from healthdash import api, fleet_api, history_api, views
 
 app_name = "healthdash"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("health/ready", views.readiness, name="readiness"),
     path("api/v1/health/dashboard", api.DashboardView.as_view(), name="dashboard"),
     path("api/v1/health/history", history_api.HistoryView.as_view(), name="history"),
+    path("api/v1/health/fleet", fleet_api.FleetView.as_view(), name="fleet"),
 ]

@@ -133,6 +133,9 @@ HEADERS = Variable("TRACING_HEADERS", "headers", headers, "observability.E015",
 EXPORT_TIMEOUT = Variable("TRACING_EXPORT_TIMEOUT_SECONDS", "export_timeout", timeout, "observability.E017",
                           otel=("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"))
 ZIPKIN_TIMEOUT = replace(EXPORT_TIMEOUT, otel=("OTEL_EXPORTER_ZIPKIN_TIMEOUT",))
+# The version of the deployment (healthdash's fleet shows it): service.version when neither
+# TRACING_SERVICE_VERSION nor OTEL_RESOURCE_ATTRIBUTES sets one.
+SERVICE_VERSION = "SERVICE_VERSION"
 RESOURCE = (
     (Variable("TRACING_SERVICE_NAME", "service_name", label, "observability.E013", otel=("OTEL_SERVICE_NAME",)),
      "service.name"),
@@ -149,11 +152,26 @@ def read_export_block(r: Reader, exporter: str = "otlp") -> None:
         found = r.lookup([variable.name], variable.otel)
         if found is None and attribute in attributes:
             found = Found("OTEL_RESOURCE_ATTRIBUTES", attributes[attribute], "environment")
+        if found is None and attribute == "service.version":
+            found = deployment_version(r)
         r.read(variable, found or r.project_default([variable.name]))
     r.derive("service_name", project_service_name())
     r.derive("deployment_environment", "development" if django_settings.DEBUG else "production")
     r.read(HEADERS)
     r.read(ZIPKIN_TIMEOUT if exporter == "zipkin" else EXPORT_TIMEOUT)
+
+
+def deployment_version(r: Reader) -> Found | None:
+    """``SERVICE_VERSION``, the deployment's version as healthdash's fleet shows it, when valid.
+
+    healthdash declares the variable and refuses a bad value (``healthdash.E031``): reporting it here
+    too would give one mistake two IDs, so a bad value only leaves the resource's default.
+    """
+    found = r.lookup([SERVICE_VERSION])
+    try:
+        return found and Found(found.name, label(found.value, found.name), found.origin)
+    except Invalid:
+        return None
 
 
 def resource_attributes(r: Reader) -> dict[str, str]:

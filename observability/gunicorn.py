@@ -134,8 +134,10 @@ def when_ready(server) -> None:
 
 
 def post_worker_init(worker) -> None:
-    """The worker has loaded the application: SIGTERM drains it, or waits for its replacements."""
+    """The worker has loaded the application: SIGTERM drains it, or waits for its replacements; apps start
+    what runs for as long as it serves."""
     lifecycle.watch_worker(worker)
+    processes.worker_started.send(sender=type(worker))
 
 
 def post_fork(server, worker) -> None:
@@ -144,13 +146,15 @@ def post_fork(server, worker) -> None:
 
 
 def worker_exit(server, worker) -> None:
-    """Flush this worker's telemetry, bounded by TRACING_SHUTDOWN_TIMEOUT_SECONDS and the graceful timeout."""
+    """Tell the apps the worker stops, then flush its telemetry, bounded by TRACING_SHUTDOWN_TIMEOUT_SECONDS and
+    the graceful timeout."""
     from django.apps import apps
 
     if not apps.ready:
         return
     from observability.tracing.configuration import get_tracing_config
 
+    processes.worker_stopping.send(sender=type(worker))
     graceful = float(getattr(server.cfg, "graceful_timeout", 30))
     processes.before_exit(min(get_tracing_config().shutdown_timeout, max(graceful - EXIT_MARGIN_SECONDS, 0.5)))
 

@@ -12,6 +12,17 @@ from __future__ import annotations
 import threading
 import time
 
+from django.dispatch import Signal
+
+__all__ = ["after_fork", "before_exit", "process_gone", "worker_started", "worker_stopping"]
+
+# Sent in a server's worker once it has loaded the application (gunicorn's post_worker_init): what an
+# app runs for as long as the worker serves (healthdash's heartbeat) starts here, in the worker itself.
+worker_started = Signal()
+# Sent in a worker that stops of its own accord (gunicorn's worker_exit), before its telemetry is flushed;
+# a worker killed outright sends nothing. Receivers keep it short: the worker is on its way out.
+worker_stopping = Signal()
+
 
 def after_fork() -> None:
     """Give this freshly forked process exporters of its own (a no-op where nothing is set up)."""

@@ -39,6 +39,17 @@ def recorded_history():
     observer.wait(10)
 
 
+@pytest.fixture(autouse=True)
+def no_heartbeat_left():
+    """A test that served requests the way a real server does (a WSGI app called with SERVER_SOFTWARE) started this
+    process's heartbeat: stop it, so it does not write to another test's database."""
+    from healthdash.heartbeat import heartbeat
+
+    yield
+    if heartbeat.running:
+        heartbeat.stop()
+
+
 @pytest.fixture(scope="session")
 def migrated_db_url(tmp_path_factory) -> str:
     """A migrated SQLite database file for subprocesses (gunicorn, manage.py), made once."""

@@ -223,3 +223,37 @@ class HistorySchema(OpenApiViewExtension):
             pass
 
         return Fixed
+
+
+FLEET = {
+    "type": "object",
+    "description": "Every process of the fleet as its last heartbeat recorded it, oldest first.",
+    "properties": {
+        "instances": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "string"}, "host": {"type": "string"}, "pid": {"type": "integer"},
+            "version": {"type": "string"}, "started_at": {"type": "string", "format": "date-time"},
+            "last_seen": {"type": "string", "format": "date-time"},
+            "state": {"type": "string", "enum": ["live", "stale"]},
+        }, "required": ["id", "host", "pid", "version", "started_at", "last_seen", "state"]}},
+        "count": {"type": "integer"},
+    },
+    "required": ["instances", "count"],
+}
+
+
+class FleetSchema(OpenApiViewExtension):
+    """healthdash's FleetView: the fleet's processes, for staff and API keys."""
+
+    target_class = "healthdash.fleet_api.FleetView"
+
+    def view_replacement(self):
+        @extend_schema_view(get=extend_schema(
+            operation_id="health_fleet", tags=["health"], auth=[{API_KEY_SCHEME: []}, {"cookieAuth": []}],
+            responses={(200, "application/json"): OpenApiResponse(FLEET), **JOURNAL_ERRORS,
+                       (503, "application/json"): _error("The fleet's records cannot be read (the shared cache or "
+                                                         "the database is unavailable).")},
+        ))
+        class Fixed(self.target_class):
+            pass
+
+        return Fixed

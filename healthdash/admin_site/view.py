@@ -17,6 +17,7 @@ from healthdash import maintenance
 from healthdash.access import Audience
 from healthdash.admin_site import content as page
 from healthdash.admin_site.changes import recent_changes
+from healthdash.admin_site.fleet import fleet
 from healthdash.api import REFRESH_VALUES
 from healthdash.conf import get_settings
 from healthdash.dashboard import dashboard_for
@@ -67,6 +68,7 @@ class HealthPageView(View):
             "rows": page.rows(payload, dashboard.history),
             "changes": recent_changes(),
             "history_url": reverse("healthdash:history"),
+            "fleet": fleet(),
             "tracing": page.tracing(payload),
             "middleware": page.middleware(payload),
             "sections": page.sections(payload),

@@ -80,6 +80,7 @@ def test_api_conforms_to_its_schema_and_never_fails_with_a_server_error(api_sche
 
 def test_schemathesis_finds_every_operation(api_schema):
     labels = [operation.ok().label for operation in api_schema.get_all_operations()]
-    assert sorted(labels) == ["GET /api/v1/health/dashboard", "GET /api/v1/health/history", "GET /api/v1/requests",
+    assert sorted(labels) == ["GET /api/v1/health/dashboard", "GET /api/v1/health/fleet", "GET /api/v1/health/history",
+                              "GET /api/v1/requests",
                               "GET /api/v1/requests/{request_id}", "GET /api/v1/tasks/{task_id}",
                               "POST /api/v1/generate"]

@@ -179,6 +179,16 @@ def test_otel_service_name_and_resource_attributes_apply_when_tracing_ones_are_u
     assert (config.service_name, config.service_version) == ("from-tracing", "2")
 
 
+def test_service_version_falls_back_to_the_deployments_version():
+    config, problems = parse(SERVICE_VERSION="4.5.6")
+    assert (problems, config.service_version, config.sources["service_version"]) == ([], "4.5.6", "SERVICE_VERSION")
+    assert parse(SERVICE_VERSION="4.5.6", OTEL_RESOURCE_ATTRIBUTES="service.version=1.0")[0].service_version == "1.0"
+    assert parse({"TRACING_SERVICE_VERSION": "2"}, SERVICE_VERSION="4.5.6")[0].service_version == "2"
+    # A bad SERVICE_VERSION is healthdash.E031 (its variable), not a second problem here: the default stays.
+    config, problems = parse({"TRACING_ENABLED": "true"}, SERVICE_VERSION="\n")
+    assert (problems, config.service_version) == ([], "unknown")
+
+
 def test_service_name_from_resource_attributes_comes_after_otel_service_name():
     config, _ = parse(OTEL_RESOURCE_ATTRIBUTES="service.name=from-attributes")
     assert config.service_name == "from-attributes"
