@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 
+from chimera.api.serializers import error_response
 from chimera.conf import get_service_config
 from chimera.transform import CONTENT_PATTERN
 
@@ -95,12 +96,6 @@ class ApiKeySchema(OpenApiAuthenticationExtension):
         return api_key_definition()
 
 
-def _error(description: str) -> OpenApiResponse:
-    from chimera.api.serializers import ErrorSerializer
-
-    return OpenApiResponse(ErrorSerializer, description=description)
-
-
 class DashboardSchema(OpenApiViewExtension):
     """healthdash's DashboardView: its answers, who may call it, its ``refresh`` parameter."""
 
@@ -118,8 +113,8 @@ class DashboardSchema(OpenApiViewExtension):
             responses={
                 (200, "application/json"): OpenApiResponse(DASHBOARD, description="No critical service is down."),
                 (200, "application/health+json"): OpenApiResponse(HEALTH_JSON),
-                (401, "application/json"): _error("A wrong X-API-Key."),
-                (403, "application/json"): _error("HEALTH_ANONYMOUS=deny and the caller is not authorized."),
+                (401, "application/json"): error_response("A wrong X-API-Key."),
+                (403, "application/json"): error_response("HEALTH_ANONYMOUS=deny and the caller is not authorized."),
                 (503, "application/json"): OpenApiResponse(DASHBOARD, description="A critical service is down."),
                 (503, "application/health+json"): OpenApiResponse(HEALTH_JSON),
             },
@@ -147,8 +142,8 @@ JOURNAL_ENTRY = {
     "required": ["request_id", "status", "started_at", "logs", "links"],
 }
 JOURNAL_ERRORS = {
-    (401, "application/json"): _error("No credentials, or a wrong X-API-Key."),
-    (403, "application/json"): _error("A user who is not staff."),
+    (401, "application/json"): error_response("No credentials, or a wrong X-API-Key."),
+    (403, "application/json"): error_response("A user who is not staff."),
 }
 
 
@@ -161,7 +156,7 @@ class JournalEntrySchema(OpenApiViewExtension):
         @extend_schema_view(get=extend_schema(
             operation_id="request_journal_entry", tags=["requests"], auth=[{API_KEY_SCHEME: []}, {"cookieAuth": []}],
             responses={(200, "application/json"): OpenApiResponse(JOURNAL_ENTRY), **JOURNAL_ERRORS,
-                       (404, "application/json"): _error("No such request recorded, or no request ID at all.")},
+                       (404, "application/json"): error_response("No such request recorded, or no request ID at all.")},
         ))
         class Fixed(self.target_class):
             pass
@@ -185,73 +180,7 @@ class JournalListSchema(OpenApiViewExtension):
             responses={(200, "application/json"): OpenApiResponse({
                 "type": "object", "properties": {"results": {"type": "array", "items": JOURNAL_ENTRY}},
                 "required": ["results"]}), **JOURNAL_ERRORS,
-                (400, "application/json"): _error("A status or since that cannot be read.")},
-        ))
-        class Fixed(self.target_class):
-            pass
-
-        return Fixed
-
-
-TRANSITION = {
-    "type": "object",
-    "description": "A change of a service's status, recorded once for the whole fleet.",
-    "properties": {"service": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"},
-                   "at": {"type": "string", "format": "date-time"}, "reason": NULLABLE_STRING},
-    "required": ["service", "from", "to", "at", "reason"],
-}
-
-
-class HistorySchema(OpenApiViewExtension):
-    """healthdash's history view: the fleet's status changes, newest first."""
-
-    target_class = "healthdash.history_api.HistoryView"
-
-    def view_replacement(self):
-        @extend_schema_view(get=extend_schema(
-            operation_id="health_history", tags=["health"], auth=[{API_KEY_SCHEME: []}, {"cookieAuth": []}],
-            parameters=[OpenApiParameter("service", str, description="one service's changes only"),
-                        OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 1000},
-                                         description="the most changes answered (default 100)")],
-            responses={(200, "application/json"): OpenApiResponse({
-                "type": "object", "properties": {"transitions": {"type": "array", "items": TRANSITION}},
-                "required": ["transitions"]}), **JOURNAL_ERRORS,
-                (400, "application/json"): _error("A limit that is not a whole number from 1 to 1000."),
-                (503, "application/json"): _error("The database did not answer.")},
-        ))
-        class Fixed(self.target_class):
-            pass
-
-        return Fixed
-
-
-FLEET = {
-    "type": "object",
-    "description": "Every process of the fleet as its last heartbeat recorded it, oldest first.",
-    "properties": {
-        "instances": {"type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "string"}, "host": {"type": "string"}, "pid": {"type": "integer"},
-            "version": {"type": "string"}, "started_at": {"type": "string", "format": "date-time"},
-            "last_seen": {"type": "string", "format": "date-time"},
-            "state": {"type": "string", "enum": ["live", "stale"]},
-        }, "required": ["id", "host", "pid", "version", "started_at", "last_seen", "state"]}},
-        "count": {"type": "integer"},
-    },
-    "required": ["instances", "count"],
-}
-
-
-class FleetSchema(OpenApiViewExtension):
-    """healthdash's FleetView: the fleet's processes, for staff and API keys."""
-
-    target_class = "healthdash.fleet_api.FleetView"
-
-    def view_replacement(self):
-        @extend_schema_view(get=extend_schema(
-            operation_id="health_fleet", tags=["health"], auth=[{API_KEY_SCHEME: []}, {"cookieAuth": []}],
-            responses={(200, "application/json"): OpenApiResponse(FLEET), **JOURNAL_ERRORS,
-                       (503, "application/json"): _error("The fleet's records cannot be read (the shared cache or "
-                                                         "the database is unavailable).")},
+                (400, "application/json"): error_response("A status or since that cannot be read.")},
         ))
         class Fixed(self.target_class):
             pass

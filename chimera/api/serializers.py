@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import ProhibitNullCharactersValidator
 
@@ -99,3 +99,8 @@ class TaskStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["pending", "started", "success", "failure"])
     result = GenerateResponseSerializer(required=False, help_text="With status success.")
     error = TaskErrorSerializer(required=False, help_text="With status failure.")
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """An answer in the JSON error envelope, as the schema describes it."""
+    return OpenApiResponse(ErrorSerializer, description=description)

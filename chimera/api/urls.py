@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from chimera.api import fleet_schema  # noqa: F401  registers the fleet views' descriptions
 from chimera.api.schema import SchemaView  # also registers the schema extensions
 from chimera.api.tasks import TaskView
 from chimera.api.views import GenerateView

@@ -12,10 +12,10 @@ from rest_framework.views import APIView
 from chimera import transform
 from chimera.api import exceptions, tasks
 from chimera.api.serializers import (
-    ErrorSerializer,
     GenerateRequestSerializer,
     GenerateResponseSerializer,
     TaskAcceptedSerializer,
+    error_response,
 )
 from chimera.api.throttles import GenerateRateThrottle
 from chimera.conf import get_service_config
@@ -23,10 +23,6 @@ from chimera.llm.base import ProviderFailure
 from chimera.llm.service import LLMService, get_llm_service
 from observability.api_keys import ApiKeyAuthentication
 from observability.context import get_request_id
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
 
 
 class GenerateView(APIView):
@@ -52,17 +48,17 @@ class GenerateView(APIView):
         responses={
             200: GenerateResponseSerializer,
             202: OpenApiResponse(TaskAcceptedSerializer, description='"async": true; Location names the task.'),
-            400: _error("Invalid body, unknown provider, or a prompt that is empty or too long."),
-            401: _error("Missing or wrong X-API-Key."),
-            406: _error("A ?format= other than json."),
-            411: _error("A chunked body the server cannot read."),
-            413: _error("A body larger than the server accepts."),
-            429: _error("Too many requests for this API key, or too many wrong keys from this address; "
-                        "see Retry-After."),
-            502: _error("The provider failed or answered something unusable."),
-            503: _error("The provider is not configured (or, with async, the task queue cannot be reached "
-                        "or is full)."),
-            504: _error("The provider did not answer in time."),
+            400: error_response("Invalid body, unknown provider, or a prompt that is empty or too long."),
+            401: error_response("Missing or wrong X-API-Key."),
+            406: error_response("A ?format= other than json."),
+            411: error_response("A chunked body the server cannot read."),
+            413: error_response("A body larger than the server accepts."),
+            429: error_response("Too many requests for this API key, or too many wrong keys from this address; "
+                                "see Retry-After."),
+            502: error_response("The provider failed or answered something unusable."),
+            503: error_response("The provider is not configured (or, with async, the task queue cannot be reached "
+                                "or is full)."),
+            504: error_response("The provider did not answer in time."),
         },
     )
     def post(self, request: Request) -> Response:
