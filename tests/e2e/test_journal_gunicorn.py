@@ -123,3 +123,38 @@ def test_hostile_ids_and_anonymous_callers_never_see_an_entry(server):
         assert value not in body.decode()
     assert get(server, "/api/v1/requests/e2e-boom-1")[0] == 401
     assert get(server, "/api/v1/requests")[0] == 401
+
+
+@pytest.mark.parametrize("preload", [True, False], ids=["master-preloads", "workers-load-the-app"])
+def test_each_workers_spans_carry_the_instance_its_entries_show(tmp_path, migrated_db_url, preload):
+    """Spans at a real OTLP receiver name the same worker as the entries of their requests."""
+    from tests.support.receivers import OTLPGrpcReceiver
+
+    receiver = OTLPGrpcReceiver()
+    env = project_env(DJANGO_SETTINGS_MODULE="tests.e2e.settings", DATABASE_URL=migrated_db_url, WEB_CONCURRENCY="2",
+                      GUNICORN_THREADS="1", CHIMERA_API_KEYS=KEY, TRACING_ENABLED="true", TRACING_EXPORTER="otlp",
+                      TRACING_ENDPOINT=receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY="100",
+                      OTEL_RESOURCE_ATTRIBUTES="service.instance.id=set-for-the-fleet")
+    args = ["--worker-class", "sync", *(["--preload"] if preload else [])]
+    try:
+        with Gunicorn(env=env, log_dir=tmp_path, args=args) as server:
+            # A slow request holds one worker while the other fails a request: both workers record.
+            tag = f"span-{'preload' if preload else 'plain'}"
+            holder = threading.Thread(target=get, args=(server, "/slow?sleep=1.5"), kwargs={"X-Request-ID": f"{tag}-1"})
+            holder.start()
+            time.sleep(0.3)
+            get(server, "/boom", **{"X-Request-ID": f"{tag}-2"})
+            holder.join()
+            entries = {rid: entry(server, rid) for rid in (f"{tag}-1", f"{tag}-2")}
+        deadline = time.monotonic() + 15
+        spans = {}
+        while len(spans) < 2 and time.monotonic() < deadline:
+            spans = {span.attributes.get("request.id"): span for span in receiver.spans()
+                     if span.attributes.get("request.id") in entries and span.parent_id is None}
+            time.sleep(0.05)
+    finally:
+        receiver.stop()
+    assert all(entries.values()), entries
+    instances = {rid: found["instance"] for rid, found in entries.items()}
+    assert len(set(instances.values())) == 2, server.output()
+    assert {rid: span.resource.get("service.instance.id") for rid, span in spans.items()} == instances
