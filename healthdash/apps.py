@@ -7,6 +7,7 @@ from django.core import checks
 from django.core.signals import request_started
 
 from observability import lifecycle
+from observability.metrics.recording import before_scrape
 
 
 class HealthdashConfig(AppConfig):
@@ -18,7 +19,7 @@ class HealthdashConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the checks, the probe-host receiver, the built-in and configured services, the alert rules."""
-        from healthdash import alerts
+        from healthdash import alerts, maintenance
         from healthdash import checks as healthdash_checks
         from healthdash.conf import get_settings
         from healthdash.probe_hosts import admit_ip_host_probes
@@ -33,6 +34,8 @@ class HealthdashConfig(AppConfig):
         if not healthdash_checks.services_problems():
             register_configured_services(service_registry)
         alerts.register()
+        # Each scrape reads the switch when this process's copy is old: the gauge says what the database says.
+        before_scrape("healthdash", maintenance.record_gauge)
         # gunicorn's hooks (observability.gunicorn) drain this long on SIGTERM; readiness says so meanwhile.
         lifecycle.set_drain_seconds(get_settings().drain_seconds)
 

@@ -3,7 +3,9 @@
 ``health_service_status{service,status}`` is 1 for the service's latest status and 0 for the
 others; ``health_check_duration_seconds{service}`` is how long its latest check took. Under
 gunicorn the workers run checks on their own schedules, and ``/metrics`` shows the latest
-run of any of them.
+run of any of them. ``health_maintenance`` is 1 while maintenance is on, as the latest read of the
+switch by any process says (``healthdash.maintenance`` records each read; the process answering
+a scrape reads it first when its copy is older than ``HEALTH_CACHE_SECONDS``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ CHECK_DURATION = Instrument(
     "health.check.duration", "gauge", "s", "Duration of the latest check of the service.", ("service",),
     aggregation="mostrecent",
 )
+
+MAINTENANCE = Instrument("health.maintenance", "gauge", "1", "1 while maintenance is on, else 0.",
+                         aggregation="mostrecent")
 
 
 def record_run(run) -> None:

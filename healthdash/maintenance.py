@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from django.db import connections
 
 from healthdash.conf import get_settings
+from healthdash.gauges import MAINTENANCE
 from healthdash.models import DEFAULT_RETRY_AFTER, Maintenance
 from healthdash.pool import shared_pool
 
-__all__ = ["DEFAULT_RETRY_AFTER", "State", "current", "stored", "turn_off", "turn_on"]
+__all__ = ["DEFAULT_RETRY_AFTER", "State", "current", "record_gauge", "stored", "turn_off", "turn_on"]
 
 logger = logging.getLogger(__name__)
 ROW = 1
@@ -109,6 +110,7 @@ class Follower:
     def _keep(self, state: State) -> State:
         with self._lock:
             self._state, self._read_at = state, time.monotonic()
+        MAINTENANCE.record(1.0 if state.on else 0.0)  # the latest read of any process is what /metrics shows
         return state
 
     def forget(self) -> State:
@@ -131,3 +133,8 @@ _follower = Follower()
 def current() -> State:
     """This process's view of maintenance (at most ``HEALTH_CACHE_SECONDS`` old)."""
     return _follower.current()
+
+
+def record_gauge() -> None:
+    """``health_maintenance`` as this process sees the switch, before a scrape it answers reads the values."""
+    MAINTENANCE.record(1.0 if current().on else 0.0)

@@ -63,7 +63,7 @@ def test_every_panel_query_returns_a_series(tmp_path):
     queries = {(panel["title"], target["expr"]) for panel in dashboard["panels"] for target in panel["targets"]}
     titles = {title for title, _ in queries}
     assert {"Request rate per route", "SLO burn rate", "Health status per service", "Spans exported and dropped",
-            "Provider calls by outcome"} <= titles
+            "Provider calls by outcome", "Maintenance and draining"} <= titles
 
     env = project_env(DJANGO_SETTINGS_MODULE="tests.e2e.settings", WEB_CONCURRENCY="2", CHIMERA_API_KEYS=KEY,
                       CHIMERA_THROTTLE_RATE="100000/min")

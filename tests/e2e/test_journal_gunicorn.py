@@ -158,3 +158,29 @@ def test_each_workers_spans_carry_the_instance_its_entries_show(tmp_path, migrat
     instances = {rid: found["instance"] for rid, found in entries.items()}
     assert len(set(instances.values())) == 2, server.output()
     assert {rid: span.resource.get("service.instance.id") for rid, span in spans.items()} == instances
+
+
+def scraped_dropped(server: Gunicorn) -> float | None:
+    _, _, body = get(server, "/metrics", **{"X-API-Key": KEY})
+    return next((float(line.split()[1]) for line in body.decode().splitlines()
+                 if line.startswith("request_journal_entries_dropped_total ")), None)
+
+
+def test_entries_the_database_refuses_are_counted_exactly_on_metrics_whichever_worker_answers(tmp_path):
+    # A database without the journal's table: every write fails, as with the database down.
+    env = project_env(DJANGO_SETTINGS_MODULE="tests.e2e.settings", DATABASE_URL=f"sqlite:///{tmp_path}/empty.sqlite3",
+                      WEB_CONCURRENCY="2", GUNICORN_THREADS="1", CHIMERA_API_KEYS=KEY, REQUEST_JOURNAL_SLOW_MS="300")
+    with Gunicorn(env=env, log_dir=tmp_path, args=["--worker-class", "sync"]) as server:
+        assert [scraped_dropped(server) for _ in range(4)] == [0] * 4
+        # One worker held by a slow request (itself notable) while the other fails three.
+        holder = threading.Thread(target=get, args=(server, "/slow?sleep=1"))
+        holder.start()
+        time.sleep(0.3)
+        assert [get(server, "/boom")[0] for _ in range(3)] == [500] * 3
+        holder.join()
+        assert [get(server, "/boom")[0] for _ in range(2)] == [500] * 2
+        deadline = time.monotonic() + 10
+        while scraped_dropped(server) != 6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [scraped_dropped(server) for _ in range(6)] == [6] * 6, server.output()
+        assert "The request journal dropped 1 entries" in server.output()

@@ -161,11 +161,19 @@ def test_no_credential_reaches_an_entry(client, api, settings):
     assert SECRET not in answer and KEY not in answer
 
 
-def test_a_full_queue_drops_and_counts_without_failing_the_request(client, monkeypatch):
+def dropped_on_metrics(client) -> float | None:
+    text = client.get("/metrics", headers={"X-API-Key": KEY}).content.decode()
+    return next((float(line.split()[1]) for line in text.splitlines()
+                 if line.startswith("request_journal_entries_dropped_total ")), None)
+
+
+def test_a_full_queue_drops_and_counts_without_failing_the_request(client, monkeypatch, use_api_keys):
     import queue
 
     from observability.journal import writer as writer_module
 
+    use_api_keys(KEY)  # a fresh in-memory registry too: the counter is shown before anything was dropped
+    assert dropped_on_metrics(client) == 0
     full = queue.Queue(1)
     monkeypatch.setattr(writer_module.writer, "queue", full)
     monkeypatch.setattr(writer_module.writer, "_start", lambda: None)  # nothing drains it
@@ -173,6 +181,7 @@ def test_a_full_queue_drops_and_counts_without_failing_the_request(client, monke
     client.raise_request_exception = False
     assert [client.get("/boom").status_code for _ in range(3)] == [500, 500, 500]
     assert writer_module.writer.dropped == before + 2
+    assert dropped_on_metrics(client) == 2
     full.get_nowait()
     full.task_done()
 
