@@ -63,7 +63,9 @@ def _start_drain(stop) -> None:
     global _drain_ends
     if _drain_ends is None:
         _drain_ends = time.monotonic() + _drain_seconds
-        SERVER_DRAINING.record(1.0)  # scrapes answered by another worker see it too
+        # For scrapes another worker answers. From a thread: this runs in a signal handler, which may have
+        # interrupted the main thread holding the metrics' lock (a sync worker records its requests there).
+        _later(0, lambda: SERVER_DRAINING.record(1.0))
     _later(max(_drain_ends - time.monotonic(), 0), stop)
 
 

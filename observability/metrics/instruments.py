@@ -35,4 +35,3 @@ JOURNAL_DROPPED = Instrument("request_journal.entries.dropped", "counter", "{ent
 # Per process, and the most of the live ones: an instance drains when its master or its workers were told to stop.
 SERVER_DRAINING = Instrument("server.draining", "gauge", "1", "1 while the server drains before it stops, else 0.",
                              aggregation="livemax")
-
