@@ -134,6 +134,17 @@ def test_unknown_ids_answer_404_and_anonymous_callers_401(client, api, use_api_k
     assert client.get("/api/v1/requests").status_code == 403
 
 
+def test_a_staff_session_reads_entries_without_a_key(client):
+    client.raise_request_exception = False
+    request_id = client.get("/boom")["X-Request-ID"]
+    assert writer.wait(5)
+    staff = get_user_model().objects.create_user("ops", password="pw-ops-123456", is_staff=True)
+    client.force_login(staff)
+    found = client.get(f"/api/v1/requests/{request_id}")
+    assert (found.status_code, found.json()["status"]) == (200, 500)
+    assert [e["request_id"] for e in client.get("/api/v1/requests?status=5xx").json()["results"]] == [request_id]
+
+
 def test_the_size_bound_drops_the_oldest_first(client, settings):
     settings.OBSERVABILITY = {**settings.OBSERVABILITY, "REQUEST_JOURNAL_SIZE": "3"}
     client.raise_request_exception = False
