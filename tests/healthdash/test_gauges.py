@@ -46,3 +46,4 @@ def test_maintenance_and_draining_are_on_metrics_at_0_then_follow_the_switch(cli
     finally:
         maintenance.turn_off()
     assert scraped(client, "health_maintenance") == 0
+
