@@ -7,6 +7,7 @@ from django.core import checks
 from django.core.signals import request_started
 
 from observability import lifecycle
+from observability.metrics.recording import before_scrape
 from observability.redaction import add_secret_source
 
 
@@ -19,7 +20,7 @@ class HealthdashConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the checks, the probe-host receiver, the built-in and configured services, the alert rules."""
-        from healthdash import alerts
+        from healthdash import alerts, maintenance
         from healthdash import checks as healthdash_checks
         from healthdash.conf import SETTINGS_NAME, get_settings, settings_problems
         from healthdash.heartbeat import leave_fleet, start_heartbeat, start_on_first_request
@@ -45,6 +46,8 @@ class HealthdashConfig(AppConfig):
             register_url_checks(service_registry)
         alerts.register()
         add_secret_source(webhook_secrets, SETTINGS_NAME)  # its token: never in a log line, page or report
+        # Each scrape reads the switch when this process's copy is old: the gauge says what the database says.
+        before_scrape("healthdash", maintenance.record_gauge)
         # gunicorn's hooks (observability.gunicorn) drain this long on SIGTERM; readiness says so meanwhile.
         lifecycle.set_drain_seconds(get_settings().drain_seconds)
 

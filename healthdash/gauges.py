@@ -5,7 +5,9 @@ others; ``health_check_duration_seconds{service}`` is how long its latest check 
 ``health_check_runs_total{service}`` counts the checks this process executed (runs served from the
 fleet's shared run are not counted again). Under
 gunicorn the workers run checks on their own schedules, and ``/metrics`` shows the latest
-run of any of them.
+run of any of them. ``health_maintenance`` is 1 while maintenance is on, as the latest read of the
+switch by any process says (``healthdash.maintenance`` records each read; the process answering
+a scrape reads it first when its copy is older than ``HEALTH_CACHE_SECONDS``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ CHECK_DURATION = Instrument(
     "health.check.duration", "gauge", "s", "Duration of the latest check of the service.", ("service",),
     aggregation="mostrecent",
 )
+
+MAINTENANCE = Instrument("health.maintenance", "gauge", "1", "1 while maintenance is on, else 0.",
+                         aggregation="mostrecent")
 
 
 CHECK_RUNS = Instrument(

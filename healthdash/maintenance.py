@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from django.db import connections
 
 from healthdash.conf import get_settings
+from healthdash.gauges import MAINTENANCE
 from healthdash.models import DEFAULT_RETRY_AFTER, Maintenance
 from healthdash.pool import shared_pool
 
-__all__ = ["DEFAULT_RETRY_AFTER", "State", "current", "stored", "turn_off", "turn_on"]
+__all__ = ["DEFAULT_RETRY_AFTER", "State", "current", "record_gauge", "stored", "turn_off", "turn_on"]
 
 logger = logging.getLogger(__name__)
 ROW = 1
@@ -81,13 +82,15 @@ class Follower:
     def current(self) -> State:
         """The state read within ``HEALTH_CACHE_SECONDS``; else a new read's, or the last one while it runs."""
         config = get_settings()
+        started = None
         with self._lock:
             if time.monotonic() - self._read_at < config.cache_seconds:
                 return self._state
             if self._reading is None or self._reading.done():
-                self._reading = shared_pool().submit(_read)  # a hung read is never started twice
-                self._reading.add_done_callback(self._finished)
+                self._reading = started = shared_pool().submit(_read)  # a hung read is never started twice
             reading = self._reading
+        if started is not None:  # outside the lock: a read already done runs _finished() here, which takes it
+            started.add_done_callback(self._finished)
         wait = min(config.deadline, READ_WAIT)
         try:
             return self._keep(reading.result(timeout=wait))
@@ -109,6 +112,7 @@ class Follower:
     def _keep(self, state: State) -> State:
         with self._lock:
             self._state, self._read_at = state, time.monotonic()
+        MAINTENANCE.record(1.0 if state.on else 0.0)  # the latest read of any process is what /metrics shows
         return state
 
     def forget(self) -> State:
@@ -131,3 +135,8 @@ _follower = Follower()
 def current() -> State:
     """This process's view of maintenance (at most ``HEALTH_CACHE_SECONDS`` old)."""
     return _follower.current()
+
+
+def record_gauge() -> None:
+    """``health_maintenance`` as this process sees the switch, before a scrape it answers reads the values."""
+    MAINTENANCE.record(1.0 if current().on else 0.0)

@@ -30,6 +30,7 @@ class ObservabilityConfig(AppConfig):
         timing.install()
         set_up_tracing()
         set_up_metrics()
+        record_at_scrape()
         if "observability.tasks" in sys.modules:  # a Celery app was instrumented before Django was set up
             from observability.tasks.tracing import instrument_tracing
 
@@ -91,6 +92,21 @@ def set_up_metrics() -> None:
         from observability.metrics.setup import set_up_metrics as install
 
         install()
+
+
+def record_at_scrape() -> None:
+    """Each scrape shows whether its process drains, and the journal's drops at 0 before the first."""
+    from observability.metrics.recording import before_scrape
+
+    before_scrape("observability", _at_scrape)
+
+
+def _at_scrape() -> None:
+    from observability.lifecycle import draining
+    from observability.metrics.instruments import JOURNAL_DROPPED, SERVER_DRAINING
+
+    SERVER_DRAINING.record(1.0 if draining() else 0.0)
+    JOURNAL_DROPPED.add(0)
 
 
 # Commands that serve or wait for others' work: their requests and tasks get IDs of their own.

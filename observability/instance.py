@@ -1,13 +1,15 @@
 """This process's ``service.instance.id``: one per process, a worker forked from a master gets its own.
 
-OTLP metrics carry it as a resource attribute and journal entries as ``instance``, so an operator
-goes from an entry to the worker's metrics.
+Spans, OTLP metrics and journal entries (as ``instance``) all carry it, so an operator goes from
+an entry to the worker's spans and metrics. It is the ID OpenTelemetry's SDK makes for the process
+(its ``service_instance`` resource detector, which every ``Resource.create()`` runs): a tracer
+provider built before a fork (gunicorn's master preloading the app) has its resource refreshed by
+the SDK in each child with that same detector, so the spans of a worker carry this value too.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 
 __all__ = ["instance_id"]
 
@@ -15,9 +17,11 @@ _current: tuple[int, str] = (0, "")
 
 
 def instance_id() -> str:
-    """The ID of the running process, made on first use in it."""
+    """The ID of the running process, the SDK's for it (made on first use in the process)."""
     global _current
     pid = os.getpid()
     if _current[0] != pid:  # first use, or first use since a fork
-        _current = (pid, str(uuid.uuid4()))
+        from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, ServiceInstanceIdResourceDetector
+
+        _current = (pid, str(ServiceInstanceIdResourceDetector().detect().attributes[SERVICE_INSTANCE_ID]))
     return _current[1]

@@ -25,6 +25,7 @@ import threading
 import time
 
 from observability.compat import gunicorn as compat_gunicorn
+from observability.metrics.instruments import SERVER_DRAINING
 
 __all__ = ["draining", "drain_seconds", "set_drain_seconds"]
 
@@ -62,6 +63,9 @@ def _start_drain(stop) -> None:
     global _drain_ends
     if _drain_ends is None:
         _drain_ends = time.monotonic() + _drain_seconds
+        # For scrapes another worker answers. From a thread: this runs in a signal handler, which may have
+        # interrupted the main thread holding the metrics' lock (a sync worker records its requests there).
+        _later(0, lambda: SERVER_DRAINING.record(1.0))
     _later(max(_drain_ends - time.monotonic(), 0), stop)
 
 

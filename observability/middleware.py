@@ -11,11 +11,11 @@ from contextvars import Token
 from functools import partial
 from typing import TYPE_CHECKING
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from opentelemetry import trace
 
 from observability.compat.django import close_with
 from observability.context import request_id_var, request_var, user_id_of
+from observability.pipeline import set_up_middleware
 from observability.request_id import get_request_id_config, is_valid_request_id
 from observability.timing import ENVIRON_KEY, RequestTimings, server_timing_enabled, timings_var
 
@@ -40,10 +40,7 @@ class RequestIDMiddleware:
     async_capable = True
 
     def __init__(self, get_response):
-        self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
+        set_up_middleware(self, get_response)
         config = get_request_id_config()
         self.header = config.header
         self.meta_key = config.meta_key if config.trust_incoming else None

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = ["CLIENT_ADDRESS", "JOURNAL", "METRICS", "ORDER", "REQUEST_ID", "TRACING", "as_written", "lines", "position",
-           "splice", "unsplice"]
+           "set_up_middleware", "splice", "unsplice"]
 
 CLIENT_ADDRESS = "observability.proxies.ClientAddressMiddleware"
 TRACING = "observability.tracing.middleware.TracingMiddleware"
@@ -28,6 +28,20 @@ REQUEST_ID = "observability.middleware.RequestIDMiddleware"
 METRICS = "observability.metrics.middleware.MetricsMiddleware"
 JOURNAL = "observability.journal.recording.JournalMiddleware"
 ORDER = (CLIENT_ADDRESS, TRACING, REQUEST_ID, METRICS, JOURNAL)
+
+def set_up_middleware(middleware: object, get_response, used: bool = True) -> None:
+    """What the observability middleware's ``__init__`` share: leave the chain when not `used`, else hold
+    `get_response` and answer in its mode (``middleware.async_mode``: a coroutine function under ASGI)."""
+    from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+    from django.core.exceptions import MiddlewareNotUsed
+
+    if not used:
+        raise MiddlewareNotUsed
+    middleware.get_response = get_response
+    middleware.async_mode = iscoroutinefunction(get_response)
+    if middleware.async_mode:
+        markcoroutinefunction(middleware)
+
 
 # MIDDLEWARE after a splice -> MIDDLEWARE as the project wrote it. Keyed by the whole list, so a
 # test's override_settings(MIDDLEWARE=...) is judged as it is written.

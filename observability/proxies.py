@@ -24,10 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.core.exceptions import MiddlewareNotUsed
-
 from observability.parsing import Invalid, Problem, Reader, Running, Variable, must
+from observability.pipeline import set_up_middleware
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
@@ -134,12 +132,8 @@ class ClientAddressMiddleware:
 
     def __init__(self, get_response):
         self.networks = trusted_proxies()
-        if not self.networks:  # nobody's X-Forwarded-For is believed: nothing to do on any request
-            raise MiddlewareNotUsed
-        self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
+        # Nobody's X-Forwarded-For is believed without networks: nothing to do on any request.
+        set_up_middleware(self, get_response, bool(self.networks))
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         meta = request.META

@@ -16,8 +16,6 @@ from contextvars import ContextVar, Token
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.core.exceptions import MiddlewareNotUsed
 from opentelemetry import trace
 
 from observability.compat.django import close_with
@@ -27,6 +25,7 @@ from observability.journal.configuration import get_journal_config
 from observability.journal.writer import writer
 from observability.metrics.middleware import route_of
 from observability.middleware import SERVER_SPAN_ATTRIBUTE
+from observability.pipeline import set_up_middleware
 from observability.redaction import mask_target, redact
 
 if TYPE_CHECKING:
@@ -121,12 +120,7 @@ class JournalMiddleware:
 
     def __init__(self, get_response):
         config = get_journal_config()
-        if not config.enabled:
-            raise MiddlewareNotUsed
-        self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
+        set_up_middleware(self, get_response, config.enabled)
         self.slow_seconds = config.slow_ms / 1000
         install_handler()
 

@@ -2,8 +2,9 @@
 
 ``JournalMiddleware`` hands it each notable request after the response is closed; the response
 never waits for the database. What the queue cannot take, and what the database refuses, is
-counted in ``writer.dropped`` and written to the log. After each batch the journal is pruned to
-``REQUEST_JOURNAL_SIZE`` entries and ``REQUEST_JOURNAL_TTL_HOURS``.
+counted in ``writer.dropped`` and in the metric ``request_journal_entries_dropped_total``, and
+written to the log. After each batch the journal is pruned to ``REQUEST_JOURNAL_SIZE`` entries
+and ``REQUEST_JOURNAL_TTL_HOURS``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from observability.journal.configuration import get_journal_config
+from observability.metrics.instruments import JOURNAL_DROPPED
 from observability.redaction import redact
 
 __all__ = ["Writer", "write", "writer"]
@@ -79,6 +81,7 @@ class Writer:
 
     def _drop(self, count: int, reason: str) -> None:
         self.dropped += count
+        JOURNAL_DROPPED.add(count)
         logger.warning("The request journal dropped %d entries (%d in all): %s.", count, self.dropped, reason)
 
 

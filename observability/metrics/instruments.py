@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from observability.metrics.recording import Instrument
 
-__all__ = ["ACTIVE_REQUESTS", "REQUEST_DURATION"]
+__all__ = ["ACTIVE_REQUESTS", "JOURNAL_DROPPED", "REQUEST_DURATION", "SERVER_DRAINING"]
 
 # OpenTelemetry's advice for http.server.request.duration, in seconds.
 HTTP_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
@@ -30,3 +30,8 @@ ACTIVE_REQUESTS = Instrument(
 SPANS_EXPORTED = Instrument("tracing.spans.exported", "counter", "{span}", "Spans the tracing exporter delivered.")
 SPANS_DROPPED = Instrument("tracing.spans.dropped", "counter", "{span}",
                            "Spans lost: refused by the collector, pushed out of a full queue or left at shutdown.")
+JOURNAL_DROPPED = Instrument("request_journal.entries.dropped", "counter", "{entry}",
+                             "Request journal entries lost: the writer's queue was full or the database failed.")
+# Per process, and the most of the live ones: an instance drains when its master or its workers were told to stop.
+SERVER_DRAINING = Instrument("server.draining", "gauge", "1", "1 while the server drains before it stops, else 0.",
+                             aggregation="livemax")

@@ -13,9 +13,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.core.exceptions import MiddlewareNotUsed
-
 from observability.excluded_urls import compile_excluded
 from observability.metrics.configuration import get_metrics_config
 from observability.metrics.instruments import (
@@ -25,7 +22,7 @@ from observability.metrics.instruments import (
     REQUEST_DURATION,
     UNMATCHED_ROUTE,
 )
-from observability.pipeline import METRICS
+from observability.pipeline import METRICS, set_up_middleware
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
@@ -50,12 +47,7 @@ class MetricsMiddleware:
 
     def __init__(self, get_response):
         config = get_metrics_config()
-        if not config.enabled:
-            raise MiddlewareNotUsed
-        self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
+        set_up_middleware(self, get_response, config.enabled)
         self.excluded = compile_excluded(config.excluded_urls)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:

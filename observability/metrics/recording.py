@@ -10,12 +10,15 @@ few dictionary lookups; with metrics off it is a loop over nothing.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["Backend", "Instrument", "built", "install", "install_later", "installed"]
+__all__ = ["Backend", "Instrument", "before_scrape", "built", "install", "install_later", "installed", "scraping"]
+
+logger = logging.getLogger(__name__)
 
 Record = Callable[[float, tuple[str, ...]], None]
 
@@ -30,6 +33,25 @@ class Backend(Protocol):
 
     def bind(self, instrument: Instrument) -> Record:
         """The function recording `instrument`'s values."""
+
+
+# What records a value right before /metrics is read, by key: a state this process knows (draining,
+# maintenance), and counters shown at 0 before anything happened, so alerts and panels find a series.
+_scrape_hooks: dict[str, Callable[[], None]] = {}
+
+
+def before_scrape(key: str, hook: Callable[[], None]) -> None:
+    """Run `hook` in the process answering each scrape, before the values are read; `key` keeps it once."""
+    _scrape_hooks[key] = hook
+
+
+def scraping() -> None:
+    """Run the scrape hooks; one that fails is logged and the scrape goes on."""
+    for key, hook in list(_scrape_hooks.items()):
+        try:
+            hook()
+        except Exception:
+            logger.exception("The %s metrics were not brought up to date before a scrape.", key)
 
 
 @dataclass(frozen=True)
@@ -84,8 +106,8 @@ class Instrument:
     description: str
     attributes: tuple[str, ...] = ()
     buckets: tuple[float, ...] = ()  # histograms: upper bounds, in the instrument's unit
-    # How /metrics combines the processes' values of a gauge: livesum (a dead process drops out)
-    # or mostrecent (the latest value of any process, dead or alive).
+    # How /metrics combines the processes' values of a gauge: livesum (a dead process drops out),
+    # livemax (the largest of the live processes') or mostrecent (the latest of any process, dead or alive).
     aggregation: str = "livesum"
     _bound: list = field(default_factory=lambda: [-1, ()], init=False, repr=False, compare=False)
 

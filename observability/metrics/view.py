@@ -19,6 +19,7 @@ from observability.api_keys import HEADER, check_key, is_authorized
 from observability.errors import safe_methods_only
 from observability.metrics.configuration import get_metrics_config
 from observability.metrics.prometheus import CONTENT_TYPE
+from observability.metrics.recording import scraping
 from observability.metrics.setup import prometheus_backend
 
 CHALLENGE = 'Bearer realm="metrics"'
@@ -44,6 +45,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
                                 status=401, content_type="text/plain; charset=utf-8")
         response["WWW-Authenticate"] = CHALLENGE
     else:
+        scraping()
         response = HttpResponse(backend.exposition(), content_type=CONTENT_TYPE)
     patch_vary_headers(response, ("Authorization", "Cookie", HEADER))
     return response

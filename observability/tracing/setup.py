@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from observability.excluded_urls import compile_excluded
 from observability.exporting import build_resource
+from observability.instance import instance_id
 from observability.redaction import mask_url
 from observability.tracing.configuration import get_tracing_config
 from observability.tracing.exporters import STATS, capture_exporter_errors
@@ -48,13 +49,17 @@ _lock = threading.Lock()
 
 def build_provider(config: TracingConfig, processor: SpanProcessor) -> TracerProvider:
     """A TracerProvider with the resource and parent-based ratio sampler `config` asks for."""
+    from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, Resource
     from opentelemetry.sdk.trace import TracerProvider
 
     from observability.tracing import sdk
     from observability.tracing.sampling import PresetIdGenerator, RatioSampler
 
+    # The process's own ID over one OTEL_RESOURCE_ATTRIBUTES may set, as metrics and the journal carry
+    # it; in a child forked later the SDK puts the child's in its place (observability.instance).
+    resource = build_resource(config).merge(Resource({SERVICE_INSTANCE_ID: instance_id()}))
     # The SDK reads OTEL_SDK_DISABLED by itself; TRACING_ENABLED decides here.
-    provider = sdk.enable(TracerProvider(resource=build_resource(config), sampler=RatioSampler(config.sample_rate),
+    provider = sdk.enable(TracerProvider(resource=resource, sampler=RatioSampler(config.sample_rate),
                                          id_generator=PresetIdGenerator()))
     provider.add_span_processor(processor)
     return provider

@@ -169,3 +169,22 @@ def test_a_rolling_restart_behind_nginx_loses_no_request(tmp_path, migrated_db_u
 def test_a_drain_out_of_range_refuses_start_up_naming_it(tmp_path, value):
     stderr = server(tmp_path, HEALTH_DRAIN_SECONDS=value).refused()
     assert "Configuration error" in stderr and "healthdash.E020 HEALTH_DRAIN_SECONDS" in stderr, stderr
+
+
+def scraped(gunicorn: Gunicorn, name: str) -> float | None:
+    _, _, body = http_get(gunicorn.url + "/metrics", timeout=15)
+    return next((float(line.split()[1]) for line in body.decode().splitlines() if line.split(" ")[0] == name), None)
+
+
+def test_metrics_show_draining_while_it_lasts_and_not_after_the_worker_is_replaced(tmp_path, migrated_db_url):
+    with server(tmp_path, DATABASE_URL=migrated_db_url, WEB_CONCURRENCY="1", METRICS_ANONYMOUS="true") as gunicorn:
+        assert (scraped(gunicorn, "server_draining"), scraped(gunicorn, "health_maintenance")) == (0, 0)
+        worker = worker_pid(gunicorn)
+        os.kill(worker, signal.SIGTERM)
+        time.sleep(0.3)
+        assert scraped(gunicorn, "server_draining") == 1
+        deadline = time.monotonic() + DRAIN_SECONDS + 15
+        while worker_pid(gunicorn) in (worker, None):
+            assert time.monotonic() < deadline, gunicorn.output()
+            time.sleep(0.1)
+        assert scraped(gunicorn, "server_draining") == 0, gunicorn.output()

@@ -155,3 +155,28 @@ def test_usage_errors_exit_2_without_a_traceback(args, migrated_db_url):
     result = run_manage("health", *args, env=project_env(DATABASE_URL=migrated_db_url))
     assert result.returncode == 2, result.stdout + result.stderr
     assert "usage: manage.py health" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_of_the_switch_done_before_its_callback_is_added_does_not_hang(monkeypatch):
+    """A database failing at once can end the read before ``submit()`` returns: the caller must not wait on itself."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from healthdash import maintenance
+
+    class FinishingFirst(ThreadPoolExecutor):
+        def submit(self, *args, **kwargs):
+            future = super().submit(*args, **kwargs)
+            future.exception()  # done before the caller sees it, as a fast failure may be
+            return future
+
+    pool = FinishingFirst(1)
+    monkeypatch.setattr(maintenance, "shared_pool", lambda: pool)
+    follower = maintenance.Follower()
+    answered = []
+    caller = threading.Thread(target=lambda: answered.append(follower.current()), daemon=True)
+    caller.start()
+    caller.join(10)
+    pool.shutdown(wait=False)
+    assert answered == [maintenance.State()], "the caller deadlocked on the follower's own lock"

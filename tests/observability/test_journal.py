@@ -134,6 +134,17 @@ def test_unknown_ids_answer_404_and_anonymous_callers_401(client, api, use_api_k
     assert client.get("/api/v1/requests").status_code == 403
 
 
+def test_a_staff_session_reads_entries_without_a_key(client):
+    client.raise_request_exception = False
+    request_id = client.get("/boom")["X-Request-ID"]
+    assert writer.wait(5)
+    staff = get_user_model().objects.create_user("ops", password="pw-ops-123456", is_staff=True)
+    client.force_login(staff)
+    found = client.get(f"/api/v1/requests/{request_id}")
+    assert (found.status_code, found.json()["status"]) == (200, 500)
+    assert [e["request_id"] for e in client.get("/api/v1/requests?status=5xx").json()["results"]] == [request_id]
+
+
 def test_the_size_bound_drops_the_oldest_first(client, settings):
     settings.OBSERVABILITY = {**settings.OBSERVABILITY, "REQUEST_JOURNAL_SIZE": "3"}
     client.raise_request_exception = False
@@ -161,11 +172,19 @@ def test_no_credential_reaches_an_entry(client, api, settings):
     assert SECRET not in answer and KEY not in answer
 
 
-def test_a_full_queue_drops_and_counts_without_failing_the_request(client, monkeypatch):
+def dropped_on_metrics(client) -> float | None:
+    text = client.get("/metrics", headers={"X-API-Key": KEY}).content.decode()
+    return next((float(line.split()[1]) for line in text.splitlines()
+                 if line.startswith("request_journal_entries_dropped_total ")), None)
+
+
+def test_a_full_queue_drops_and_counts_without_failing_the_request(client, monkeypatch, use_api_keys):
     import queue
 
     from observability.journal import writer as writer_module
 
+    use_api_keys(KEY)  # a fresh in-memory registry too: the counter is shown before anything was dropped
+    assert dropped_on_metrics(client) == 0
     full = queue.Queue(1)
     monkeypatch.setattr(writer_module.writer, "queue", full)
     monkeypatch.setattr(writer_module.writer, "_start", lambda: None)  # nothing drains it
@@ -173,6 +192,7 @@ def test_a_full_queue_drops_and_counts_without_failing_the_request(client, monke
     client.raise_request_exception = False
     assert [client.get("/boom").status_code for _ in range(3)] == [500, 500, 500]
     assert writer_module.writer.dropped == before + 2
+    assert dropped_on_metrics(client) == 2
     full.get_nowait()
     full.task_done()
 

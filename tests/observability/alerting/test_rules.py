@@ -148,3 +148,46 @@ def test_shipped_alerts(rules):
     ]}]
     result = run(rules, tests)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+
+def health_inputs(instance: str, down: str, maintenance: str, draining: str) -> list[dict]:
+    where = f'job="chimera",instance="{instance}"'
+    return [{"series": f'health_service_status{{{where},service="database",status="down"}}', "values": down},
+            {"series": f"health_maintenance{{{where}}}", "values": maintenance},
+            {"series": f"server_draining{{{where}}}", "values": draining}]
+
+
+PAGE = {"service": "database", "severity": "page"}
+DOWN_NOTE = {"summary": "Critical service database is down", "runbook": "docs/alerts.md#healthservicedown"}
+
+
+def down_at(at: str, *pages: dict) -> dict:
+    return {"eval_time": at, "alertname": "HealthServiceDown",
+            "exp_alerts": [{"exp_labels": page, "exp_annotations": DOWN_NOTE} for page in pages]}
+
+
+@pytest.mark.parametrize("state", ["serving", "maintenance", "draining"])
+def test_health_service_down_pages_unless_the_instance_is_in_maintenance_or_draining(rules, state):
+    """The database down for 20 minutes; the instance in `state` for the first 10, then serving again."""
+    resting = {"maintenance": "0x20", "draining": "0x20", state: "1x10 0x10"}
+    inputs = health_inputs("web-1:8000", "1x20", resting["maintenance"], resting["draining"])
+    while_resting = [PAGE] if state == "serving" else []
+    tests = [{"interval": "1m", "input_series": inputs, "alert_rule_test": [
+        down_at( "1m"),  # down, but not yet for 2 minutes
+        down_at( "5m", *while_resting),
+        down_at( "10m", *while_resting),
+        down_at( "14m", PAGE),  # serving again, still down: it pages
+    ]}]
+    result = run(rules, tests)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("state", ["maintenance", "draining"])
+def test_one_instance_resting_leaves_the_others_alert(rules, state):
+    maintenance, draining = ("1x10", "0x10") if state == "maintenance" else ("0x10", "1x10")
+    inputs = (health_inputs("web-1:8000", "1x10", maintenance, draining)
+              + health_inputs("web-2:8000", "1x10", "0x10", "0x10"))
+    tests = [{"interval": "1m", "input_series": inputs, "alert_rule_test": [down_at( "5m", PAGE)]}]
+    result = run(rules, tests)
+    assert result.returncode == 0, result.stdout + result.stderr

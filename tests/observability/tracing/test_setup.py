@@ -314,3 +314,42 @@ def test_tracing_enabled_wins_over_otel_sdk_disabled(monkeypatch):
     provider.get_tracer("tests").start_span("kept").end()
     provider.shutdown()
     assert [span.name for span in exporter.get_finished_spans()] == ["kept"]
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["this-process", "forked-child"])
+def test_spans_carry_the_instance_id_journal_entries_and_metrics_carry(monkeypatch, fork):
+    """A provider built before a fork (a preloading gunicorn master) gives the child's spans the child's ID."""
+    import json
+    import os
+
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from observability.instance import instance_id
+
+    # Set by the operator, it would otherwise be every worker's.
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.instance.id=shared-by-all")
+    exporter = InMemorySpanExporter()
+    config = TracingConfig(enabled=True, exporter_type="console", endpoint=None, sample_rate=1.0)
+    provider = tracing.build_provider(config, SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("tests")
+    if not fork:
+        tracer.start_span("here").end()
+        (span,) = exporter.get_finished_spans()
+        assert span.resource.attributes["service.instance.id"] == instance_id()
+        return
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reports what its span carries and its own ID, then leaves at once
+        try:
+            exporter.clear()
+            tracer.start_span("in-child").end()
+            (span,) = exporter.get_finished_spans()
+            os.write(writing, json.dumps([span.resource.attributes["service.instance.id"], instance_id()]).encode())
+        finally:
+            os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading) as pipe:
+        carried, own = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert carried == own != instance_id()
