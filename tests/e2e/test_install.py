@@ -5,11 +5,11 @@ core wheel alone, and the wheel with each extra alone. ``django-admin startproje
 project, which gets the public lines of docs/install.md; each virtualenv runs its commands, and
 the gunicorn one serves it with the guide's gunicorn.conf.py. A setting that needs a missing
 extra is an error naming the ``pip install`` line in every command and server of the core;
-with its extra, the same setting works. Slow (each virtualenv is filled from the package index,
-or pip's cache), so the tests share one virtualenv per extra, one project and one server. /metrics is exact
-across two workers with the apps' settings module (``-c python:observability.gunicorn_conf``) and plain
-(``gunicorn -w 2 mysite.wsgi``, no file at all); a second server has tracing turned on, and nothing
-else set.
+with its extra, the same setting works. Slow (the wheel with every extra is resolved against the
+package index once, and each virtualenv is filled from those files), so the tests share one
+virtualenv per extra, one project and one server. /metrics is exact across two workers with the
+apps' settings module (``-c python:observability.gunicorn_conf``) and plain (``gunicorn -w 2
+mysite.wsgi``, no file at all); a second server has tracing turned on, and nothing else set.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.packaging import Virtualenv, build_wheel, copy_checkout
+from tests.support.packaging import Virtualenv, build_wheel, copy_checkout, download_wheelhouse
 from tests.support.processes import ROOT, Gunicorn, free_port, http_get
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -86,18 +86,24 @@ def wheel(source, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def venvs(wheel, tmp_path_factory):
+def wheelhouse(wheel, tmp_path_factory) -> Path:
+    """The wheel with every extra, resolved once against the package index, for the virtualenvs to install from."""
+    return download_wheelhouse(f"{wheel}[{','.join(sorted(EXTRA_PACKAGES))}]", tmp_path_factory.mktemp("wheelhouse"))
+
+
+@pytest.fixture(scope="module")
+def venvs(wheel, wheelhouse, tmp_path_factory):
     """The virtualenv of the wheel with one extra ("" for the core alone).
 
     The module uses every one of them, so all are made as soon as the first is asked for, two at a
-    time: an install waits on the disk and the package index about as much as on a core.
+    time. Each resolves its own requirements from the wheels' metadata, from the wheelhouse.
     """
     folders = {extra: tmp_path_factory.mktemp(f"install-{extra or 'core'}") / "venv"
                for extra in ("", *sorted(EXTRA_PACKAGES))}
 
     def make(extra: str) -> Virtualenv:
         env = Virtualenv.create(folders[extra])
-        env.pip_install(f"{wheel}[{extra}]" if extra else str(wheel))
+        env.pip_install(f"{wheel}[{extra}]" if extra else str(wheel), wheelhouse=wheelhouse)
         return env
 
     with ThreadPoolExecutor(2) as pool:
@@ -180,7 +186,7 @@ def test_building_leaves_nothing_in_the_checkout(wheel, source):
 
 def installed(venv: Virtualenv) -> set[str]:
     """The distributions installed in `venv`, by their normalized names."""
-    result = venv.run("python", "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check", cwd=venv.path)
+    result = venv.pip("list", "--format=freeze")
     assert result.returncode == 0, result.stderr
     return {re.sub(r"[-_.]+", "-", line.split("==")[0]).lower() for line in result.stdout.split()}
 
@@ -201,7 +207,7 @@ def test_the_core_wheel_installs_no_extra_and_what_it_needs(core):
     assert packages & set().union(*EXTRA_PACKAGES.values()) == set(), packages
     # What tracing imports (the issue: database spans' instrumentation was missing).
     assert {"opentelemetry-instrumentation-dbapi", "opentelemetry-exporter-otlp-proto-http"} <= packages
-    result = core.run("python", "-m", "pip", "check", "--disable-pip-version-check", cwd=core.path)
+    result = core.pip("check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -212,7 +218,7 @@ def test_each_extra_installs_its_packages_alone(venvs, extra):
     others = set().union(*(names for name, names in EXTRA_PACKAGES.items() if name != extra))
     others -= set(EXTRA_PACKAGES[extra])
     assert packages & others == set(), packages
-    result = venvs(extra).run("python", "-m", "pip", "check", "--disable-pip-version-check", cwd=venvs(extra).path)
+    result = venvs(extra).pip("check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
