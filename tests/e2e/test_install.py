@@ -25,7 +25,7 @@ import pytest
 import requests
 
 from tests.support.packaging import Virtualenv, build_wheel, copy_checkout, download_wheelhouse
-from tests.support.processes import ROOT, Gunicorn, free_port, http_get
+from tests.support.processes import ROOT, Gunicorn, free_port, http_get, side_by_side
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -238,10 +238,10 @@ def test_new_environment_cannot_import_the_project(venv, project):
 
 
 def test_management_commands(core, project):
-    for command in ("check", "check_tracing"):
-        result = manage(core, project, command)
-        assert result.returncode == 0, f"manage.py {command}:\n{result.stdout}\n{result.stderr}"
-    result = manage(core, project, "health")
+    *checks, result = side_by_side(*[lambda command=command: manage(core, project, command)
+                                     for command in ("check", "check_tracing", "health")])
+    for command, checked in zip(("check", "check_tracing"), checks, strict=True):
+        assert checked.returncode == 0, f"manage.py {command}:\n{checked.stdout}\n{checked.stderr}"
     assert result.returncode in (0, 1), f"manage.py health:\n{result.stdout}\n{result.stderr}"
     assert re.search(r"^database\s+up", result.stdout, flags=re.MULTILINE), result.stdout
 
@@ -306,24 +306,26 @@ def assert_names_the_extra(result, ids: list[str], extra: str) -> None:
 @pytest.mark.parametrize("need", sorted(NEEDS))
 def test_a_setting_needing_a_missing_extra_is_a_check_error_naming_it(core, project, need):
     env, ids, extra = NEEDS[need]
-    result = manage(core, project, "check", **env)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert_names_the_extra(result, ids, extra)
-    result = manage(core, project, "check_tracing", **env)
-    assert result.returncode == (0 if need == "metrics otlp" else 1), result.stdout + result.stderr
-    assert_names_the_extra(result, ids[:1], extra)
+    check, report = side_by_side(lambda: manage(core, project, "check", **env),
+                                 lambda: manage(core, project, "check_tracing", **env))
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert_names_the_extra(check, ids, extra)
+    assert report.returncode == (0 if need == "metrics otlp" else 1), report.stdout + report.stderr
+    assert_names_the_extra(report, ids[:1], extra)
 
 
 def test_health_and_servers_refuse_a_missing_extra_by_name(core, venv, project):
     env, ids, extra = NEEDS["otlp"]
-    result = manage(core, project, "health", **env)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert_names_the_extra(result, ids, extra)
-    result = core.run("python", "manage.py", "runserver", "--noreload", f"127.0.0.1:{free_port()}", cwd=project,
-                      env=core.env(**env), timeout=60)
-    assert result.returncode != 0, result.stdout + result.stderr
-    assert_names_the_extra(result, ids, extra)
-    result = venv.run("gunicorn", "--bind", f"127.0.0.1:{free_port()}", cwd=project, env=venv.env(**env), timeout=60)
+    health, runserver, result = side_by_side(
+        lambda: manage(core, project, "health", **env),
+        lambda: core.run("python", "manage.py", "runserver", "--noreload", f"127.0.0.1:{free_port()}", cwd=project,
+                         env=core.env(**env), timeout=60),
+        lambda: venv.run("gunicorn", "--bind", f"127.0.0.1:{free_port()}", cwd=project, env=venv.env(**env),
+                         timeout=60))
+    assert health.returncode == 2, health.stdout + health.stderr
+    assert_names_the_extra(health, ids, extra)
+    assert runserver.returncode != 0, runserver.stdout + runserver.stderr
+    assert_names_the_extra(runserver, ids, extra)
     assert result.returncode != 0, result.stdout + result.stderr
     assert_names_the_extra(result, ids, extra)
 
