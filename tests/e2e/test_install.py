@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.packaging import Virtualenv, build_wheel, copy_checkout, download_wheelhouse
+from tests.support.packaging import Virtualenv, build_wheel, copy_checkout, make_wheelhouse
 from tests.support.processes import ROOT, Gunicorn, free_port, http_get, side_by_side
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -88,7 +88,7 @@ def wheel(source, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def wheelhouse(wheel, tmp_path_factory) -> Path:
     """The wheel with every extra, resolved once against the package index, for the virtualenvs to install from."""
-    return download_wheelhouse(f"{wheel}[{','.join(sorted(EXTRA_PACKAGES))}]", tmp_path_factory.mktemp("wheelhouse"))
+    return make_wheelhouse(f"{wheel}[{','.join(sorted(EXTRA_PACKAGES))}]", tmp_path_factory.mktemp("wheelhouse"))
 
 
 @pytest.fixture(scope="module")

@@ -43,18 +43,19 @@ def build_wheel(source: Path, wheel_dir: Path, timeout: float = 300) -> Path:
     return wheels[0]
 
 
-def download_wheelhouse(requirement: str, folder: Path, timeout: float = 600) -> Path:
-    """`requirement` and all it needs, resolved once against the package index, as files in `folder`.
+def make_wheelhouse(requirement: str, folder: Path, timeout: float = 600) -> Path:
+    """`requirement` and all it needs, resolved once against the package index, as wheels in `folder`.
 
     Virtualenvs installing parts of it with ``--no-index`` still resolve each requirement from the
     wheels' metadata (so what the core or an extra pulls in is what the index would give), without
-    asking the index again for every package of every virtualenv.
+    asking the index again for every package of every virtualenv. ``pip wheel``, not ``pip download``:
+    a dependency published as a source archive only is built here once, not in each virtualenv.
     """
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--dest", str(folder), requirement],
+        [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "--wheel-dir", str(folder), requirement],
         env=clean_env(), capture_output=True, text=True, timeout=timeout, check=False,
     )
-    assert result.returncode == 0, f"pip download failed:\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, f"pip wheel failed:\n{result.stdout}\n{result.stderr}"
     return folder
 
 
@@ -112,7 +113,7 @@ class Virtualenv:
     def pip_install(self, *requirements: str, wheelhouse: Path | None = None, timeout: float = 300) -> None:
         """Install `requirements` with their dependencies, failing with pip's output.
 
-        From `wheelhouse` alone when given (see `download_wheelhouse`), else from the package index.
+        From `wheelhouse` alone when given (see `make_wheelhouse`), else from the package index.
         Not byte-compiled: a third of the install's time, and the tests import few of the modules
         (Python compiles each on its first import).
         """
