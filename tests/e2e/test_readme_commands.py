@@ -1,7 +1,6 @@
 """The README's two commands, run as a new user would: in a fresh copy of the project.
 
-Slow (a virtualenv is built from scratch), so both commands share one copy, and pip does not
-byte-compile what it installs (a third of an install's time; Python compiles each module it imports).
+Slow (a virtualenv is built from scratch), so both commands share one copy.
 """
 
 from __future__ import annotations
@@ -35,10 +34,6 @@ def test_readme_opens_with_exactly_two_commands():
     assert readme_commands() == [["bin/serve"], ["bin/test"]]
 
 
-# pip's own setting (PIP_COMPILE=0, as --no-compile), from the user's environment: the commands are unchanged.
-NO_COMPILE = {"PIP_COMPILE": "0"}
-
-
 @pytest.fixture(scope="module")
 def fresh_copy(tmp_path_factory):
     """The project's files as a clone would have them (tracked and new, never ignored ones)."""
@@ -47,7 +42,7 @@ def fresh_copy(tmp_path_factory):
 
 def test_first_command_sets_up_and_serves(fresh_copy):
     port = free_port()
-    env = project_env(SECRET_KEY=None, CHIMERA_ENV_FILE=None, GUNICORN_BIND=f"127.0.0.1:{port}", **NO_COMPILE)
+    env = project_env(SECRET_KEY=None, CHIMERA_ENV_FILE=None, GUNICORN_BIND=f"127.0.0.1:{port}")
     log = open(fresh_copy.parent / "serve.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(readme_commands()[0], cwd=fresh_copy, env=env, stdout=log, stderr=log,
                                start_new_session=True)
@@ -81,7 +76,7 @@ def test_first_command_sets_up_and_serves(fresh_copy):
 def test_second_command_runs_tests(fresh_copy):
     # A small part of the suite: the whole suite would run this test again, recursively.
     command = [*readme_commands()[1], "tests/test_env.py", "-q", "-p", "no:cacheprovider"]
-    result = subprocess.run(command, cwd=fresh_copy, env=project_env(SECRET_KEY=None, **NO_COMPILE),
-                            capture_output=True, text=True, timeout=900, check=False)
+    result = subprocess.run(command, cwd=fresh_copy, env=project_env(SECRET_KEY=None), capture_output=True,
+                            text=True, timeout=900, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert re.search(r"\d+ passed", result.stdout)
