@@ -5,11 +5,11 @@ core wheel alone, and the wheel with each extra alone. ``django-admin startproje
 project, which gets the public lines of docs/install.md; each virtualenv runs its commands, and
 the gunicorn one serves it with the guide's gunicorn.conf.py. A setting that needs a missing
 extra is an error naming the ``pip install`` line in every command and server of the core;
-with its extra, the same setting works. Slow (each virtualenv is filled from the package index,
-or pip's cache), so the tests share one virtualenv per extra, one project and one server. /metrics is exact
-across two workers with the apps' settings module (``-c python:observability.gunicorn_conf``) and plain
-(``gunicorn -w 2 mysite.wsgi``, no file at all); a second server has tracing turned on, and nothing
-else set.
+with its extra, the same setting works. Slow (the wheel with every extra is resolved against the
+package index once, and each virtualenv is filled from those files), so the tests share one
+virtualenv per extra, one project and one server. /metrics is exact across two workers with the
+apps' settings module (``-c python:observability.gunicorn_conf``) and plain (``gunicorn -w 2
+mysite.wsgi``, no file at all); a second server has tracing turned on, and nothing else set.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import pytest
 import requests
 
 from observability.worker_count import PTH_FILE
-from tests.support.packaging import Virtualenv, build_wheel, copy_checkout
-from tests.support.processes import ROOT, Gunicorn, free_port, http_get
+from tests.support.packaging import Virtualenv, build_wheel, copy_checkout, make_wheelhouse
+from tests.support.processes import ROOT, Gunicorn, free_port, http_get, side_by_side
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -87,18 +87,24 @@ def wheel(source, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def venvs(wheel, tmp_path_factory):
+def wheelhouse(wheel, tmp_path_factory) -> Path:
+    """The wheel with every extra, resolved once against the package index, for the virtualenvs to install from."""
+    return make_wheelhouse(f"{wheel}[{','.join(sorted(EXTRA_PACKAGES))}]", tmp_path_factory.mktemp("wheelhouse"))
+
+
+@pytest.fixture(scope="module")
+def venvs(wheel, wheelhouse, tmp_path_factory):
     """The virtualenv of the wheel with one extra ("" for the core alone).
 
     The module uses every one of them, so all are made as soon as the first is asked for, two at a
-    time: an install waits on the disk and the package index about as much as on a core.
+    time. Each resolves its own requirements from the wheels' metadata, from the wheelhouse.
     """
     folders = {extra: tmp_path_factory.mktemp(f"install-{extra or 'core'}") / "venv"
                for extra in ("", *sorted(EXTRA_PACKAGES))}
 
     def make(extra: str) -> Virtualenv:
         env = Virtualenv.create(folders[extra])
-        env.pip_install(f"{wheel}[{extra}]" if extra else str(wheel))
+        env.pip_install(f"{wheel}[{extra}]" if extra else str(wheel), wheelhouse=wheelhouse)
         return env
 
     with ThreadPoolExecutor(2) as pool:
@@ -183,7 +189,7 @@ def test_building_leaves_nothing_in_the_checkout(wheel, source):
 
 def installed(venv: Virtualenv) -> set[str]:
     """The distributions installed in `venv`, by their normalized names."""
-    result = venv.run("python", "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check", cwd=venv.path)
+    result = venv.pip("list", "--format=freeze")
     assert result.returncode == 0, result.stderr
     return {re.sub(r"[-_.]+", "-", line.split("==")[0]).lower() for line in result.stdout.split()}
 
@@ -204,7 +210,7 @@ def test_the_core_wheel_installs_no_extra_and_what_it_needs(core):
     assert packages & set().union(*EXTRA_PACKAGES.values()) == set(), packages
     # What tracing imports (the issue: database spans' instrumentation was missing).
     assert {"opentelemetry-instrumentation-dbapi", "opentelemetry-exporter-otlp-proto-http"} <= packages
-    result = core.run("python", "-m", "pip", "check", "--disable-pip-version-check", cwd=core.path)
+    result = core.pip("check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -215,7 +221,7 @@ def test_each_extra_installs_its_packages_alone(venvs, extra):
     others = set().union(*(names for name, names in EXTRA_PACKAGES.items() if name != extra))
     others -= set(EXTRA_PACKAGES[extra])
     assert packages & others == set(), packages
-    result = venvs(extra).run("python", "-m", "pip", "check", "--disable-pip-version-check", cwd=venvs(extra).path)
+    result = venvs(extra).pip("check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -235,10 +241,10 @@ def test_new_environment_cannot_import_the_project(venv, project):
 
 
 def test_management_commands(core, project):
-    for command in ("check", "check_tracing"):
-        result = manage(core, project, command)
-        assert result.returncode == 0, f"manage.py {command}:\n{result.stdout}\n{result.stderr}"
-    result = manage(core, project, "health")
+    *checks, result = side_by_side(*[lambda command=command: manage(core, project, command)
+                                     for command in ("check", "check_tracing", "health")])
+    for command, checked in zip(("check", "check_tracing"), checks, strict=True):
+        assert checked.returncode == 0, f"manage.py {command}:\n{checked.stdout}\n{checked.stderr}"
     assert result.returncode in (0, 1), f"manage.py health:\n{result.stdout}\n{result.stderr}"
     assert re.search(r"^database\s+up", result.stdout, flags=re.MULTILINE), result.stdout
 
@@ -303,24 +309,26 @@ def assert_names_the_extra(result, ids: list[str], extra: str) -> None:
 @pytest.mark.parametrize("need", sorted(NEEDS))
 def test_a_setting_needing_a_missing_extra_is_a_check_error_naming_it(core, project, need):
     env, ids, extra = NEEDS[need]
-    result = manage(core, project, "check", **env)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert_names_the_extra(result, ids, extra)
-    result = manage(core, project, "check_tracing", **env)
-    assert result.returncode == (0 if need == "metrics otlp" else 1), result.stdout + result.stderr
-    assert_names_the_extra(result, ids[:1], extra)
+    check, report = side_by_side(lambda: manage(core, project, "check", **env),
+                                 lambda: manage(core, project, "check_tracing", **env))
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert_names_the_extra(check, ids, extra)
+    assert report.returncode == (0 if need == "metrics otlp" else 1), report.stdout + report.stderr
+    assert_names_the_extra(report, ids[:1], extra)
 
 
 def test_health_and_servers_refuse_a_missing_extra_by_name(core, venv, project):
     env, ids, extra = NEEDS["otlp"]
-    result = manage(core, project, "health", **env)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert_names_the_extra(result, ids, extra)
-    result = core.run("python", "manage.py", "runserver", "--noreload", f"127.0.0.1:{free_port()}", cwd=project,
-                      env=core.env(**env), timeout=60)
-    assert result.returncode != 0, result.stdout + result.stderr
-    assert_names_the_extra(result, ids, extra)
-    result = venv.run("gunicorn", "--bind", f"127.0.0.1:{free_port()}", cwd=project, env=venv.env(**env), timeout=60)
+    health, runserver, result = side_by_side(
+        lambda: manage(core, project, "health", **env),
+        lambda: core.run("python", "manage.py", "runserver", "--noreload", f"127.0.0.1:{free_port()}", cwd=project,
+                         env=core.env(**env), timeout=60),
+        lambda: venv.run("gunicorn", "--bind", f"127.0.0.1:{free_port()}", cwd=project, env=venv.env(**env),
+                         timeout=60))
+    assert health.returncode == 2, health.stdout + health.stderr
+    assert_names_the_extra(health, ids, extra)
+    assert runserver.returncode != 0, runserver.stdout + runserver.stderr
+    assert_names_the_extra(runserver, ids, extra)
     assert result.returncode != 0, result.stdout + result.stderr
     assert_names_the_extra(result, ids, extra)
 

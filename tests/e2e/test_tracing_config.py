@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.support.processes import Gunicorn, free_port, project_env, run_manage
+from tests.support.processes import Gunicorn, free_port, project_env, run_manage, side_by_side
 from tests.support.receivers import OTLPGrpcReceiver, OTLPHttpReceiver, SilentListener, ZipkinReceiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -43,15 +43,15 @@ def invalid_env(variable: str, value: str, **extra: str) -> dict[str, str]:
 @pytest.mark.parametrize(("variable", "value", "number"), INVALID, ids=CASE_IDS)
 def test_invalid_variable_refuses_start_up_and_is_reported_by_both_commands(tmp_path, variable, value, number):
     environment = invalid_env(variable, value)
-    refused = Gunicorn(env=environment, log_dir=tmp_path).refused()
+    refused, check, report = side_by_side(Gunicorn(env=environment, log_dir=tmp_path).refused,
+                                          lambda: run_manage("check", env=environment),
+                                          lambda: run_manage("check_tracing", env=environment))
     assert f"observability.E{number} {variable}" in refused
     assert "Traceback" not in refused and "Booting worker" not in refused
 
-    check = run_manage("check", env=environment)
     assert check.returncode == 1
     assert f"observability.E{number}" in check.stderr
 
-    report = run_manage("check_tracing", env=environment)
     assert report.returncode == 1, report.stdout + report.stderr
     assert f"observability.E{number} {variable}" in report.stdout
     assert "Traceback" not in report.stderr

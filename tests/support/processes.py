@@ -14,10 +14,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Gunicorn", "free_port", "http_get", "project_env", "run_manage", "stop_process"]
+__all__ = ["Gunicorn", "free_port", "http_get", "project_env", "run_manage", "side_by_side", "stop_process"]
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SECRET_KEY = "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -67,6 +69,16 @@ def run_manage(*args: str, env: dict[str, str] | None = None, timeout: float = 6
         cwd=ROOT, env=env if env is not None else project_env(),
         capture_output=True, text=True, timeout=timeout, check=False,
     )
+
+
+def side_by_side(*calls: Callable[[], object]) -> list:
+    """The results of independent `calls` (each runs a process and waits for it), run at once, in order.
+
+    A command's start-up (Python, Django, the project) keeps one core busy while pytest waits: two
+    or three together use the second core.
+    """
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [future.result() for future in [pool.submit(call) for call in calls]]
 
 
 def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
