@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -117,9 +117,13 @@ def own_global_tracer_provider() -> Iterator[None]:
         trace._TRACER_PROVIDER, trace._TRACER_PROVIDER_SET_ONCE = saved
 
 
-def encode_spans_in_slices(spans: Sequence[ReadableSpan], pause: float = SLICE_PAUSE_SECONDS,
+def pause_between_spans() -> None:
+    time.sleep(SLICE_PAUSE_SECONDS)
+
+
+def encode_spans_in_slices(spans: Sequence[ReadableSpan], pause: Callable[[], None] = pause_between_spans,
                            ) -> ExportTraceServiceRequest:
-    """``encode_spans(spans)``, the same message to the byte, pausing `pause` seconds after each span.
+    """``encode_spans(spans)``, the same message to the byte, calling `pause` after each span.
 
     Encoding a batch holds the GIL for milliseconds (about 45 µs a server span), and a request
     thread of the same worker waits for it up to the interpreter's switch interval (5 ms). Here it
@@ -136,7 +140,7 @@ def encode_spans_in_slices(spans: Sequence[ReadableSpan], pause: float = SLICE_P
     grouped = defaultdict(lambda: defaultdict(list))
     for span in spans:
         grouped[span.resource][span.instrumentation_scope or None].append(_encode_span(span))
-        time.sleep(pause)
+        pause()
     return ExportTraceServiceRequest(resource_spans=[
         ResourceSpans(
             resource=_encode_resource(resource),
