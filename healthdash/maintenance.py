@@ -81,13 +81,16 @@ class Follower:
     def current(self) -> State:
         """The state read within ``HEALTH_CACHE_SECONDS``; else a new read's, or the last one while it runs."""
         config = get_settings()
+        started = None
         with self._lock:
             if time.monotonic() - self._read_at < config.cache_seconds:
                 return self._state
             if self._reading is None or self._reading.done():
-                self._reading = shared_pool().submit(_read)  # a hung read is never started twice
-                self._reading.add_done_callback(self._finished)
+                self._reading = started = shared_pool().submit(_read)  # a hung read is never started twice
             reading = self._reading
+        if started is not None:
+            # Outside the lock: a read already done runs the callback here, and it takes the lock.
+            started.add_done_callback(self._finished)
         wait = min(config.deadline, READ_WAIT)
         try:
             return self._keep(reading.result(timeout=wait))
