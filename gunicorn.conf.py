@@ -30,6 +30,9 @@ try:
     # Threads per worker: each serves one connection at a time, so slow or idle clients hold
     # threads, not whole workers (docs/deployment.md, "Workers and slow clients").
     threads = env.strict_int("GUNICORN_THREADS", default=64, minimum=1, maximum=MAX_THREADS)
+    # A request running longer than this (ms) is taken to wait on I/O and the next one runs beside
+    # it; until then one request per worker runs Python (observability/workers.py). 0: plain gthread.
+    admission_ms = env.strict_int("GUNICORN_ADMISSION_MS", default=5, minimum=0, maximum=60_000)
     timeout = env.strict_int("GUNICORN_TIMEOUT", default=30, minimum=1)
     graceful_timeout = env.strict_int("GUNICORN_GRACEFUL_TIMEOUT", default=30, minimum=1)
     log_format = env.choice("LOG_FORMAT", default="text", choices=("text", "json"))
@@ -49,11 +52,12 @@ if __name__ == "__main__":
 # their own and flush them within graceful_timeout; a worker that ended leaves the live gauges.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chimera.settings")
 from observability.gunicorn_conf import *  # noqa: E402, F403
+from observability.workers import admitting_worker  # noqa: E402
 
 wsgi_app = "chimera.wsgi:application"
 # Threaded workers: a connection that sends nothing or trickles its headers holds one thread,
 # and the worker's main loop (which answers gunicorn's heartbeat) is never blocked by a request.
-worker_class = "gthread"
+worker_class = admitting_worker(admission_ms)
 # A worker accepts connections past its threads: the workers share one listening socket and
 # whichever wakes first accepts, so a burst of trickling connections can land on one worker alone.
 # The bound straight at gunicorn is therefore GUNICORN_THREADS such connections, not the product

@@ -15,8 +15,9 @@
 - dashboard: 100 concurrent clients on /api/v1/health/dashboard (gthread workers); how often
   the backing services were really probed, against one run per cache window per worker.
 - memory: worker RSS while 100k requests are served, collector up against collector down.
-- workers: the worker model gunicorn.conf.py runs (gthread, GUNICORN_THREADS threads) against
-  the sync workers it ran before, on the trivial endpoint and on the dashboard, at -c8 and -c64.
+- workers: the worker model gunicorn.conf.py runs (gthread with one request admitted into Python at
+  a time, observability.workers) against sync workers, plain gthread and gevent (when installed), on
+  the trivial endpoint and on the dashboard, at -c8 and -c64.
 
 wrk comes from Debian (``apt-get install wrk``). Nothing here is a test: it prints figures.
 """
@@ -24,6 +25,7 @@ wrk comes from Debian (``apt-get install wrk``). Nothing here is a test: it prin
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -132,6 +134,7 @@ class Server:
     gunicorn: Gunicorn
     path: str = "/bench"
     runs: list[WrkResult] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)  # the workers' CPU time per request served, per run
 
     @property
     def url(self) -> str:
@@ -170,7 +173,18 @@ def alternate(servers: list[Server], rounds: int, duration: float, connections: 
         wrk(server.url, 2, connections)
     for _ in range(rounds):
         for server in random.sample(servers, len(servers)):
+            before = workers_cpu_seconds(server)
             server.runs.append(wrk(server.url, duration, connections))
+            server.cpu_us.append((workers_cpu_seconds(server) - before) * 1e6 / max(server.runs[-1].requests, 1))
+
+
+def workers_cpu_seconds(server: Server) -> float:
+    """CPU time the server's workers have used (user and system): what other load cannot inflate much."""
+    total = 0.0
+    for pid in worker_pids(server):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def median(values) -> float:
@@ -197,14 +211,17 @@ def rss_mib(pid: int) -> float:
 def throughput_table(servers: list[Server]) -> None:
     base = servers[0]
     base_rps, base_p99 = median(r.rps for r in base.runs), median(r.p99_ms for r in base.runs)
+    base_cpu = median(base.cpu_us) if base.cpu_us else 0.0
     print(f"{'server':<44} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99 ratio':>9} "
-          f"{'p99.9 ms':>8} {'max ms':>7} {'failed':>6}")
+          f"{'p99.9 ms':>8} {'max ms':>7} {'failed':>6} {'CPU µs/req':>10} {'ratio':>6}")
     for server in servers:
         rps, p50, p99, p999, worst = (median(getattr(r, key) for r in server.runs)
                                       for key in ("rps", "p50_ms", "p99_ms", "p999_ms", "max_ms"))
         failed = sum(r.failures for r in server.runs)
+        cpu = median(server.cpu_us) if server.cpu_us else 0.0
         print(f"{server.name:<44} {rps:>8.0f} {rps / base_rps:>6.2f} {p50:>7.2f} {p99:>7.2f} "
-              f"{p99 / base_p99:>9.2f} {p999:>8.2f} {worst:>7.2f} {failed:>6}")
+              f"{p99 / base_p99:>9.2f} {p999:>8.2f} {worst:>7.2f} {failed:>6} {cpu:>10.0f} "
+              f"{cpu / base_cpu if base_cpu else 0:>6.2f}")
 
 
 def throughput(args, collector: Collector) -> None:
@@ -320,13 +337,21 @@ def wrk_requests(url: str, count: int, connections: int) -> int:
 
 
 def workers(args, collector: Collector) -> None:
-    print("\n## Worker model (tracing off; sync: gunicorn's sync workers, as before; gthread: gunicorn.conf.py's)")
+    print("\n## Worker model (tracing off; ratios to gunicorn's sync workers, the ceiling for a CPU-bound view)")
     # --threads 1 as well: gunicorn turns sync workers with more threads into gthread ones.
-    sync = ["--worker-class", "sync", "--threads", "1"]
-    for path, connections in (("/bench", args.connections), ("/bench", 64), ("/api/v1/health/dashboard", 8)):
-        print(f"\n{path}, wrk -c{connections}")
-        servers = [start("sync workers (before)", args=sync, path=path),
-                   start("gthread workers (gunicorn.conf.py)", path=path)]
+    variant = "bench.worker_variants."
+    models = [("sync workers", {"args": ["--worker-class", "sync", "--threads", "1"]}),
+              ("gthread, 64 threads", {"GUNICORN_ADMISSION_MS": "0"}),
+              ("gthread + admission only", {"args": ["--worker-class", variant + "AdmissionOnly"]}),
+              ("gthread + next request only", {"args": ["--worker-class", variant + "NextRequestOnly"]}),
+              ("admission + next request (gunicorn.conf.py)", {})]
+    models += [(f"gthread + admission, lease {ms} ms", {"GUNICORN_ADMISSION_MS": ms}) for ms in args.leases]
+    if importlib.util.find_spec("gevent") is not None:
+        models.append(("gevent, 1000 connections", {"args": ["--worker-class", "gevent", "--threads", "1"]}))
+    for path, connections in (("/bench", args.connections), ("/bench", 64), ("/api/v1/health/dashboard", 8),
+                              ("/api/v1/health/dashboard", 64)):
+        print(f"\n{path}, wrk -c{connections}; load average before: {os.getloadavg()[0]:.2f}")
+        servers = [start(name, path=path, **variables) for name, variables in models]
         try:
             alternate(servers, args.rounds, args.duration, connections)
         finally:
@@ -344,6 +369,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--lease", action="append", default=[], dest="leases", metavar="MS",
+                        help="workers: other admission leases to compare with the default")
     parser.add_argument("--memory-requests", type=int, default=100_000)
     parser.add_argument("--batch", action="append", default=[], metavar="SIZE[:DELAY_MS]",
                         help="tuning: batch sizes (and schedule delays) to compare; default 16 to 512")

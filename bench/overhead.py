@@ -49,7 +49,7 @@ from opentelemetry import trace  # noqa: E402
 from opentelemetry.instrumentation.django import DjangoInstrumentor  # noqa: E402
 from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
 
-from bench.floor import FloorMiddleware, provider  # noqa: E402
+from bench.floor import EncodingExporter, FloorMiddleware, provider  # noqa: E402
 from bench.wsgi_timing import Variant, call, environ, measure, medians, table  # noqa: E402
 from observability.excluded_urls import compile_excluded  # noqa: E402
 from observability.log_filters import RequestContextFilter  # noqa: E402
@@ -112,7 +112,10 @@ def rows(scenario: str) -> list[Row]:
         Row("floor, unsampled", [FLOOR], provider(0.0)),
         Row("full stack, tracing disabled", [REQUEST_ID], log_filter=True, queries="timed"),
         Row("full stack, unsampled", full, provider(0.0), log_filter=True, queries="traced"),
-        Row("full stack, sampled", full, provider(1.0), log_filter=True, queries="traced"),
+        Row("full stack, sampled", full, provider(1.0, exporter=EncodingExporter()), log_filter=True,
+            queries="traced"),
+        Row("full stack, sampled, sliced export", full, provider(1.0, exporter=EncodingExporter(sliced=True)),
+            log_filter=True, queries="traced"),
     ]
     if scenario == "queries":  # what the queries cost: against bare, the floor and request IDs alone
         keep = {BASELINE, "full stack, tracing disabled", "floor, sampled", "floor, unsampled",
@@ -176,6 +179,18 @@ def wall_clock(args) -> None:
               f"CPU time includes the export thread and a flush each round\n{table(samples, BASELINE)}")
         compare(medians(samples, "cpu"), "CPU time")
         compare(medians(samples, "wall"), "wall time")
+        holds(table_rows)
+
+
+def holds(table_rows: list[Row]) -> None:
+    """How long the export thread works without a pause (CPU µs): what a request thread may wait for."""
+    for row in table_rows:
+        exporter = getattr(row.provider, "bench_exporter", None)
+        if exporter is not None and exporter.holds:
+            ordered = sorted(exporter.holds)
+            print(f"export thread, {row.name}: {len(ordered)} pieces of work, CPU µs p50 "
+                  f"{ordered[len(ordered) // 2]:.0f}, p99 {ordered[int(len(ordered) * 0.99)]:.0f}, "
+                  f"max {ordered[-1]:.0f}")
 
 
 def compare(figures: dict[str, float], label: str) -> None:

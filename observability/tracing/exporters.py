@@ -159,10 +159,13 @@ def build_exporter(config: TracingConfig) -> SpanExporter:
     """The exporter `config` names, sending to its endpoint with its headers and timeout."""
     headers = dict(config.headers)
     if config.exporter_type in ("otlp", "jaeger"):
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        # The official exporter, encoding a batch in slices so the worker's requests need not
+        # wait for a whole batch's encoding (docs/performance.md, "The sampled tail").
+        from observability.tracing.sdk import sliced_grpc_exporter_class
 
-        return OTLPSpanExporter(endpoint=config.endpoint, insecure=urlsplit(config.endpoint).scheme == "http",
-                                headers=tuple(headers.items()) or None, timeout=config.export_timeout)
+        exporter_class = sliced_grpc_exporter_class()
+        return exporter_class(endpoint=config.endpoint, insecure=urlsplit(config.endpoint).scheme == "http",
+                              headers=tuple(headers.items()) or None, timeout=config.export_timeout)
     if config.exporter_type == "otlp_http":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HTTPSpanExporter
 

@@ -17,11 +17,16 @@ naming the attribute, when an upgrade changes it.
 - ``trace._TRACER_PROVIDER`` and ``_TRACER_PROVIDER_SET_ONCE``: the API lets a process set the
   global provider only once; tests and benchmarks swap it for a provider of their own and put
   the old one back.
+- The OTLP encoder's ``_encode_span``, ``_encode_resource`` and ``_encode_instrumentation_scope``,
+  and the gRPC exporter's ``_translate_data``: a batch is encoded one span at a time with a pause
+  between spans (``encode_spans_in_slices``), to the same bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -31,7 +36,12 @@ from opentelemetry.instrumentation.django import DjangoInstrumentor
 from opentelemetry.util._once import Once
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+
+# The export thread's pause between two spans. A pause of zero gives the GIL up and takes it straight
+# back; a real sleep (the kernel's shortest, about 50 µs) lets a waiting request thread in.
+SLICE_PAUSE_SECONDS = 1e-6
 
 
 def enable(provider: TracerProvider) -> TracerProvider:
@@ -105,3 +115,56 @@ def own_global_tracer_provider() -> Iterator[None]:
         yield
     finally:
         trace._TRACER_PROVIDER, trace._TRACER_PROVIDER_SET_ONCE = saved
+
+
+def pause_between_spans() -> None:
+    """The export thread's pause after each span it encodes (CPython 3.11: a sleep of zero keeps the GIL)."""
+    time.sleep(SLICE_PAUSE_SECONDS)
+
+
+def encode_spans_in_slices(spans: Sequence[ReadableSpan], pause: Callable[[], None] = pause_between_spans,
+                           ) -> ExportTraceServiceRequest:
+    """``encode_spans(spans)``, the same message to the byte, calling `pause` after each span.
+
+    Encoding a batch holds the GIL for milliseconds (about 45 µs a server span), and a request
+    thread of the same worker waits for it up to the interpreter's switch interval (5 ms). Here it
+    waits for one span's encoding at most. OTLP common 1.45: ``_encode_resource_spans`` groups
+    spans by resource, then scope, in the order first seen, with the private encoders below; if
+    they change, the byte-for-byte test in ``tests/observability/tracing/test_sdk_internals.py``
+    fails.
+    """
+    from opentelemetry.exporter.otlp.proto.common._internal import _encode_instrumentation_scope, _encode_resource
+    from opentelemetry.exporter.otlp.proto.common._internal.trace_encoder import _encode_span
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans
+
+    grouped = defaultdict(lambda: defaultdict(list))
+    for span in spans:
+        grouped[span.resource][span.instrumentation_scope or None].append(_encode_span(span))
+        pause()
+    return ExportTraceServiceRequest(resource_spans=[
+        ResourceSpans(
+            resource=_encode_resource(resource),
+            scope_spans=[ScopeSpans(scope=_encode_instrumentation_scope(scope), spans=encoded,
+                                    schema_url=scope.schema_url if scope else None)
+                         for scope, encoded in scopes.items()],
+            schema_url=resource.schema_url,
+        )
+        for resource, scopes in grouped.items()
+    ])
+
+
+def sliced_grpc_exporter_class() -> type:
+    """OpenTelemetry's OTLP/gRPC span exporter, encoding with `encode_spans_in_slices`.
+
+    OTLP gRPC exporter 1.45: ``export()`` encodes through ``_translate_data(spans)``; if it is
+    renamed, batches are encoded whole again (same bytes, the longer GIL hold), which the test
+    of this function notices.
+    """
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+    class SlicedOTLPSpanExporter(OTLPSpanExporter):
+        def _translate_data(self, data: Sequence[ReadableSpan]) -> ExportTraceServiceRequest:
+            return encode_spans_in_slices(data)
+
+    return SlicedOTLPSpanExporter

@@ -3,17 +3,23 @@
 50 connections held open for 30 s, half idle, half sending one header byte every 2 s: /health
 and a normal dashboard request each answer 20 times out of 20 within 1 s, and no worker is killed.
 Trickling connections arriving while one worker is paused all go to the other: fewer than its
-threads (the bound docs/deployment.md states) leave /health answering.
+threads (the bound docs/deployment.md states) leave /health answering. Slow provider calls on a
+single worker hold only their own requests: the worker runs one request at a time only until a
+request waits (observability.workers).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.support.chat_server import ChatCompletionsServer
 from tests.support.hostile import SlowClients
 from tests.support.processes import Gunicorn, project_env, sockets_held, timed_get, worker_pids
 
@@ -66,4 +72,33 @@ def test_a_burst_while_one_worker_is_busy_goes_to_the_other_and_fewer_than_its_t
     finally:
         attack.stop()
     assert held == [0, 56]
+    assert [(status, round(took, 2)) for status, took in answers if status != 200 or took >= 1] == []
+
+
+def generate(url: str, key: str) -> int:
+    request = urllib.request.Request(url + "/api/v1/generate", method="POST",
+                                     data=json.dumps({"prompt": "hi", "provider": "openai"}).encode(),
+                                     headers={"Content-Type": "application/json", "X-API-Key": key})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status
+
+
+def test_slow_provider_calls_hold_only_their_own_requests(tmp_path_factory, migrated_db_url):
+    key, calls = "k0123456789abcdef0", 4
+    with ChatCompletionsServer() as provider:
+        env = project_env(DATABASE_URL=migrated_db_url, WEB_CONCURRENCY="1", CHIMERA_API_KEYS=key,
+                          CHIMERA_THROTTLE_RATE="off", CHIMERA_PROVIDER_OPENAI_URL=provider.url("slow"),
+                          CHIMERA_PROVIDER_OPENAI_API_KEY="e2e-openai-key", CHIMERA_PROVIDER_OPENAI_TIMEOUT="20")
+        with Gunicorn(env=env, log_dir=tmp_path_factory.mktemp("gunicorn-slow-calls")) as server, \
+                ThreadPoolExecutor(calls) as pool:
+            pending = [pool.submit(generate, server.url, key) for _ in range(calls)]
+            deadline = time.monotonic() + 10
+            while len(provider.received) < calls and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert len(provider.received) == calls  # every call waits on the provider (3 s) now
+            answers = [timed_get(server.url + "/health") for _ in range(PROBES)]
+            overlapped = not any(call.done() for call in pending)
+            statuses = [call.result(timeout=30) for call in pending]
+    assert overlapped  # the probes ran while the one worker held every slow call
+    assert statuses == [200] * calls
     assert [(status, round(took, 2)) for status, took in answers if status != 200 or took >= 1] == []

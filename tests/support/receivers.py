@@ -157,6 +157,7 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
 
     def Export(self, request, context):  # noqa: N802 - the generated service's method name
         headers = {key.lower(): value for key, value in context.invocation_metadata()}
+        self.receiver.bodies.append(request.SerializeToString())
         self.receiver._add(otlp_spans(request), headers)
         return trace_service_pb2.ExportTraceServiceResponse()
 
@@ -166,6 +167,7 @@ class OTLPGrpcReceiver(_Receiver):
 
     def __init__(self) -> None:
         super().__init__()
+        self.bodies: list[bytes] = []  # each export request as received, serialized again
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(self), self.server)
         metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(_MetricsService(self), self.server)
