@@ -1,14 +1,16 @@
 """``GET /api/v1/health/fleet``: every process of the fleet, for staff and API keys.
 
 The records are read from where the fleet keeps them (`healthdash.fleet`): while that store cannot
-be read (the shared cache, or the database without one) the answer is a 503 in the error envelope,
-never a 500 and never an empty fleet that would read as "nothing runs".
+be read (the shared cache, or the database without one), or the database does not answer even
+where the records are in the cache, the answer is a 503 in the error envelope, never a 500 and
+never a fleet that would read as healthy: processes cannot serve much without their database.
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.utils.cache import add_never_cache_headers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException
@@ -25,6 +27,8 @@ __all__ = ["FleetUnavailable", "FleetView", "fleet_document"]
 
 logger = logging.getLogger(__name__)
 
+DATABASE = DEFAULT_DB_ALIAS  # the database whose outage makes the fleet view a 503
+
 
 class FleetUnavailable(APIException):
     """The fleet's store could not be read."""
@@ -38,6 +42,8 @@ def fleet_document() -> dict[str, object]:
     """``{"instances": [...], "count": N}``, oldest process first; FleetUnavailable when the store fails."""
     beat, moment = get_settings().heartbeat_seconds, now()
     try:
+        with connections[DATABASE].cursor() as cursor:
+            cursor.execute("SELECT 1")
         instances = fleet_store().instances(moment, beat)
     except Exception as exc:  # any store's failure: connection refused, timeout, missing table
         logger.warning("The fleet's records cannot be read: %s: %s", type(exc).__name__, redact(str(exc))[:200])
@@ -56,6 +62,13 @@ class FleetView(APIView):
     def get(self, request, *args, **kwargs) -> Response:
         """The fleet as its processes last recorded themselves."""
         return Response(fleet_document())
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # A staff session is looked up in the database: without it, the same 503 as the records'.
+        if isinstance(exc, DatabaseError):
+            logger.warning("The fleet's records cannot be read: %s", type(exc).__name__)
+            exc = FleetUnavailable()
+        return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -176,7 +176,8 @@ def test_the_test_client_never_starts_the_heartbeat(client, db):
 
 class TestFleetView:
     @pytest.fixture
-    def api(self, api_keys):
+    def api(self, api_keys, db):
+        """A client; the view asks the database whether it answers."""
         return APIClient()
 
     def test_anonymous_401_other_users_403(self, api, django_user_model, shared):
@@ -209,6 +210,17 @@ class TestFleetView:
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "fleet_unavailable"
         assert response.json()["error"]["request_id"]
+
+    def test_database_down_is_a_503_even_with_the_records_in_the_shared_cache(self, api, api_keys, shared, settings,
+                                                                              monkeypatch):
+        CacheStore().record(instance(3), BEAT)
+        assert api.get(FLEET, HTTP_X_API_KEY=api_keys[0]).json()["count"] == 1
+        settings.DATABASES = {**settings.DATABASES, "down": {
+            **settings.DATABASES["default"], "ENGINE": "django.db.backends.postgresql", "HOST": "127.0.0.1",
+            "PORT": str(free_port()), "NAME": "fleet", "USER": "nobody", "TEST": {"NAME": "fleet"}}}
+        monkeypatch.setattr(fleet_api, "DATABASE", "down")
+        response = api.get(FLEET, HTTP_X_API_KEY=api_keys[0])
+        assert (response.status_code, response.json()["error"]["code"]) == (503, "fleet_unavailable")
 
     def test_database_down_is_a_503_in_the_envelope(self, api, api_keys, settings, monkeypatch):
         settings.CACHES = LOCMEM
