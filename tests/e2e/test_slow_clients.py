@@ -85,7 +85,7 @@ def generate(url: str, key: str) -> int:
 
 def test_slow_provider_calls_hold_only_their_own_requests(tmp_path_factory, migrated_db_url):
     key, calls = "k0123456789abcdef0", 4
-    with ChatCompletionsServer() as provider:
+    with ChatCompletionsServer(slow_seconds=5) as provider:  # the provider call of 5 s
         env = project_env(DATABASE_URL=migrated_db_url, WEB_CONCURRENCY="1", CHIMERA_API_KEYS=key,
                           CHIMERA_THROTTLE_RATE="off", CHIMERA_PROVIDER_OPENAI_URL=provider.url("slow"),
                           CHIMERA_PROVIDER_OPENAI_API_KEY="e2e-openai-key", CHIMERA_PROVIDER_OPENAI_TIMEOUT="20")
@@ -95,7 +95,7 @@ def test_slow_provider_calls_hold_only_their_own_requests(tmp_path_factory, migr
             deadline = time.monotonic() + 10
             while len(provider.received) < calls and time.monotonic() < deadline:
                 time.sleep(0.01)
-            assert len(provider.received) == calls  # every call waits on the provider (3 s) now
+            assert len(provider.received) == calls  # every call waits on the provider (5 s) now
             answers = [timed_get(server.url + "/health") for _ in range(PROBES)]
             overlapped = not any(call.done() for call in pending)
             statuses = [call.result(timeout=30) for call in pending]

@@ -1,7 +1,7 @@
 """A stand-in for a remote LLM provider: the OpenAI-compatible chat-completions protocol on 127.0.0.1.
 
 The first path segment picks the behaviour, so one server serves every case of a module:
-``url("ok")`` answers, ``url("slow")`` answers after SLOW_SECONDS, ``url("error")`` answers 500,
+``url("ok")`` answers, ``url("slow")`` answers after SLOW_SECONDS (or the server's own `slow_seconds`), ``url("error")`` answers 500,
 ``url("garbage")`` answers 200 with something that is not a chat completion, ``url("huge")``
 answers more than a provider may, ``url("nested")`` answers JSON nested deeper than any parser
 follows, and ``url("trickle")`` sends a chat completion one byte every TRICKLE_SECONDS, status
@@ -50,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         self.server.owner.record(Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
         mode = self.path.strip("/").split("/", 1)[0]
-        if mode == "slow" and self.server.owner.stopping.wait(SLOW_SECONDS):
+        if mode == "slow" and self.server.owner.stopping.wait(self.server.owner.slow_seconds):
             return
         if mode == "error":
             return self._send(500, b'{"error": {"message": "upstream broke"}}')
@@ -109,7 +109,8 @@ def completion(body: dict | None) -> dict:
 class ChatCompletionsServer:
     """The server, started with `start()` (or as a context manager) and stopped with `stop()`."""
 
-    def __init__(self) -> None:
+    def __init__(self, slow_seconds: float = SLOW_SECONDS) -> None:
+        self.slow_seconds = slow_seconds
         self.received: list[Received] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
