@@ -141,13 +141,17 @@ def test_bin_serve_names_every_malformed_worker_variable_first(value):
 
 @pytest.fixture(scope="module")
 def fresh_venv(tmp_path_factory) -> Path:
-    """A virtualenv of its own whose packages are this one's: the .pth files of its site-packages are the test's."""
+    """A virtualenv of its own whose packages are this one's: the .pth files of its site-packages are the test's.
+
+    This environment's site-packages is put on the path without running its own .pth files: bin/test
+    writes the check's .pth there, and the test must see gunicorn without it first.
+    """
     venv = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     site_packages = Path(subprocess.run([venv / "bin" / "python", "-c", "import sysconfig; "
                                          "print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True,
                                         check=True, timeout=60).stdout.strip())
-    (site_packages / "chain.pth").write_text(f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    (site_packages / "chain.pth").write_text(f"import sys; sys.path.append({sysconfig.get_paths()['purelib']!r})\n")
     return venv
 
 
