@@ -12,9 +12,7 @@ answers again.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import threading
 import time
 from collections.abc import Mapping
 
@@ -25,6 +23,7 @@ from healthdash.models import Transition
 from healthdash.notifications import iso, sender
 from healthdash.status import ServiceResult
 from healthdash.transitions import record
+from observability.background import BackgroundQueue
 from observability.redaction import redact
 
 __all__ = ["Observer", "as_json", "observe_run", "observer"]
@@ -34,18 +33,16 @@ QUEUE_SIZE = 8  # runs waiting for the database; a run every few seconds, so thi
 PRUNE_SECONDS = 3600  # old transitions are dropped after a change, at most this often per process
 
 
-class Observer:
+class Observer(BackgroundQueue[tuple[ServiceResult, ...]]):
     """Records runs from a bounded queue, in a thread started in each process at its first run."""
 
+    thread_name = "health-history"
+
     def __init__(self, size: int = QUEUE_SIZE):
-        self.size = size
-        self.queue: queue.Queue[tuple[ServiceResult, ...]] = queue.Queue(size)
+        super().__init__(size)
         self.dropped = 0  # runs never recorded: queue full
         self.failing = False  # the latest attempt failed: the database did not answer
         self.accepting = True  # False: this process's runs stay out of the history (manage.py health)
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
         self._pruned = -float("inf")  # time.monotonic() of the latest pruning
 
     def submit(self, results: Mapping[str, ServiceResult]) -> None:
@@ -63,23 +60,6 @@ class Observer:
                     self.dropped += 1
                 except queue.Empty:
                     pass
-
-    def wait(self, timeout: float = 5.0) -> bool:
-        """Whether every queued run was recorded (or failed) within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return not self.queue.unfinished_tasks
-
-    def _start(self) -> None:
-        if self._pid == os.getpid() and self._thread is not None:
-            return
-        with self._lock:
-            if self._pid != os.getpid() or self._thread is None:  # first run, or first since a fork
-                self.queue = queue.Queue(self.size)
-                self._thread = threading.Thread(target=self._run, name="health-history", daemon=True)
-                self._pid = os.getpid()
-                self._thread.start()
 
     def _run(self) -> None:
         runs = self.queue

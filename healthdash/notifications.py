@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import queue
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 
 from healthdash.conf import get_settings
 from healthdash.transitions import Due
+from observability.background import BackgroundQueue
 from observability.metrics.recording import Instrument
 from observability.redaction import redact, url_secrets
 
@@ -73,17 +73,16 @@ class _Job:
     body: bytes
 
 
-class Sender:
+class Sender(BackgroundQueue[_Job]):
     """POSTs queued notifications from a thread of its own, started in each process at its first notification."""
+
+    thread_name = "health-webhook"
 
     def __init__(self, size: int = QUEUE_SIZE, attempts: int = ATTEMPTS, timeout: float | None = None,
                  backoff: tuple[float, ...] = BACKOFF):
         # timeout: seconds per attempt, to connect and again to read; None: HEALTH_DEADLINE
-        self.size, self.attempts, self.timeout, self.backoff = size, attempts, timeout, backoff
-        self.queue: queue.Queue[_Job] = queue.Queue(size)
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
+        super().__init__(size)
+        self.attempts, self.timeout, self.backoff = attempts, timeout, backoff
 
     def send(self, due: Due) -> bool:
         """Queue `due` for the configured webhook without waiting; False when none is set or the queue is full."""
@@ -100,23 +99,6 @@ class Sender:
                            due.service, self.size)
             return False
         return True
-
-    def wait(self, timeout: float = 5.0) -> bool:
-        """Whether every queued notification was sent (or given up) within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return not self.queue.unfinished_tasks
-
-    def _start(self) -> None:
-        if self._pid == os.getpid() and self._thread is not None:
-            return
-        with self._lock:
-            if self._pid != os.getpid() or self._thread is None:  # first notification, or first since a fork
-                self.queue = queue.Queue(self.size)
-                self._thread = threading.Thread(target=self._run, name="health-webhook", daemon=True)
-                self._pid = os.getpid()
-                self._thread.start()
 
     def _run(self) -> None:
         jobs = self.queue

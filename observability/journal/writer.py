@@ -10,12 +10,10 @@ and ``REQUEST_JOURNAL_TTL_HOURS``.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
+from observability.background import BackgroundQueue
 from observability.journal.configuration import get_journal_config
 from observability.metrics.instruments import JOURNAL_DROPPED
 from observability.redaction import redact
@@ -27,15 +25,14 @@ QUEUE_SIZE = 256  # entries waiting for the database; notable requests are few, 
 BATCH = 50
 
 
-class Writer:
+class Writer(BackgroundQueue[dict]):
     """Writes entries from a bounded queue in a thread of its own, then prunes the journal to its bounds."""
 
+    thread_name = "request-journal"
+
     def __init__(self, size: int = QUEUE_SIZE):
-        self.queue: queue.Queue[dict] = queue.Queue(size)
+        super().__init__(size)
         self.dropped = 0  # entries lost: queue full or database failing
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
 
     def submit(self, entry: dict) -> None:
         """Queue `entry` without waiting; counted and logged as dropped when the queue is full."""
@@ -44,23 +41,6 @@ class Writer:
             self.queue.put_nowait(entry)
         except queue.Full:
             self._drop(1, "its queue is full")
-
-    def wait(self, timeout: float = 5.0) -> bool:
-        """Whether every queued entry was written (or dropped) within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return not self.queue.unfinished_tasks
-
-    def _start(self) -> None:
-        if self._pid == os.getpid() and self._thread is not None:
-            return
-        with self._lock:
-            if self._pid != os.getpid() or self._thread is None:  # first entry, or first in a forked worker
-                self.queue = queue.Queue(self.queue.maxsize)
-                self._thread = threading.Thread(target=self._run, name="request-journal", daemon=True)
-                self._pid = os.getpid()
-                self._thread.start()
 
     def _run(self) -> None:
         entries_queue = self.queue

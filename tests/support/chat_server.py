@@ -1,7 +1,8 @@
 """A stand-in for a remote LLM provider: the OpenAI-compatible chat-completions protocol on 127.0.0.1.
 
 The first path segment picks the behaviour, so one server serves every case of a module:
-``url("ok")`` answers, ``url("slow")`` answers after SLOW_SECONDS (or the server's own `slow_seconds`), ``url("error")`` answers 500,
+``url("ok")`` answers, ``url("slow")`` answers after SLOW_SECONDS (or the server's own
+`slow_seconds`), ``url("error")`` answers 500,
 ``url("garbage")`` answers 200 with something that is not a chat completion, ``url("huge")``
 answers more than a provider may, ``url("nested")`` answers JSON nested deeper than any parser
 follows, and ``url("trickle")`` sends a chat completion one byte every TRICKLE_SECONDS, status
