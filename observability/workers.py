@@ -26,6 +26,8 @@ from collections import deque
 
 from gunicorn.workers.gthread import ThreadWorker
 
+from observability.compat.gunicorn import has_buffered_request, keeps_http1_connection
+
 __all__ = ["Admission", "AdmittingThreadWorker", "DEFAULT_LEASE_SECONDS", "admitting_worker"]
 
 DEFAULT_LEASE_SECONDS = 0.005
@@ -109,14 +111,14 @@ class AdmittingThreadWorker(ThreadWorker):
 
     def handle(self, conn):
         keepalive = super().handle(conn)
-        while keepalive is True and self.alive and not conn.is_http2 and self._next_request_arrives(conn):
+        while keepalive is True and self.alive and keeps_http1_connection(conn) and self._next_request_arrives(conn):
             keepalive = super().handle(conn)
         return keepalive
 
     def _next_request_arrives(self, conn) -> bool:
         if self.next_request_seconds <= 0:
             return False
-        if conn.parser.unreader.buf.getvalue():  # read ahead with the last body: already here
+        if has_buffered_request(conn):  # read ahead with the last body: already here
             return True
         poller = select.poll()
         poller.register(conn.sock, select.POLLIN)

@@ -1,4 +1,4 @@
-"""gunicorn's internals: how its master dispatches the signals it takes.
+"""gunicorn's internals: how its master dispatches the signals it takes, what a threaded worker's connection holds.
 
 Written against gunicorn 27.0 (the pinned release); ``tests/observability/compat/test_gunicorn.py``
 pins it in the installed version.
@@ -19,3 +19,20 @@ def handle_master_sigterm(server, handler: Callable[[Callable[[], None]], None])
     """
     stop = server.handle_term
     server.handle_term = lambda: handler(stop)
+
+
+def keeps_http1_connection(conn) -> bool:
+    """Whether a gthread connection (gunicorn's ``TConn``) speaks HTTP/1, one request after another.
+
+    gunicorn 27.0 marks an HTTP/2 connection with ``is_http2`` once it has negotiated it.
+    """
+    return not getattr(conn, "is_http2", False)
+
+
+def has_buffered_request(conn) -> bool:
+    """Whether a gthread connection has already read bytes of its next request (with the last one's body).
+
+    gunicorn 27.0 keeps what it read ahead in the connection's parser's ``unreader.buf`` (a BytesIO).
+    """
+    return bool(conn.parser.unreader.buf.getvalue())
+
