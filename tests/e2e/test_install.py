@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -412,6 +413,28 @@ def test_admin_health_page(server):
         })
     assert (page.status_code, page.url) == (200, f"{server.url}/admin/health/"), page.text[:2000]
     assert "Service health" in page.text
+    assert "<caption>Fleet</caption>" in page.text and "<caption>Recent status changes</caption>" in page.text
+
+
+def test_the_fleet_and_its_history_for_staff(server):
+    # A local cache, as startproject has: the workers' heartbeats are rows of the project's database.
+    assert requests.get(f"{server.url}/api/v1/health/fleet", timeout=10).status_code in (401, 403)
+    with requests.Session() as staff:
+        login = staff.get(f"{server.url}/admin/login/", timeout=10)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
+        staff.post(f"{server.url}/admin/login/", timeout=30, data={
+            "csrfmiddlewaretoken": token, "username": STAFF_USER, "password": STAFF_PASSWORD, "next": "/admin/"})
+        deadline, fleet = time.monotonic() + 30, {}
+        while time.monotonic() < deadline:
+            fleet = staff.get(f"{server.url}/api/v1/health/fleet", timeout=10).json()
+            if fleet.get("count") == 2:  # both workers of the guide's gunicorn.conf.py have beaten
+                break
+            time.sleep(0.2)
+        history = staff.get(f"{server.url}/api/v1/health/history", timeout=10)
+    assert fleet.get("count") == 2, fleet
+    assert {process["state"] for process in fleet["instances"]} == {"live"}
+    assert len({process["id"] for process in fleet["instances"]}) == 2
+    assert history.status_code == 200 and isinstance(history.json()["transitions"], list), history.text
 
 
 
