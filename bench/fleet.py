@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.health_dashboard import summary, timed_ms  # noqa: E402
+
 API_KEY = "bench-api-key-0123456789abcdef"
 URL = "/api/v1/health/dashboard"
 PROCESSES = 8
@@ -51,17 +53,6 @@ def setup_django(redis_url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-
-
-def timed_ms(func) -> float:
-    started = time.perf_counter()
-    func()
-    return (time.perf_counter() - started) * 1000
-
-
-def summary(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def request_costs(rounds: int) -> list[tuple[str, list[float]]]:
