@@ -163,6 +163,14 @@ def test_the_surface_check_sees_a_name_outside_all(tmp_path):
     assert "is_authorized" in public and "BEARER" not in public
 
 
+def test_the_package_graph_counts_imports_inside_functions(tmp_path):
+    module = tmp_path / "exporters.py"
+    module.write_text("def count():\n    from observability.metrics import instruments\n"
+                      "    import observability.journal.writer\n")
+    assert imported_modules(module) == {"observability.metrics.instruments", "observability.journal.writer"}
+    assert {package_of(name) for name in imported_modules(module)} == {"observability.metrics", "observability.journal"}
+
+
 def test_the_cycle_finder_finds_cycles():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set(), "c": {"a"}}) is None
