@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from observability.parsing import Problem
 
+__all__ = ["NEEDS", "found", "install_line", "installed", "missing_extra", "missing_modules", "redis_caches"]
+
 DISTRIBUTION = "django-chimera-observability"
 # The modules each extra of pyproject.toml brings, as imported.
 EXTRAS = {

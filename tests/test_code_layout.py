@@ -113,17 +113,29 @@ IMPORTERS = {**MODULES,
 
 
 def imports_across(importer: str, path: Path) -> list[tuple[str, str]]:
-    """(module, name) of each name `importer` takes from another app's module (any app's, for bench)."""
-    found = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0):
-            continue
-        home = node.module.split(".")[0]
-        if home not in (*APPS, "tests") or home == importer.split(".")[0]:
+    """(module, name) of each name `importer` takes from another app's module (any app's, for bench):
+    imported by name, or read as an attribute of that module imported whole (``from a import b``, ``b.name``)."""
+    tree = ast.parse(path.read_text())
+    found, modules = [], {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update({alias.asname: alias.name for alias in node.names
+                            if alias.asname and across(importer, alias.name)})
+        if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and across(importer, node.module)):
             continue
         found += [(node.module, alias.name) for alias in node.names
                   if alias.name != "*" and f"{node.module}.{alias.name}" not in {**MODULES, **SUPPORT}]
+        modules.update({alias.asname or alias.name: f"{node.module}.{alias.name}" for alias in node.names
+                        if f"{node.module}.{alias.name}" in {**MODULES, **SUPPORT}})
+    found += [(modules[node.value.id], node.attr) for node in ast.walk(tree)
+              if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules]
     return found
+
+
+def across(importer: str, module: str) -> bool:
+    """Whether `module` belongs to another app than `importer` (or to the tests' support, for bench)."""
+    home = module.split(".")[0]
+    return home in (*APPS, "tests") and home != importer.split(".")[0]
 
 
 def test_apps_and_benchmarks_import_only_public_names_across_apps():
@@ -137,12 +149,26 @@ def test_apps_and_benchmarks_import_only_public_names_across_apps():
 def test_the_surface_check_sees_a_name_outside_all(tmp_path):
     module = tmp_path / "probe.py"
     module.write_text("from observability.api_keys import BEARER, is_authorized\n"
-                      "from healthdash.registry import service_registry\n")
+                      "from healthdash.registry import service_registry\n"
+                      "from observability import redaction\n"
+                      "import observability.proxies as proxies\n"
+                      "redaction.BROKER_SETTINGS, proxies.parse_trusted_proxies\n")
     taken = imports_across("healthdash.probe", module)
     assert ("observability.api_keys", "BEARER") in taken and ("observability.api_keys", "is_authorized") in taken
     assert ("healthdash.registry", "service_registry") not in taken  # the importer's own app
+    # A module imported whole: each of its names read is taken from it as an import by name would be.
+    assert ("observability.redaction", "BROKER_SETTINGS") in taken
+    assert ("observability.proxies", "parse_trusted_proxies") in taken
     public = declared_public("observability.api_keys")
     assert "is_authorized" in public and "BEARER" not in public
+
+
+def test_the_package_graph_counts_imports_inside_functions(tmp_path):
+    module = tmp_path / "exporters.py"
+    module.write_text("def count():\n    from observability.metrics import instruments\n"
+                      "    import observability.journal.writer\n")
+    assert imported_modules(module) == {"observability.metrics.instruments", "observability.journal.writer"}
+    assert {package_of(name) for name in imported_modules(module)} == {"observability.metrics", "observability.journal"}
 
 
 def test_the_cycle_finder_finds_cycles():

@@ -17,6 +17,8 @@ from opentelemetry import trace
 from observability.context import request_id_var, task_var
 from observability.request_id import get_request_id_config, is_valid_request_id
 
+__all__ = ["HEADER", "SPAN_ATTRIBUTE", "add_request_id", "enter_task", "leave_task"]
+
 HEADER = "x_request_id"
 """The message header that carries the request ID (Celery shows it as ``task.request.x_request_id``)."""
 SPAN_ATTRIBUTE = "request.id"

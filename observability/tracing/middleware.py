@@ -52,6 +52,9 @@ from observability.tracing.sampling import EMPTY_CONTEXT, SamplingFirst
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
 
+__all__ = ["MIDDLEWARE_PATH", "SCOPE_NAME", "Tracing", "TracingMiddleware", "install", "installed",
+           "request_attributes"]
+
 MIDDLEWARE_PATH = TRACING
 # The official middleware's own name: backends show spans under the same instrumentation scope.
 SCOPE_NAME = "opentelemetry.instrumentation.django"

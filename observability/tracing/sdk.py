@@ -39,6 +39,11 @@ if TYPE_CHECKING:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
     from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 
+__all__ = [
+    "configure_official_middleware", "enable", "encode_spans_in_slices", "http_semconv", "official_middleware_path",
+    "own_global_tracer_provider", "pause_between_spans", "sliced_grpc_exporter_class", "swap_global_tracer_provider",
+]
+
 # The export thread's pause between two spans. A pause of zero gives the GIL up and takes it straight
 # back; a real sleep (the kernel's shortest, about 50 µs) lets a waiting request thread in.
 SLICE_PAUSE_SECONDS = 1e-6

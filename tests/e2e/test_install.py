@@ -181,6 +181,8 @@ def test_wheel_holds_the_two_apps_and_nothing_else(wheel, source):
     }
     assert expected - names == set(), "files of the apps missing from the wheel"
     assert f"observability/{PTH_FILE}" not in names
+    # Both apps typed (PEP 561): a type checker reads their annotations in a project that installs the wheel.
+    assert {f"{app}/py.typed" for app in APPS} <= names
     assert any(name.endswith("templates/healthdash/admin/health.html") for name in names)
 
 

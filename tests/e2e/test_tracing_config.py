@@ -179,10 +179,13 @@ def test_text_report_names_each_source_and_explains_the_sampler():
 
 # --- The running configuration loads from the environment -------------------------------------
 
+# The running configuration, then TracingConfig() as the seed's code builds it (the repro).
 PRINT_CONFIG = (
     "shell", "--no-imports", "-c",
-    "import json; from observability.tracing.configuration import get_tracing_config; c = get_tracing_config(); "
-    "print(json.dumps([c.enabled, c.exporter_type, c.endpoint, c.service_name, c.sample_rate]))",
+    "import json; from observability.tracing.configuration import get_tracing_config; "
+    "from observability.conf import TracingConfig; "
+    "fields = lambda c: [c.enabled, c.exporter_type, c.endpoint, c.service_name, c.sample_rate]; "
+    "print(json.dumps([fields(get_tracing_config()), fields(TracingConfig())]))",
 )
 
 
@@ -198,7 +201,9 @@ PRINT_CONFIG = (
 def test_tracing_config_loads_from_the_environment(variables):
     result = run_manage(*PRINT_CONFIG, env=project_env(**variables))
     assert result.returncode == 0, result.stderr
-    enabled, exporter, endpoint, service_name, sample_rate = json.loads(result.stdout.splitlines()[-1])
+    running, bare = json.loads(result.stdout.splitlines()[-1])
+    assert bare == running  # TracingConfig() with no arguments is the running configuration
+    enabled, exporter, endpoint, service_name, sample_rate = running
     assert isinstance(enabled, bool) and enabled == ("TRACING_ENABLED" in variables)
     assert exporter in ("otlp", "otlp_http", "jaeger", "zipkin", "console")
     assert exporter == variables.get("TRACING_EXPORTER", "console")

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 
 from observability import pipeline
 from observability.conf import TracingConfig
+from observability.journal.recording import JournalMiddleware
 from observability.metrics.middleware import MetricsMiddleware
 from observability.metrics.setup import set_up_metrics
 from observability.proxies import ClientAddressMiddleware
@@ -33,16 +34,19 @@ def test_the_server_span_records_the_client_behind_a_trusted_proxy(client, setti
     assert span.attributes["net.peer.ip"] == "203.0.113.7"
 
 
-@pytest.mark.parametrize("middleware", [ClientAddressMiddleware, TracingMiddleware, MetricsMiddleware])
+@pytest.mark.parametrize("middleware", [ClientAddressMiddleware, TracingMiddleware, MetricsMiddleware,
+                                        JournalMiddleware])
 def test_each_middleware_leaves_the_chain_while_its_feature_is_off(settings, middleware):
-    settings.OBSERVABILITY = {"METRICS_ENABLED": "false", "TRUSTED_PROXIES": ""}
+    settings.OBSERVABILITY = {"METRICS_ENABLED": "false", "TRUSTED_PROXIES": "", "REQUEST_JOURNAL_ENABLED": "false"}
     with pytest.raises(MiddlewareNotUsed):
         middleware(answer)
 
 
-@pytest.mark.parametrize("middleware", [ClientAddressMiddleware, TracingMiddleware, MetricsMiddleware])
+@pytest.mark.parametrize("middleware", [ClientAddressMiddleware, TracingMiddleware, MetricsMiddleware,
+                                        JournalMiddleware])
 def test_each_middleware_stays_while_its_feature_is_on(settings, span_exporter, middleware):
-    settings.OBSERVABILITY = {"METRICS_ENABLED": "true", "TRUSTED_PROXIES": "10.0.0.0/8"}
+    settings.OBSERVABILITY = {"METRICS_ENABLED": "true", "TRUSTED_PROXIES": "10.0.0.0/8",
+                              "REQUEST_JOURNAL_ENABLED": "true"}
     assert middleware(answer).get_response is answer
 
 
