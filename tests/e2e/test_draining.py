@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.nginx import Nginx
 from tests.support.processes import Gunicorn, http_get, project_env
+from tests.support.receivers import OTLPHttpReceiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -91,6 +92,50 @@ def test_sigterm_drains_with_no_failure_then_stops_gracefully(tmp_path, migrated
     assert status == 0, gunicorn.output()
     assert DRAIN_SECONDS <= stopped_after < DRAIN_SECONDS + 10, gunicorn.output()
     assert "Draining for 3s before stopping" in gunicorn.stderr()
+
+
+def test_after_the_drain_requests_in_flight_finish_and_spans_and_metrics_flush(tmp_path, migrated_db_url):
+    receiver = OTLPHttpReceiver()
+    # Batches and metric pushes that would leave only after the test: what arrives, the stop flushed.
+    gunicorn = server(tmp_path, DATABASE_URL=migrated_db_url, TRACING_ENABLED="true", TRACING_EXPORTER="otlp_http",
+                      TRACING_ENDPOINT=receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY="60000",
+                      METRICS_EXPORTER="otlp_http", METRICS_ENDPOINT=receiver.metrics_endpoint,
+                      METRICS_EXPORT_INTERVAL_SECONDS="600").start()
+    ids = [f"drained-{number}" for number in range(9)]
+    answers: dict[str, tuple[int, float]] = {}
+
+    def slow(request_id: str, seconds: float) -> None:
+        status = http_get(f"{gunicorn.url}/slow?sleep={seconds}", headers={"X-Request-ID": request_id}, timeout=20)[0]
+        answers[request_id] = (status, time.monotonic())
+
+    try:
+        signalled = time.monotonic()
+        gunicorn.process.send_signal(signal.SIGTERM)
+        for request_id in ids[:-1]:  # during the drain
+            slow(request_id, 0.05)
+        time.sleep(max(signalled + DRAIN_SECONDS - 1 - time.monotonic(), 0))
+        last = threading.Thread(target=slow, args=(ids[-1], 2.5))  # still running when the drain ends
+        last.start()
+        status = gunicorn.wait(timeout=DRAIN_SECONDS + 20)
+        last.join(5)
+    finally:
+        gunicorn.stop()
+        receiver.stop()
+    assert status == 0, gunicorn.output()
+    assert {request_id: code for request_id, (code, _) in answers.items()} == dict.fromkeys(ids, 200), gunicorn.output()
+    assert answers[ids[-1]][1] > signalled + DRAIN_SECONDS  # answered after the drain, by the graceful stop
+    assert {span.attributes.get("request.id") for span in receiver.spans()} >= set(ids)
+    assert sum(latest_per_worker(receiver, "/slow").values()) == len(ids), gunicorn.output()
+
+
+def latest_per_worker(receiver: OTLPHttpReceiver, route: str) -> dict[str, float]:
+    """Each worker's last cumulative count of requests to `route`."""
+    counts: dict[str, float] = {}
+    for point in receiver.points("http.server.request.duration"):
+        if point.attributes.get("http.route") == route:
+            instance = point.resource["service.instance.id"]
+            counts[instance] = max(counts.get(instance, 0), point.value)
+    return counts
 
 
 def test_sigterm_to_a_worker_drains_it_and_the_master_replaces_it(tmp_path, migrated_db_url):
