@@ -159,11 +159,14 @@ def worker_pid(gunicorn: Gunicorn) -> int | None:
     return int(children[0]) if len(children) == 1 else None
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGQUIT])
-def test_sigint_and_sigquit_stay_immediate(tmp_path, sig):
-    gunicorn = server(tmp_path, HEALTH_DRAIN_SECONDS="60").start()
+@pytest.mark.parametrize(("sig", "drain"), [(signal.SIGINT, "60"), (signal.SIGQUIT, "60"), (signal.SIGTERM, "0")],
+                         ids=["SIGINT", "SIGQUIT", "SIGTERM-drain-0"])
+def test_sigint_and_sigquit_stay_immediate_as_does_sigterm_with_no_drain(tmp_path, sig, drain):
+    gunicorn = server(tmp_path, HEALTH_DRAIN_SECONDS=drain).start()
     assert gunicorn.stop(sig) < 20, gunicorn.output()
     assert "Draining" not in gunicorn.stderr()
+    if sig == signal.SIGTERM:
+        assert gunicorn.process.returncode == 0, gunicorn.output()
 
 
 def test_a_reload_keeps_the_old_workers_serving_until_the_new_ones_have_loaded(tmp_path, migrated_db_url):
