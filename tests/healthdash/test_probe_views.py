@@ -146,6 +146,15 @@ def test_the_command_switches_maintenance(maintenance_off):
     assert health("off") == "maintenance: off\n"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_readiness_sends_retry_after_300_when_the_command_names_none(client, project_services, maintenance_off):
+    out = StringIO()
+    call_command("health", "maintenance", "on", stdout=out)
+    assert out.getvalue().endswith("Retry-After 300 s\n")
+    response = client.get("/health/ready")
+    assert (response.status_code, response["Retry-After"]) == (503, "300")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("args", [
     ("maintenance", "sideways"), ("maintenance",), ("maintenance", "on", "--retry-after", "-5"),
