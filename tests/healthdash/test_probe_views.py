@@ -10,6 +10,7 @@ from django.core.management import call_command
 from healthdash import maintenance, readiness
 from healthdash.dashboard import dashboard_for
 from healthdash.readiness import StartupLatch
+from observability import lifecycle
 from tests.support.processes import project_env, run_manage
 
 pytestmark = pytest.mark.filterwarnings("ignore:No directory at")
@@ -111,6 +112,15 @@ def test_maintenance_takes_readiness_out_and_leaves_liveness_and_startup(client,
     maintenance.turn_off()
     assert (client.get("/health/ready").status_code, client.get("/health/ready").has_header("Retry-After")) == (
         200, False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_draining_process_answers_draining_even_in_maintenance(client, monkeypatch, maintenance_off):
+    maintenance.turn_on(retry_after=120)
+    monkeypatch.setattr(lifecycle, "_drain_ends", 0.0)  # as a SIGTERM leaves it
+    response = client.get("/health/ready")
+    assert (response.status_code, response.json(), response.has_header("Retry-After")) == (
+        503, {"status": "draining"}, False)
 
 
 @pytest.mark.django_db(transaction=True)
