@@ -8,8 +8,10 @@ import subprocess
 from collections import Counter
 
 import pytest
+import yaml
 from django.core.management import get_commands
 
+from healthdash.conf import DashboardSettings
 from observability import pipeline
 from tests.support.processes import ROOT
 
@@ -107,6 +109,30 @@ def test_every_relative_link_points_to_a_file_and_heading(page):
 
 def test_the_pages_are_found():
     assert {"README.md", "docs/configuration.md", "docs/tracing.md", "docs/health.md", "docs/install.md"} <= set(PAGES)
+
+
+# --- The probes' numbers keep the drain's promise ----------------------------------------------
+# A balancer polling readiness must see it fail before the drain ends (else it routes to a server
+# that refuses connections), and Kubernetes must not SIGKILL before the drain and the graceful stop.
+
+
+def test_the_kubernetes_manifest_stops_routing_within_the_drain_and_kills_only_after_the_stop():
+    [manifest] = [block for block in FENCED.findall(read("docs/deployment.md"))
+                  if "terminationGracePeriodSeconds" in block]
+    spec = yaml.safe_load(manifest.split("\n", 1)[1].rsplit("```", 1)[0])["spec"]
+    [container] = spec["containers"]
+    env = {item["name"]: item["value"] for item in container["env"]}
+    readiness = container["readinessProbe"]
+    drain, graceful = float(env["HEALTH_DRAIN_SECONDS"]), float(env["GUNICORN_GRACEFUL_TIMEOUT"])
+    assert readiness["periodSeconds"] * readiness["failureThreshold"] < drain
+    assert spec["terminationGracePeriodSeconds"] > drain + graceful
+
+
+def test_the_probe_settings_table_fails_readiness_within_the_default_drain():
+    row = next(line for line in read("docs/health.md").splitlines() if line.startswith("| readiness |"))
+    _, _, period, _, failures, _ = (cell.strip() for cell in row.strip("|").split("|"))
+    longest = max(float(number) for number in re.findall(r"\d+(?:\.\d+)?", period)) * int(failures.split()[0])
+    assert longest < DashboardSettings().drain_seconds, row
 
 
 # --- The install guide: the public lines, and nothing a wheel does not hold ---------------------

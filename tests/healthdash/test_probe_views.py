@@ -10,6 +10,7 @@ from django.core.management import call_command
 from healthdash import maintenance, readiness
 from healthdash.dashboard import dashboard_for
 from healthdash.readiness import StartupLatch
+from observability import lifecycle
 from tests.support.processes import project_env, run_manage
 
 pytestmark = pytest.mark.filterwarnings("ignore:No directory at")
@@ -114,6 +115,15 @@ def test_maintenance_takes_readiness_out_and_leaves_liveness_and_startup(client,
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_draining_process_answers_draining_even_in_maintenance(client, monkeypatch, maintenance_off):
+    maintenance.turn_on(retry_after=120)
+    monkeypatch.setattr(lifecycle, "_drain_ends", 0.0)  # as a SIGTERM leaves it
+    response = client.get("/health/ready")
+    assert (response.status_code, response.json(), response.has_header("Retry-After")) == (
+        503, {"status": "draining"}, False)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_dashboard_shows_maintenance_and_its_reason_to_staff_only(client, staff_user, project_services,
                                                                       maintenance_off):
     state = maintenance.turn_on(reason="moving the database", by="ops")
@@ -144,6 +154,15 @@ def test_the_command_switches_maintenance(maintenance_off):
     assert "(command line)" in on or "by command line" in on
     assert health("status") == on
     assert health("off") == "maintenance: off\n"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readiness_sends_retry_after_300_when_the_command_names_none(client, project_services, maintenance_off):
+    out = StringIO()
+    call_command("health", "maintenance", "on", stdout=out)
+    assert out.getvalue().endswith("Retry-After 300 s\n")
+    response = client.get("/health/ready")
+    assert (response.status_code, response["Retry-After"]) == (503, "300")
 
 
 @pytest.mark.slow
