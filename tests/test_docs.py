@@ -10,7 +10,9 @@ from collections import Counter
 import pytest
 from django.core.management import get_commands
 
+from healthdash.conf import VARIABLES as HEALTHDASH_VARIABLES
 from observability import pipeline
+from observability.conf import VARIABLES as OBSERVABILITY_VARIABLES
 from tests.support.processes import ROOT
 
 PAGES = sorted(path.relative_to(ROOT).as_posix() for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
@@ -103,6 +105,29 @@ def test_every_relative_link_points_to_a_file_and_heading(page):
         if not (ROOT / linked).exists() or anchor and anchor not in anchors(linked):
             broken.append(target)
     assert broken == []
+
+
+# Each app's settings dict and the variables it reads under their own names. Another project reads
+# its settings, not only its environment: a page that teaches a variable as the environment sets it
+# (NAME=value) shows the dict's form too. The README and the pages on deploying and measuring
+# chimera itself set chimera's environment, which its settings forward.
+SETTINGS_DICTS = {
+    "OBSERVABILITY": {variable.name for variable in OBSERVABILITY_VARIABLES if variable.name and variable.environment},
+    "HEALTHDASH": {variable.name for variable in HEALTHDASH_VARIABLES if variable.name and variable.environment},
+}
+CHIMERA_PAGES = {"README.md", "docs/deployment.md", "docs/performance.md"}
+
+
+@pytest.mark.parametrize("page", sorted(set(PAGES) - CHIMERA_PAGES))
+def test_a_page_teaching_a_variable_shows_the_settings_dict_form(page):
+    text = read(page)
+    missing = []
+    for dict_name, names in SETTINGS_DICTS.items():
+        taught = sorted(name for name in names if re.search(rf"(?<![\w\[\"']){name}=", text))
+        keyed = "|".join(map(re.escape, names))
+        if taught and not re.search(rf'\b{dict_name} = \{{[^}}]*"(?:{keyed})"', text):
+            missing.append(f"{dict_name} (the page teaches {', '.join(taught)})")
+    assert missing == []
 
 
 def test_the_pages_are_found():
