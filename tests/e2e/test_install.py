@@ -264,6 +264,32 @@ def test_the_documented_settings_pass_the_checks(core, project):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_documented_variables_are_read_with_their_sources_named(core, project):
+    # The issue's finding 2: in another project, TRACING_ENABLED=true was ignored (only OTEL_* counted)
+    # and check_tracing called a value of the settings dict [TRACING_ENABLED] and a rejected one [default].
+    (project / "mysite" / "settings_sampled.py").write_text(
+        "from mysite.settings import *  # noqa: F403\n\nOBSERVABILITY = {'TRACING_SAMPLE_RATE': '0.5'}\n")
+    sampled, rejected, checked = side_by_side(
+        lambda: manage(core, project, "check_tracing", "--json", DJANGO_SETTINGS_MODULE="mysite.settings_sampled",
+                       TRACING_ENABLED="true", TRACING_EXPORTER="otlp_http", TRACING_SAMPLE_RATE="0.25"),
+        lambda: manage(core, project, "check_tracing", TRACING_ENABLED="true", TRACING_SAMPLE_RATE="2"),
+        lambda: manage(core, project, "check", METRICS_EXPORTER="banana", HEALTH_CACHE_SECONDS="banana"))
+    assert sampled.returncode == 0, sampled.stdout + sampled.stderr
+    configuration = json.loads(sampled.stdout)["configuration"]
+    assert configuration["enabled"] == {"value": True, "source": "environment TRACING_ENABLED"}
+    assert configuration["exporter"] == {"value": "otlp_http", "source": "environment TRACING_EXPORTER"}
+    # The settings dict wins over the environment; what nothing sets comes from the project.
+    assert configuration["sample_rate"] == {"value": 0.5, "source": "settings OBSERVABILITY['TRACING_SAMPLE_RATE']"}
+    assert configuration["service_name"] == {"value": "mysite", "source": "default"}
+    assert rejected.returncode == 1, rejected.stdout + rejected.stderr
+    assert "sample rate      1.0  [default: environment TRACING_SAMPLE_RATE rejected]" in rejected.stdout
+    assert "observability.E014" in rejected.stdout
+    # The metrics' and the health dashboard's variables are read from the environment too.
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert re.search(r"observability\.E05\d.*METRICS_EXPORTER", checked.stderr), checked.stderr
+    assert re.search(r"healthdash\.E\d+.*HEALTH_CACHE_SECONDS", checked.stderr), checked.stderr
+
+
 def test_a_forgotten_healthdash_include_is_a_check_error_naming_the_line(core, project):
     (project / "mysite" / "urls_without_healthdash.py").write_text(
         "from django.contrib import admin\nfrom django.urls import path\n\n"
