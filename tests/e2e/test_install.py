@@ -215,6 +215,13 @@ def test_the_core_wheel_installs_no_extra_and_what_it_needs(core):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_core_installs_as_many_packages_as_the_guide_says(core):
+    # docs/install.md's figure counts `pip list` without pip and setuptools (this virtualenv has neither).
+    row = re.search(r"^\| the core \| (\d+) \|", (ROOT / "docs" / "install.md").read_text(), flags=re.MULTILINE)
+    assert row, "docs/install.md gives no package count for the core"
+    assert len(installed(core) - {"pip", "setuptools"}) == int(row.group(1)), sorted(installed(core))
+
+
 @pytest.mark.parametrize("extra", sorted(EXTRA_PACKAGES))
 def test_each_extra_installs_its_packages_alone(venvs, extra):
     packages = installed(venvs(extra))
