@@ -89,8 +89,10 @@ def wheel(source, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def wheelhouse(wheel, tmp_path_factory) -> Path:
-    """The wheel with every extra, resolved once against the package index, for the virtualenvs to install from."""
-    return make_wheelhouse(f"{wheel}[{','.join(sorted(EXTRA_PACKAGES))}]", tmp_path_factory.mktemp("wheelhouse"))
+    """The wheel with every extra, and WhiteNoise for the guide's static files recipe, resolved once against the
+    package index, for the virtualenvs to install from."""
+    return make_wheelhouse(f"{wheel}[{','.join(sorted(EXTRA_PACKAGES))}]", "whitenoise",
+                           folder=tmp_path_factory.mktemp("wheelhouse"))
 
 
 @pytest.fixture(scope="module")
@@ -469,6 +471,40 @@ def test_the_fleet_and_its_history_for_staff(server):
     assert len({process["id"] for process in fleet["instances"]}) == 2
     assert history.status_code == 200 and isinstance(history.json()["transitions"], list), history.text
 
+
+
+def guide_static_recipe() -> tuple[str, str]:
+    """The WhiteNoise recipe of docs/install.md: its middleware line, and the settings below its MIDDLEWARE."""
+    install = (ROOT / "docs" / "install.md").read_text()
+    blocks = re.findall(r"```python\n(MIDDLEWARE = \[\n[^`]*?whitenoise[^`]*)```", install)
+    assert len(blocks) == 1, "docs/install.md shows no WhiteNoise block (or several)"
+    middleware, settings = blocks[0].split("\n]\n", 1)
+    [line] = re.findall(r'^    ("whitenoise\.[\w.]+"),', middleware, flags=re.MULTILINE)
+    return line, settings
+
+
+def test_the_guides_whitenoise_recipe_serves_the_admin_pages_static_files(venv, wheelhouse, project, server, tmp_path):
+    # Without it, gunicorn serves no static file: the admin and its health page come without CSS and JavaScript.
+    assert requests.get(f"{server.url}/static/admin/css/base.css", timeout=10).status_code == 404
+    venv.pip_install("whitenoise", wheelhouse=wheelhouse)
+    line, settings = guide_static_recipe()
+    (project / "mysite" / "settings_static.py").write_text(
+        "from mysite.settings import *  # noqa: F403\n\n"
+        "MIDDLEWARE = list(MIDDLEWARE)  # noqa: F405\n"
+        f'MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, {line})\n'
+        + settings)
+    env = {"DJANGO_SETTINGS_MODULE": "mysite.settings_static"}
+    result = manage(venv, project, "collectstatic", "--noinput", "-v0", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = json.loads((project / "staticfiles" / "staticfiles.json").read_text())["paths"]
+    served = ["admin/css/base.css", "healthdash/health.css", "healthdash/health.js"]
+    with Gunicorn(env=venv.env(**env), log_dir=tmp_path, cwd=project, python=venv.python,
+                  config=project / "gunicorn.conf.py") as recipe:
+        login = requests.get(f"{recipe.url}/admin/login/", timeout=10)
+        answers = {name: requests.get(f"{recipe.url}/static/{manifest[name]}", timeout=10) for name in served}
+    assert f"/static/{manifest['admin/css/base.css']}" in login.text  # the page names the hashed file
+    assert {name: answer.status_code for name, answer in answers.items()} == dict.fromkeys(served, 200)
+    assert answers["healthdash/health.js"].headers["Content-Type"].startswith("text/javascript")
 
 
 @pytest.mark.parametrize("config", [None, "python:observability.gunicorn_conf"], ids=["plain", "apps-settings"])
