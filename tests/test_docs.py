@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import re
 import subprocess
+import tomllib
 from collections import Counter
 
 import pytest
@@ -170,6 +171,12 @@ def test_install_guide_names_only_what_the_wheel_holds():
     assert "observability.gunicorn" in names, "no name found: the pattern is out of date"
     assert sorted(name for name in names if not resolves(name)) == []
     assert re.findall(r"\bchimera[./]\w+", INSTALL) == []
+
+
+def test_install_guide_has_a_pip_install_line_per_extra():
+    extras = tomllib.loads(read("pyproject.toml"))["project"]["optional-dependencies"]
+    lines = re.findall(r'^python -m pip install "django-chimera-observability\[(\w+)\]"', INSTALL, flags=re.MULTILINE)
+    assert sorted(lines) == sorted(extras)  # one line each, none for an extra pyproject.toml does not declare
 
 
 def test_install_guide_commands_come_with_django_or_the_apps():
