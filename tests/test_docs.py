@@ -5,14 +5,17 @@ from __future__ import annotations
 import importlib
 import re
 import subprocess
+import tomllib
 from collections import Counter
 
 import pytest
 import yaml
 from django.core.management import get_commands
 
+from healthdash.conf import VARIABLES as HEALTHDASH_VARIABLES
 from healthdash.conf import DashboardSettings
 from observability import pipeline
+from observability.conf import VARIABLES as OBSERVABILITY_VARIABLES
 from tests.support.processes import ROOT
 
 PAGES = sorted(path.relative_to(ROOT).as_posix() for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
@@ -107,6 +110,29 @@ def test_every_relative_link_points_to_a_file_and_heading(page):
     assert broken == []
 
 
+# Each app's settings dict and the variables it reads under their own names. Another project reads
+# its settings, not only its environment: a page that teaches a variable as the environment sets it
+# (NAME=value) shows the dict's form too. The README and the pages on deploying and measuring
+# chimera itself set chimera's environment, which its settings forward.
+SETTINGS_DICTS = {
+    "OBSERVABILITY": {variable.name for variable in OBSERVABILITY_VARIABLES if variable.name and variable.environment},
+    "HEALTHDASH": {variable.name for variable in HEALTHDASH_VARIABLES if variable.name and variable.environment},
+}
+CHIMERA_PAGES = ("README.md", "docs/deployment.md", "docs/performance.md")
+
+
+@pytest.mark.parametrize("page", [page for page in PAGES if page not in CHIMERA_PAGES])
+def test_a_page_teaching_a_variable_shows_the_settings_dict_form(page):
+    text = read(page)
+    missing = []
+    for dict_name, names in SETTINGS_DICTS.items():
+        taught = sorted(name for name in names if re.search(rf"(?<![\w\[\"']){name}=", text))
+        keyed = "|".join(map(re.escape, names))
+        if taught and not re.search(rf'\b{dict_name} = \{{[^}}]*"(?:{keyed})"', text):
+            missing.append(f"{dict_name} (the page teaches {', '.join(taught)})")
+    assert missing == []
+
+
 def test_the_pages_are_found():
     assert {"README.md", "docs/configuration.md", "docs/tracing.md", "docs/health.md", "docs/install.md"} <= set(PAGES)
 
@@ -171,6 +197,12 @@ def test_install_guide_names_only_what_the_wheel_holds():
     assert "observability.gunicorn" in names, "no name found: the pattern is out of date"
     assert sorted(name for name in names if not resolves(name)) == []
     assert re.findall(r"\bchimera[./]\w+", INSTALL) == []
+
+
+def test_install_guide_has_a_pip_install_line_per_extra():
+    extras = tomllib.loads(read("pyproject.toml"))["project"]["optional-dependencies"]
+    lines = re.findall(r'^python -m pip install "django-chimera-observability\[(\w+)\]"', INSTALL, flags=re.MULTILINE)
+    assert sorted(lines) == sorted(extras)  # one line each, none for an extra pyproject.toml does not declare
 
 
 def test_install_guide_commands_come_with_django_or_the_apps():

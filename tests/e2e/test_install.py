@@ -89,8 +89,10 @@ def wheel(source, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def wheelhouse(wheel, tmp_path_factory) -> Path:
-    """The wheel with every extra, resolved once against the package index, for the virtualenvs to install from."""
-    return make_wheelhouse(f"{wheel}[{','.join(sorted(EXTRA_PACKAGES))}]", tmp_path_factory.mktemp("wheelhouse"))
+    """The wheel with every extra, and WhiteNoise for the guide's static files recipe, resolved once against the
+    package index, for the virtualenvs to install from."""
+    return make_wheelhouse(f"{wheel}[{','.join(sorted(EXTRA_PACKAGES))}]", "whitenoise",
+                           folder=tmp_path_factory.mktemp("wheelhouse"))
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +219,13 @@ def test_the_core_wheel_installs_no_extra_and_what_it_needs(core):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_core_installs_as_many_packages_as_the_guide_says(core):
+    # docs/install.md's figure counts `pip list` without pip and setuptools (this virtualenv has neither).
+    row = re.search(r"^\| the core \| (\d+) \|", (ROOT / "docs" / "install.md").read_text(), flags=re.MULTILINE)
+    assert row, "docs/install.md gives no package count for the core"
+    assert len(installed(core) - {"pip", "setuptools"}) == int(row.group(1)), sorted(installed(core))
+
+
 @pytest.mark.parametrize("extra", sorted(EXTRA_PACKAGES))
 def test_each_extra_installs_its_packages_alone(venvs, extra):
     packages = installed(venvs(extra))
@@ -264,6 +273,32 @@ def test_the_documented_settings_pass_the_checks(core, project):
         "from mysite.settings import *  # noqa: F403\n\n" + documented_settings())
     result = manage(core, project, "check", DJANGO_SETTINGS_MODULE="mysite.settings_documented")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_documented_variables_are_read_with_their_sources_named(core, project):
+    # The issue's finding 2: in another project, TRACING_ENABLED=true was ignored (only OTEL_* counted)
+    # and check_tracing called a value of the settings dict [TRACING_ENABLED] and a rejected one [default].
+    (project / "mysite" / "settings_sampled.py").write_text(
+        "from mysite.settings import *  # noqa: F403\n\nOBSERVABILITY = {'TRACING_SAMPLE_RATE': '0.5'}\n")
+    sampled, rejected, checked = side_by_side(
+        lambda: manage(core, project, "check_tracing", "--json", DJANGO_SETTINGS_MODULE="mysite.settings_sampled",
+                       TRACING_ENABLED="true", TRACING_EXPORTER="otlp_http", TRACING_SAMPLE_RATE="0.25"),
+        lambda: manage(core, project, "check_tracing", TRACING_ENABLED="true", TRACING_SAMPLE_RATE="2"),
+        lambda: manage(core, project, "check", METRICS_EXPORTER="banana", HEALTH_CACHE_SECONDS="banana"))
+    assert sampled.returncode == 0, sampled.stdout + sampled.stderr
+    configuration = json.loads(sampled.stdout)["configuration"]
+    assert configuration["enabled"] == {"value": True, "source": "environment TRACING_ENABLED"}
+    assert configuration["exporter"] == {"value": "otlp_http", "source": "environment TRACING_EXPORTER"}
+    # The settings dict wins over the environment; what nothing sets comes from the project.
+    assert configuration["sample_rate"] == {"value": 0.5, "source": "settings OBSERVABILITY['TRACING_SAMPLE_RATE']"}
+    assert configuration["service_name"] == {"value": "mysite", "source": "default"}
+    assert rejected.returncode == 1, rejected.stdout + rejected.stderr
+    assert "sample rate      1.0  [default: environment TRACING_SAMPLE_RATE rejected]" in rejected.stdout
+    assert "observability.E014" in rejected.stdout
+    # The metrics' and the health dashboard's variables are read from the environment too.
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert re.search(r"observability\.E05\d.*METRICS_EXPORTER", checked.stderr), checked.stderr
+    assert re.search(r"healthdash\.E\d+.*HEALTH_CACHE_SECONDS", checked.stderr), checked.stderr
 
 
 def test_a_forgotten_healthdash_include_is_a_check_error_naming_the_line(core, project):
@@ -438,6 +473,40 @@ def test_the_fleet_and_its_history_for_staff(server):
     assert len({process["id"] for process in fleet["instances"]}) == 2
     assert history.status_code == 200 and isinstance(history.json()["transitions"], list), history.text
 
+
+
+def guide_static_recipe() -> tuple[str, str]:
+    """The WhiteNoise recipe of docs/install.md: its middleware line, and the settings below its MIDDLEWARE."""
+    install = (ROOT / "docs" / "install.md").read_text()
+    blocks = re.findall(r"```python\n(MIDDLEWARE = \[\n[^`]*?whitenoise[^`]*)```", install)
+    assert len(blocks) == 1, "docs/install.md shows no WhiteNoise block (or several)"
+    middleware, settings = blocks[0].split("\n]\n", 1)
+    [line] = re.findall(r'^    ("whitenoise\.[\w.]+"),', middleware, flags=re.MULTILINE)
+    return line, settings
+
+
+def test_the_guides_whitenoise_recipe_serves_the_admin_pages_static_files(venv, wheelhouse, project, server, tmp_path):
+    # Without it, gunicorn serves no static file: the admin and its health page come without CSS and JavaScript.
+    assert requests.get(f"{server.url}/static/admin/css/base.css", timeout=10).status_code == 404
+    venv.pip_install("whitenoise", wheelhouse=wheelhouse)
+    line, settings = guide_static_recipe()
+    (project / "mysite" / "settings_static.py").write_text(
+        "from mysite.settings import *  # noqa: F403\n\n"
+        "MIDDLEWARE = list(MIDDLEWARE)  # noqa: F405\n"
+        f'MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, {line})\n'
+        + settings)
+    env = {"DJANGO_SETTINGS_MODULE": "mysite.settings_static"}
+    result = manage(venv, project, "collectstatic", "--noinput", "-v0", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = json.loads((project / "staticfiles" / "staticfiles.json").read_text())["paths"]
+    served = ["admin/css/base.css", "healthdash/health.css", "healthdash/health.js"]
+    with Gunicorn(env=venv.env(**env), log_dir=tmp_path, cwd=project, python=venv.python,
+                  config=project / "gunicorn.conf.py") as recipe:
+        login = requests.get(f"{recipe.url}/admin/login/", timeout=10)
+        answers = {name: requests.get(f"{recipe.url}/static/{manifest[name]}", timeout=10) for name in served}
+    assert f"/static/{manifest['admin/css/base.css']}" in login.text  # the page names the hashed file
+    assert {name: answer.status_code for name, answer in answers.items()} == dict.fromkeys(served, 200)
+    assert answers["healthdash/health.js"].headers["Content-Type"].startswith("text/javascript")
 
 
 @pytest.mark.parametrize("config", [None, "python:observability.gunicorn_conf"], ids=["plain", "apps-settings"])

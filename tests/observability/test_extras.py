@@ -7,6 +7,7 @@ installs the core wheel and each extra for real.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 
@@ -73,6 +74,22 @@ def test_redis_spans_are_needed_only_with_tracing_on_and_a_redis_cache(settings,
     assert check_tracing_settings() == []  # the tests' cache is in memory
     settings.CACHES = REDIS_CACHE
     assert ids(check_tracing_settings()) == ["observability.E029"]
+    settings.OBSERVABILITY = {}
+    assert check_tracing_settings() == []
+
+
+def test_celery_spans_are_needed_only_with_tracing_on_and_an_app_instrumented(settings, without, monkeypatch):
+    # instrument(app) imports observability.tasks: that import is what says a Celery app is traced.
+    tasks = importlib.import_module("observability.tasks")
+    without("opentelemetry.instrumentation.celery")
+    settings.OBSERVABILITY = {"TRACING_ENABLED": "true"}
+    monkeypatch.delitem(sys.modules, "observability.tasks")
+    assert check_tracing_settings() == []  # celery installed alone asks for nothing
+    monkeypatch.setitem(sys.modules, "observability.tasks", tasks)
+    [problem] = check_tracing_settings()
+    assert problem.id == "observability.E030"
+    assert "(pip install 'django-chimera-observability[celery]')" in problem.msg
+    assert "opentelemetry.instrumentation.celery cannot be imported" in problem.msg
     settings.OBSERVABILITY = {}
     assert check_tracing_settings() == []
 

@@ -43,8 +43,8 @@ def build_wheel(source: Path, wheel_dir: Path, timeout: float = 300) -> Path:
     return wheels[0]
 
 
-def make_wheelhouse(requirement: str, folder: Path, timeout: float = 600) -> Path:
-    """`requirement` and all it needs, resolved once against the package index, as wheels in `folder`.
+def make_wheelhouse(*requirements: str, folder: Path, timeout: float = 600) -> Path:
+    """`requirements` and all they need, resolved once against the package index, as wheels in `folder`.
 
     Virtualenvs installing parts of it with ``--no-index`` still resolve each requirement from the
     wheels' metadata (so what the core or an extra pulls in is what the index would give), without
@@ -52,7 +52,8 @@ def make_wheelhouse(requirement: str, folder: Path, timeout: float = 600) -> Pat
     a dependency published as a source archive only is built here once, not in each virtualenv.
     """
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "--wheel-dir", str(folder), requirement],
+        [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "--wheel-dir", str(folder),
+         *requirements],
         env=clean_env(), capture_output=True, text=True, timeout=timeout, check=False,
     )
     assert result.returncode == 0, f"pip wheel failed:\n{result.stdout}\n{result.stderr}"
