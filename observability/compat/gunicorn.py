@@ -60,7 +60,10 @@ def discard_request_body(req, max_bytes: int, seconds: float) -> bool:
     sock = getattr(unreader, "sock", None)
     if body is None or sock is None or getattr(body, "failed", False):
         return False
-    if getattr(body.reader, "length", 0) > max_bytes:
+    left = getattr(body.reader, "length", None)
+    if left == 0:  # read to its end by the application, as most are: no socket call on that path
+        return True
+    if left is not None and left > max_bytes:
         return False
     try:
         prior_timeout = sock.gettimeout()

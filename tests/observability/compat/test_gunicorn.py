@@ -74,6 +74,7 @@ def test_the_rest_of_a_body_is_read_and_the_next_request_starts_where_it_should(
         client.sendall(b"a" * 100 + b"b" * 199_900 + b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
         assert request.body.read(100) == b"a" * 100  # what the application read
         assert discard_request_body(request, max_bytes=1_000_000, seconds=5)
+        assert discard_request_body(request, max_bytes=0, seconds=0)  # nothing left: nothing to read
         assert next(conn.parser).path == "/next"
 
 
