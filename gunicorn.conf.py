@@ -62,8 +62,7 @@ worker_class = admitting_worker(admission_ms)
 # whichever wakes first accepts, so a burst of trickling connections can land on one worker alone.
 # The bound straight at gunicorn is therefore GUNICORN_THREADS such connections, not the product
 # (docs/deployment.md, "Measured bounds"). worker_connections = threads would spread them, but it
-# leaves no connection alive, and gunicorn then resets a client still sending a body the service
-# refused (a 413) instead of reading it, so it is not set.
+# leaves no connection alive (every answer closes its connection), so it is not set.
 # gunicorn believes no peer's X-Forwarded-Proto/-Ssl (its default trusts 127.0.0.1): the scheme
 # is Django's SECURE_PROXY_SSL_HEADER's to decide, and the client's address TRUSTED_PROXIES'.
 forwarded_allow_ips = ""

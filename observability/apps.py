@@ -18,6 +18,8 @@ class ObservabilityConfig(AppConfig):
         """Register the checks, refuse an invalid configuration of any app, set tracing and metrics up once."""
         from observability import checks as observability_checks
         from observability import timing
+        from observability.compat.django import wrap_technical_404
+        from observability.error_reports import redacted_not_found
         from observability.startup import refuse_invalid_configuration
 
         for check in observability_checks.CHECKS:
@@ -28,6 +30,7 @@ class ObservabilityConfig(AppConfig):
         register_secrets()
         count_failed_logins()
         timing.install()
+        wrap_technical_404(redacted_not_found)
         set_up_tracing()
         set_up_metrics()
         record_at_scrape()

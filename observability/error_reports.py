@@ -9,6 +9,8 @@ passwords and query values are masked whatever their name. The filter is never a
 exception's own message (a client library writing its connection URL, a password in an SQL
 error), its notes, the exceptions it was raised from, or the request's URL and query, which the
 report writes as they are: ``SecretsExceptionReporter`` passes those through ``redact()`` too.
+DEBUG's "Page not found" page asks neither: it shows the request's URL and the ``Http404``'s
+text, redacted the same way (``redacted_not_found``) while the reporter is this one.
 A project sets both once::
 
     DEFAULT_EXCEPTION_REPORTER_FILTER = "observability.error_reports.SecretsExceptionReporterFilter"
@@ -19,12 +21,13 @@ from __future__ import annotations
 
 from pprint import pformat
 
-from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
+from django.http import Http404
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter, get_exception_reporter_class
 
 from observability.query_keys import safe_query_keys
 from observability.redaction import MASK, redact
 
-__all__ = ["SecretsExceptionReporter", "SecretsExceptionReporterFilter"]
+__all__ = ["SecretsExceptionReporter", "SecretsExceptionReporterFilter", "redacted_not_found"]
 
 
 class Shown:
@@ -80,3 +83,28 @@ class SecretsExceptionReporter(ExceptionReporter):
             data["request_GET_items"] = [(key, value if key in safe else MASK)
                                          for key, value in data["request_GET_items"]]
         return data
+
+
+class RedactedRequest:
+    """A request as DEBUG's "Page not found" page shows it: its absolute URL redacted, all else its own."""
+
+    def __init__(self, request) -> None:
+        self.wrapped_request = request
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.wrapped_request, name)
+
+    def build_absolute_uri(self, location: str | None = None) -> str:
+        return redact(self.wrapped_request.build_absolute_uri(location))
+
+
+def redacted_not_found(request, exception: Exception) -> tuple[object, Exception]:
+    """The request and ``Http404`` DEBUG's "Page not found" page is made from, redacted while the reporter is ours.
+
+    An unrouted path's ``Resolver404`` carries the path and the patterns tried (no query): kept.
+    """
+    if not issubclass(get_exception_reporter_class(request), SecretsExceptionReporter):
+        return request, exception
+    if not (exception.args and isinstance(exception.args[0], dict)):
+        exception = Http404(redact(str(exception)))
+    return RedactedRequest(request), exception

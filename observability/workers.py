@@ -13,6 +13,10 @@ slow client reading its answer): the next request is admitted beside it, so a sl
 its own request and, once, the lease of the request behind it. The lease is
 ``GUNICORN_ADMISSION_MS`` (gunicorn.conf.py); docs/performance.md has the measurements.
 
+Both workers here (with and without admission) read what the application left of a request's
+body before the connection goes on or closes, so a refused upload gets its answer, not a reset
+(`BodyReadingThreadWorker`).
+
     gunicorn -c python:observability.gunicorn_conf \
         --worker-class observability.workers.AdmittingThreadWorker --threads 64 mysite.wsgi
 """
@@ -26,9 +30,10 @@ from collections import deque
 
 from gunicorn.workers.gthread import ThreadWorker
 
-from observability.compat.gunicorn import has_buffered_request, keeps_http1_connection
+from observability.compat.gunicorn import discard_request_body, has_buffered_request, keeps_http1_connection
 
-__all__ = ["Admission", "AdmittingThreadWorker", "DEFAULT_LEASE_SECONDS", "admitting_worker"]
+__all__ = ["Admission", "AdmittingThreadWorker", "BodyReadingThreadWorker", "DEFAULT_LEASE_SECONDS",
+           "admitting_worker"]
 
 DEFAULT_LEASE_SECONDS = 0.005
 
@@ -100,7 +105,36 @@ class Admission:
                 woken.wake.release()
 
 
-class AdmittingThreadWorker(ThreadWorker):
+class BodyReadingThreadWorker(ThreadWorker):
+    """gthread that reads what the application left of a request's body before the connection goes on or closes.
+
+    A refused upload (a 413 answered from its Content-Length) leaves the body on the socket.
+    gunicorn reads 64 KiB of it at most, then closes (always when the worker stops: its answer
+    says ``Connection: close``); closing a socket with unread data makes the kernel send a
+    reset, and a client still sending its body sees the reset instead of the answer. Here the
+    rest is read, up to `discard_body_bytes` within `discard_body_seconds` (so a slow or
+    endless body cannot hold a stopping worker); a longer body gets the close as before.
+    """
+
+    discard_body_bytes = 16 * 1024 * 1024
+    discard_body_seconds = 2.0
+
+    def handle_request(self, req, conn):
+        try:
+            keepalive = self.serve(req, conn)
+        except Exception:
+            # gunicorn answers with an error page next, and closes: the same unread body.
+            discard_request_body(req, self.discard_body_bytes, self.discard_body_seconds)
+            raise
+        discard_request_body(req, self.discard_body_bytes, self.discard_body_seconds)
+        return keepalive
+
+    def serve(self, req, conn):
+        """Run the application for `req` and write its answer; whether the connection stays open."""
+        return super().handle_request(req, conn)
+
+
+class AdmittingThreadWorker(BodyReadingThreadWorker):
     """gthread whose requests run the application one at a time (see the module's docstring)."""
 
     lease_seconds = DEFAULT_LEASE_SECONDS
@@ -131,21 +165,21 @@ class AdmittingThreadWorker(ThreadWorker):
         self.admission = Admission(self.lease_seconds)
         super().init_process()
 
-    def handle_request(self, req, conn):
+    def serve(self, req, conn):
         # The head is parsed before: a client trickling it holds its thread only. A body the
         # application reads slowly, or an answer the client takes slowly, outlasts the lease and
-        # lets the next request in.
+        # lets the next request in. What the application left of the body is read after the turn.
         if self.lease_seconds <= 0:
-            return super().handle_request(req, conn)
+            return super().serve(req, conn)
         token = self.admission.enter()
         try:
-            return super().handle_request(req, conn)
+            return super().serve(req, conn)
         finally:
             self.admission.leave(token)
 
 
 def admitting_worker(lease_ms: int) -> type[ThreadWorker]:
-    """The worker class for gunicorn's ``worker_class``: lease in milliseconds, 0 for plain gthread."""
+    """The worker class for gunicorn's ``worker_class``: lease in milliseconds, 0 for gthread's own scheduling."""
     if lease_ms == 0:
-        return ThreadWorker
+        return BodyReadingThreadWorker
     return type("AdmittingThreadWorker", (AdmittingThreadWorker,), {"lease_seconds": lease_ms / 1000})

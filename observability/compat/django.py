@@ -1,4 +1,5 @@
-"""Django's internals: a response's closers, the Redis cache's connection pools, the cache classes' methods.
+"""Django's internals: a response's closers, the Redis cache's connection pools, the cache classes' methods,
+DEBUG's "Page not found" page.
 
 Written against Django 5.2 (the pinned 5.2.x); ``tests/observability/compat/test_django.py``
 pins each one in the installed version.
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
     from django.http import HttpResponseBase
 
-__all__ = ["close_with", "disconnect_redis_pools", "loaded_user", "wrap_cache_methods"]
+__all__ = ["close_with", "disconnect_redis_pools", "loaded_user", "wrap_cache_methods", "wrap_technical_404"]
 
 # The public methods of Django's cache API; the async ones and the composite ones call these.
 CACHE_METHODS = ("add", "get", "set", "touch", "delete", "clear", "get_many", "set_many", "delete_many",
@@ -79,3 +80,25 @@ def loaded_user(request: object) -> object | None:
         wrapped = user._wrapped
         return None if wrapped is empty else wrapped
     return user
+
+
+def wrap_technical_404(prepare: Callable[[object, Exception], tuple[object, Exception]]) -> None:
+    """Have DEBUG's "Page not found" page made from ``prepare(request, exception)``'s request and exception, once.
+
+    Django 2.0 to 5.2: with ``DEBUG`` on, ``response_for_exception()`` answers an ``Http404`` with
+    ``django.views.debug.technical_404_response(request, exception)``, looked up on the module at
+    each call, instead of ``handler404``; no setting chooses it, and the exception reporter is
+    not asked. If the function is renamed or imported by name instead, the page shows the
+    request's URL and the exception's text as they are (the pinning test fails).
+    """
+    from django.views import debug
+
+    original = debug.technical_404_response
+    if getattr(original, WRAPPED_FLAG, False):
+        return
+
+    def technical_404_response(request, exception):
+        return original(*prepare(request, exception))
+
+    setattr(technical_404_response, WRAPPED_FLAG, True)
+    debug.technical_404_response = technical_404_response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.http import Http404
 from django.test import Client
 from django.urls import path
 
@@ -41,7 +42,13 @@ def failing_with_secrets_in_messages(request):
         raise error from cause
 
 
-urlpatterns = [path("fail/", failing_view), path("fail-loudly/", failing_with_secrets_in_messages)]
+def not_found_with_secrets_in_the_reason(request):
+    """Not found, saying what was looked for, credentials included (a client library's message)."""
+    raise Http404(f"no session in {CACHE_LOCATION} for token={MARKERS['provider key']}")
+
+
+urlpatterns = [path("fail/", failing_view), path("fail-loudly/", failing_with_secrets_in_messages),
+               path("missing/", not_found_with_secrets_in_the_reason)]
 
 
 @pytest.fixture
@@ -80,6 +87,16 @@ def test_the_debug_page_redacts_the_exceptions_messages_and_the_query(configured
     page = response.content.decode()
     assert response.status_code == 500 and "provider refused" in page and "cannot reach redis://" in page
     assert "failing_with_secrets_in_messages" in page and "api_key" in page and "endpoint https://" in page
+    assert [name for name, marker in MARKERS.items() if marker in page] == []
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("target", ["/missing/", "/no-such-page/"], ids=["raised-http404", "no-route"])
+def test_the_debug_not_found_page_redacts_its_reason_and_the_query(configured, target):
+    response = Client().get(f"{target}?page=2&api_key={MARKERS['exporter header']}")
+    page = response.content.decode()
+    assert response.status_code == 404 and "Page not found" in page  # Django's technical 404 page
+    assert "api_key=" in page and target in page
     assert [name for name, marker in MARKERS.items() if marker in page] == []
 
 

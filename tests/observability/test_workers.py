@@ -10,7 +10,7 @@ import time
 
 from gunicorn.workers.gthread import ThreadWorker
 
-from observability.workers import Admission, AdmittingThreadWorker, admitting_worker
+from observability.workers import Admission, AdmittingThreadWorker, BodyReadingThreadWorker, admitting_worker
 
 BOUND = 10  # seconds any test waits at most for something that should happen at once
 
@@ -113,6 +113,8 @@ def test_many_threads_never_lose_a_wakeup():
 
 
 def test_the_worker_class_for_a_lease():
-    assert admitting_worker(0) is ThreadWorker
+    plain = admitting_worker(0)  # gthread's own scheduling, refused bodies still read before a close
+    assert issubclass(plain, BodyReadingThreadWorker) and not issubclass(plain, AdmittingThreadWorker)
+    assert issubclass(plain, ThreadWorker)
     worker = admitting_worker(7)
     assert issubclass(worker, AdmittingThreadWorker) and worker.lease_seconds == 0.007

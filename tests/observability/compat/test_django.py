@@ -114,3 +114,14 @@ def test_the_user_is_read_only_once_authentication_ran(rf):
     assert request.user.is_authenticated is False  # what a view or DRF does
     assert isinstance(loaded_user(request), AnonymousUser) and reads == [1]
     assert loaded_user(rf.get("/")) is None
+
+
+def test_debug_answers_a_not_found_through_the_debug_modules_technical_404_response():
+    from django.core.handlers import exception as handlers
+    from django.views import debug
+
+    from observability.compat.django import WRAPPED_FLAG
+
+    code = handlers.response_for_exception.__code__
+    assert handlers.debug is debug and "technical_404_response" in code.co_names, "looked up elsewhere now"
+    assert getattr(debug.technical_404_response, WRAPPED_FLAG, False)  # wrapped when the app was ready
