@@ -98,6 +98,10 @@ def test_readiness_waits_only_for_critical_ready_services(client, project_servic
 @pytest.fixture
 def maintenance_off():
     yield
+    # A read of the state may still run on the pool's thread; in the tests' in-memory SQLite
+    # (shared cache) it holds the table, and the update would fail "table is locked". current()
+    # waits for that read.
+    maintenance.current()
     maintenance.turn_off()
 
 
