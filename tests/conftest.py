@@ -40,6 +40,30 @@ def recorded_history():
 
 
 @pytest.fixture(autouse=True)
+def journal_only_where_recorded(request, monkeypatch):
+    """Notable requests (slow, 5xx) reach the request journal only in tests that ask for it (`recorded_journal`).
+
+    The journal is written by a thread of the process's own. Left on everywhere, a test's 500 would
+    be written while a later test holds the in-memory database; a commit refused there, then a
+    failed rollback, leaves that thread's connection in a transaction for good (closing an
+    in-memory SQLite connection is a no-op), and every later write fails "table is locked".
+    """
+    if "recorded_journal" not in request.fixturenames:
+        from observability.journal.writer import writer
+
+        monkeypatch.setattr(writer, "submit", lambda entry: None)
+
+
+@pytest.fixture
+def recorded_journal():
+    """The process's journal writer, writing the entries of this test; every entry written by the end."""
+    from observability.journal.writer import writer
+
+    yield writer
+    assert writer.wait(5), "the journal's writer did not finish within 5 s"
+
+
+@pytest.fixture(autouse=True)
 def no_heartbeat_left():
     """A test that served requests the way a real server does (a WSGI app called with SERVER_SOFTWARE) started this
     process's heartbeat: stop it, so it does not write to another test's database."""

@@ -21,10 +21,8 @@ SECRET = "s3cr3t-query-value"
 
 
 @pytest.fixture(autouse=True)
-def written():
+def written(recorded_journal):
     """Every entry of the test written before its database is emptied (SQLite refuses both at once)."""
-    yield
-    assert writer.wait(5)
 
 
 @pytest.fixture
