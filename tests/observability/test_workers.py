@@ -70,6 +70,26 @@ def test_a_caller_past_its_lease_lets_the_next_in_beside_it():
     assert admission.waiting == 0
 
 
+def test_callers_past_their_lease_let_the_waiters_in_one_by_one_in_the_order_they_came():
+    # Nobody leaves: each caller let in outlasts its lease in turn, so the one waiter watching
+    # the lease (the newest in line once the first is in) lets in the first in line each time.
+    admission, order = Admission(lease=0.02), []
+    holder = admission.enter()
+    waiting = []
+    for name in ("a", "b", "c"):
+        waiting.append(entering(admission, order, name))
+        wait_until(lambda: admission.waiting + len(order) == len(waiting))  # noqa: B023 - called before the loop moves on
+    wait_until(lambda: len(order) == 3)
+    assert order == ["a", "b", "c"]
+    for thread, state in waiting:
+        state["leave"].set()
+        thread.join(BOUND)
+    admission.leave(holder)
+    token = admission.enter()  # every turn given back: a newcomer goes straight in
+    admission.leave(token)
+    assert admission.waiting == 0
+
+
 def test_waiters_go_in_the_order_they_came_and_a_leaver_cannot_barge_back_in():
     admission, order = Admission(lease=BOUND), []
     holder = admission.enter()
