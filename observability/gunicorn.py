@@ -9,7 +9,9 @@
   this again in the same master, which keeps its folder and counts.
 - ``when_ready`` (master): SIGTERM drains before gunicorn's graceful stop (``observability.lifecycle``).
 - ``post_worker_init`` (worker, application loaded): SIGTERM drains this worker, or, when a reload
-  replaces it, waits until its replacements have loaded the application.
+  replaces it, waits until its replacements have loaded the application; the objects loaded are
+  frozen out of full garbage collections (``processes.freeze_loaded_objects``), whose pauses
+  would stop every thread of the worker.
 - ``post_fork`` (worker): under ``--preload`` the app, and tracing, were set up in the master;
   the worker builds its own exporter. Without preload, ``ready()`` runs in the worker anyway.
 - ``worker_exit`` (worker): flush buffered spans and the last metrics interval within a bound
@@ -135,9 +137,10 @@ def when_ready(server) -> None:
 
 def post_worker_init(worker) -> None:
     """The worker has loaded the application: SIGTERM drains it, or waits for its replacements; apps start
-    what runs for as long as it serves."""
+    what runs for as long as it serves; what it loaded is left out of later full garbage collections."""
     lifecycle.watch_worker(worker)
     processes.worker_started.send(sender=type(worker))
+    processes.freeze_loaded_objects()
 
 
 def post_fork(server, worker) -> None:

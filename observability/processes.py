@@ -4,17 +4,19 @@ Exporters hold threads, sockets and gRPC channels, none of which survive a fork.
 or worker model calls these two functions at the same points: gunicorn's ``post_fork`` and
 ``worker_exit`` (``observability.gunicorn``), a task queue's worker-process start and end.
 The parent calls ``process_gone()`` for each child that ended, however it ended (gunicorn's
-``child_exit``): a child killed outright runs nothing of its own.
+``child_exit``): a child killed outright runs nothing of its own. A server's worker that has
+loaded the application calls ``freeze_loaded_objects()`` (gunicorn's ``post_worker_init``).
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
 from django.dispatch import Signal
 
-__all__ = ["after_fork", "before_exit", "process_gone", "worker_started", "worker_stopping"]
+__all__ = ["after_fork", "before_exit", "freeze_loaded_objects", "process_gone", "worker_started", "worker_stopping"]
 
 # Sent in a server's worker once it has loaded the application (gunicorn's post_worker_init): what an
 # app runs for as long as the worker serves (healthdash's heartbeat) starts here, in the worker itself.
@@ -34,6 +36,21 @@ def after_fork() -> None:
 
         setup_tracing()
         start_pushing()
+
+
+def freeze_loaded_objects() -> int:
+    """Collect the start-up garbage, then leave every object alive out of later full collections; how many.
+
+    A full collection walks every object the process holds: in a Django worker that has loaded the
+    application, about 125,000 objects and 65 ms, during which no thread of the worker runs a
+    request. The settings, URLconf, models and modules live as long as the worker; frozen, they are
+    not walked again, and a full collection walks only what requests left behind (a request's own
+    garbage is freed as before). What is frozen is never collected: the start-up's cyclic garbage
+    is collected first, so only what would have stayed anyway is kept out.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def before_exit(bound: float) -> None:

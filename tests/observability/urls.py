@@ -31,6 +31,14 @@ def plain(request):
     return HttpResponse("ok")
 
 
+def collector(request):
+    """What this process's garbage collector leaves out of full collections (gunicorn: the loaded application)."""
+    import gc
+    import os
+
+    return JsonResponse({"pid": os.getpid(), "frozen": gc.get_freeze_count()})
+
+
 def echo(request):
     """What the application saw of the request: client address, scheme, request ID, trace header."""
     return JsonResponse({"remote_addr": request.META.get("REMOTE_ADDR"), "scheme": request.scheme,
@@ -159,6 +167,7 @@ class ApiNotFound(ApiOk):
 urlpatterns = [
     path("ok", plain),
     path("echo", echo),
+    path("collector", collector),
     path("redirect", redirect),
     path("boom", boom),
     path("missing", missing),
