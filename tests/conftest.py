@@ -18,16 +18,22 @@ def fresh_cache():
 
 
 @pytest.fixture(autouse=True)
-def history_only_where_recorded(request, monkeypatch):
-    """Runs of the checks feed the fleet's history only in tests that ask for it (`recorded_history`).
+def database_writers_only_where_recorded(request, monkeypatch):
+    """The fleet's history and the request journal are written only in tests that ask for them
+    (`recorded_history`, `recorded_journal`).
 
-    The history is written by a thread of the process's own, after the run: left on everywhere, it
-    would write to whatever database a later test has open, or trip over pytest-django's guard.
+    Each is written by a thread of the process's own, after the run or the response. Left on
+    everywhere, it would write to whatever database a later test has open, or trip over
+    pytest-django's guard; with the in-memory SQLite database, a commit refused there and then a
+    failed rollback leave that thread's connection in a transaction for good (closing an
+    in-memory connection is a no-op), and every later write fails "table is locked".
     """
-    if "recorded_history" not in request.fixturenames:
-        from healthdash.history import observer
+    from healthdash.history import observer
+    from observability.journal.writer import writer
 
-        monkeypatch.setattr(observer, "submit", lambda results: None)
+    for fixture, queue in (("recorded_history", observer), ("recorded_journal", writer)):
+        if fixture not in request.fixturenames:
+            monkeypatch.setattr(queue, "submit", lambda item: None)
 
 
 @pytest.fixture
@@ -37,21 +43,6 @@ def recorded_history():
 
     yield observer
     observer.wait(10)
-
-
-@pytest.fixture(autouse=True)
-def journal_only_where_recorded(request, monkeypatch):
-    """Notable requests (slow, 5xx) reach the request journal only in tests that ask for it (`recorded_journal`).
-
-    The journal is written by a thread of the process's own. Left on everywhere, a test's 500 would
-    be written while a later test holds the in-memory database; a commit refused there, then a
-    failed rollback, leaves that thread's connection in a transaction for good (closing an
-    in-memory SQLite connection is a no-op), and every later write fails "table is locked".
-    """
-    if "recorded_journal" not in request.fixturenames:
-        from observability.journal.writer import writer
-
-        monkeypatch.setattr(writer, "submit", lambda entry: None)
 
 
 @pytest.fixture
